@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/resolute/resolute-gen/gen"
+)
+
+const genHelp = `Usage: resolute-gen gen SPEC... [-o FILE]
+
+Type-checks the spec files and writes the generated Go program (package
+main) to FILE, or to standard output. Relative node paths in call
+("./nodes.Fetch") resolve against each spec file's directory, so the command
+works from go generate:
+
+  //go:generate go run github.com/resolute/resolute-gen/cmd/resolute-gen gen -o sync_gen.go sync.toml
+
+The module the specs live in must require github.com/resolute/resolute-gen.
+
+Flags:
+  -o FILE   write to FILE instead of standard output (replaced atomically)
+`
+
+const checkHelp = `Usage: resolute-gen check SPEC...
+
+Type-checks the spec files without writing anything. Each problem is printed
+as file:line:col: message; the exit code is 1 if there is any.
+`
+
+const buildHelp = `Usage: resolute-gen build SPEC... -o BIN
+
+Generates the program and compiles it to BIN with the go command.
+
+Inside a Go module that requires github.com/resolute/resolute-gen (or in this
+repository), the program is built within that module, so the specs may call
+the module's own node packages. Outside any module, the program is built in a
+temporary module from the runtime source carried inside resolute-gen itself:
+nothing is downloaded but the dependencies missing from the module cache, and
+only built-in nodes (jira., sql., deadletter.) can be called.
+
+Flags:
+  -o BIN    the binary to write (required)
+`
+
+func cmdGen(args []string, stdout, stderr io.Writer) error {
+	var out string
+	specs, err := flags(args, map[string]*string{"o": &out}, nil, genHelp, stdout)
+	if err != nil {
+		return err
+	}
+	if len(specs) == 0 {
+		return usageErr("gen needs at least one spec file\n\n%s", genHelp)
+	}
+	ws, err := workspaceFor(specs, false)
+	if err != nil {
+		return err
+	}
+	defer ws.cleanup()
+	src, err := gen.Generate(specs, gen.Config{Dir: ws.dir, Version: version()})
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err := stdout.Write(src)
+		return err
+	}
+	return writeFileAtomic(out, src)
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) error {
+	specs, err := flags(args, nil, nil, checkHelp, stdout)
+	if err != nil {
+		return err
+	}
+	if len(specs) == 0 {
+		return usageErr("check needs at least one spec file\n\n%s", checkHelp)
+	}
+	ws, err := workspaceFor(specs, false)
+	if err != nil {
+		return err
+	}
+	defer ws.cleanup()
+	_, err = gen.Check(specs, gen.Config{Dir: ws.dir, Version: version()})
+	return err
+}
+
+func cmdBuild(args []string, stdout, stderr io.Writer) error {
+	var out string
+	specs, err := flags(args, map[string]*string{"o": &out}, nil, buildHelp, stdout)
+	if err != nil {
+		return err
+	}
+	if len(specs) == 0 {
+		return usageErr("build needs at least one spec file\n\n%s", buildHelp)
+	}
+	if out == "" {
+		return usageErr("build needs -o BIN, the binary to write\n\n%s", buildHelp)
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		return fmt.Errorf("build needs the go command on PATH: %v", err)
+	}
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	ws, err := workspaceFor(specs, true)
+	if err != nil {
+		return err
+	}
+	defer ws.cleanup()
+	src, err := gen.Generate(specs, gen.Config{Dir: ws.dir, Version: version()})
+	if err != nil {
+		return err
+	}
+	pkgDir, err := ws.mainDir()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(pkgDir, "main.go"), src, 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "build", "-o", absOut, ".")
+	cmd.Dir = pkgDir
+	cmd.Env = ws.env()
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build of the generated program failed: %v\n%s", err, buf.String())
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data: a reader never sees half a file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

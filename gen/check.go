@@ -1,0 +1,1266 @@
+package gen
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/robfig/cron/v3"
+
+	"github.com/resolute/resolute-gen/spec"
+)
+
+// checker turns parsed spec files into a typed Program, collecting every
+// problem with its position.
+type checker struct {
+	fset  *token.FileSet
+	errs  spec.ErrorList
+	files []*spec.File
+	pkgs  *loaded
+
+	timeType   types.Type
+	envType    *types.Struct
+	cursorType *types.Struct
+
+	envByName    map[string]*spec.EnvVar
+	cursorByName map[string]*spec.Cursor
+
+	rows     map[string]*rowType
+	rowList  []*rowType
+	litCode  map[*spec.Value]jen.Code
+	mainPkg  *types.Package
+	reserved map[string]bool // Go names locals must not take: package names, keywords, r, ctx, err
+
+	// per flow
+	file    *spec.File
+	defined map[string]*binding // every id of the flow, for "not visible here" messages
+	counter map[string]int      // per-function counters for generated local names
+	loop    *loopCtx            // innermost while loop, for re-binding
+}
+
+// loopCtx tracks a while loop's body: ids of outer scopes that it re-binds.
+type loopCtx struct {
+	parent  *loopCtx
+	outer   *scope // the scope enclosing the loop
+	rebound map[string]spec.Pos
+}
+
+// check type-checks files (already parsed) with Go packages resolved from dir.
+func check(files []*spec.File, dir string) (*Program, error) {
+	c := &checker{
+		fset:         token.NewFileSet(),
+		files:        files,
+		envByName:    map[string]*spec.EnvVar{},
+		cursorByName: map[string]*spec.Cursor{},
+		rows:         map[string]*rowType{},
+		litCode:      map[*spec.Value]jen.Code{},
+		mainPkg:      types.NewPackage("main", "main"),
+	}
+	prog := &Program{Files: files}
+	c.checkProgramDecls(prog)
+
+	// Load every package the calls name, in one go/packages call.
+	var patterns []string
+	seen := map[string]bool{}
+	forEachCall(files, func(f *spec.File, call spec.String) {
+		ref, err := parseCall(call, filepath.Dir(f.Path))
+		if err != nil {
+			return // reported when the step is checked
+		}
+		if !seen[ref.pattern] {
+			seen[ref.pattern] = true
+			patterns = append(patterns, ref.pattern)
+		}
+	})
+	pkgs, err := loadPackages(dir, patterns)
+	if err != nil {
+		return nil, err
+	}
+	c.pkgs = pkgs
+	c.timeType = pkgs.time.Scope().Lookup("Time").Type()
+	c.reserved = c.reservedNames()
+
+	var envFields, cursorFields []*types.Var
+	for _, e := range prog.Env {
+		envFields = append(envFields, types.NewField(token.NoPos, nil, e.Name, types.Typ[types.String], false))
+	}
+	for _, cur := range prog.Cursors {
+		cursorFields = append(cursorFields, types.NewField(token.NoPos, nil, cur.Name, types.Typ[types.String], false))
+	}
+	c.envType = types.NewStruct(envFields, nil)
+	c.cursorType = types.NewStruct(cursorFields, nil)
+
+	flowNames := map[string]*spec.File{}
+	funcNames := map[string]string{}
+	for _, f := range files {
+		if !f.Flow.Set() {
+			continue
+		}
+		if prev, dup := flowNames[f.Flow.Value]; dup {
+			c.errs.Add(f.Flow.Pos, "flow %q is already defined at %s", f.Flow.Value, prev.Flow.Pos)
+			continue
+		}
+		flowNames[f.Flow.Value] = f
+		fl := c.checkFlow(f)
+		if prev, dup := funcNames[fl.FuncName]; dup {
+			c.errs.Add(f.Flow.Pos, "flow %q and flow %q would both generate %s; rename one", prev, f.Flow.Value, fl.FuncName)
+		}
+		funcNames[fl.FuncName] = f.Flow.Value
+		prog.Flows = append(prog.Flows, fl)
+	}
+	if len(c.errs) > 0 {
+		return nil, c.errs.Sort()
+	}
+	prog.rows = c.rowList
+	prog.c = c
+	prog.SpecHash = specHash(files)
+	return prog, nil
+}
+
+// forEachCall visits every call (steps and on_error handlers) of files.
+func forEachCall(files []*spec.File, fn func(*spec.File, spec.String)) {
+	var walk func(f *spec.File, steps []*spec.Step)
+	walk = func(f *spec.File, steps []*spec.Step) {
+		for _, s := range steps {
+			if s.Kind == spec.StepCall && s.Call.Set() {
+				fn(f, s.Call)
+			}
+			if s.OnError != nil && s.OnError.Call.Set() {
+				fn(f, s.OnError.Call)
+			}
+			walk(f, s.Then)
+			walk(f, s.Else)
+			walk(f, s.Do)
+			walk(f, s.Branches)
+		}
+	}
+	for _, f := range files {
+		walk(f, f.Steps)
+	}
+}
+
+// specHash identifies the spec files' content: a resumed run refuses to
+// continue under a changed spec. Paths are reduced to base names so the
+// hash does not depend on the directory generation ran in.
+func specHash(files []*spec.File) string {
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(f.Path), len(f.Source))
+		h.Write(f.Source)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// checkProgramDecls merges [env] and [cursor.*] across files: the files of
+// one program share them, and must agree where they both declare a name.
+func (c *checker) checkProgramDecls(prog *Program) {
+	for _, f := range c.files {
+		if f.Schedule.Set() && f.Schedule.Value != "" {
+			parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+			if _, err := parser.Parse(f.Schedule.Value); err != nil {
+				c.errs.Add(f.Schedule.Pos, "invalid schedule %q: %v; expected 5 cron fields (minute hour day-of-month month day-of-week), @hourly, @daily or @every 15m", f.Schedule.Value, err)
+			}
+		}
+		for _, e := range f.Env {
+			if prev, ok := c.envByName[e.Name]; ok {
+				if prev.Required.Value != e.Required.Value || prev.Secret.Value != e.Secret.Value || prev.Default.Value != e.Default.Value {
+					c.errs.Add(e.Pos, "env var %s is declared differently at %s; files of one program must agree", e.Name, prev.Pos)
+				}
+				continue
+			}
+			c.envByName[e.Name] = e
+			prog.Env = append(prog.Env, e)
+		}
+		for _, cur := range f.Cursors {
+			if prev, ok := c.cursorByName[cur.Name]; ok {
+				if prev.Initial.Value != cur.Initial.Value {
+					c.errs.Add(cur.Pos, "cursor %s is declared at %s with initial %q; files of one program must agree", cur.Name, prev.Pos, prev.Initial.Value)
+				}
+				continue
+			}
+			c.cursorByName[cur.Name] = cur
+			prog.Cursors = append(prog.Cursors, cur)
+		}
+	}
+}
+
+// reservedNames lists the Go names a local variable must not take in the
+// generated file: every package name it may import, and the names the
+// generated code itself uses.
+func (c *checker) reservedNames() map[string]bool {
+	r := map[string]bool{
+		"r": true, "ctx": true, "err": true, "main": true, "program": true,
+		"runtime": true, "context": true, "time": true, "strconv": true, "transform": true, "fmt": true,
+	}
+	for _, p := range c.pkgs.byPattern {
+		if p.Types == nil {
+			continue
+		}
+		r[p.Types.Name()] = true
+		for _, imp := range p.Types.Imports() {
+			r[imp.Name()] = true
+		}
+	}
+	return r
+}
+
+// newName returns a fresh local name: base, base2, base3...
+func (c *checker) newName(base string) string {
+	c.counter[base]++
+	if n := c.counter[base]; n > 1 {
+		return fmt.Sprintf("%s%d", base, n)
+	}
+	return base
+}
+
+// goName is the Go variable for a step id.
+func (c *checker) goName(id string) string {
+	if c.reserved[id] || token.IsKeyword(id) || types.Universe.Lookup(id) != nil {
+		return id + "Out"
+	}
+	return id
+}
+
+func (c *checker) checkFlow(f *spec.File) *Flow {
+	c.file = f
+	c.defined = map[string]*binding{}
+	c.counter = map[string]int{}
+	c.loop = nil
+	fl := &Flow{
+		File:        f,
+		Name:        f.Flow.Value,
+		Description: f.Description.Value,
+		Schedule:    f.Schedule.Value,
+		FuncName:    "run" + exportedName(f.Flow.Value),
+	}
+	root := newScope(nil)
+	root.define(&binding{id: "env", kind: bindEnv})
+	root.define(&binding{id: "cursor", kind: bindCursor})
+	root.define(&binding{id: "now", kind: bindNow})
+	fl.body = c.checkBlock(newScope(root), f.Steps, "")
+	return fl
+}
+
+// checkBlock checks a list of steps in a new scope. where describes the
+// block for messages about its ids once it has closed ("inside the if block
+// at f:l:c"); "" for the flow's top level.
+func (c *checker) checkBlock(s *scope, steps []*spec.Step, where string) []stmt {
+	var out []stmt
+	for _, st := range steps {
+		if x := c.checkStep(s, st); x != nil {
+			out = append(out, x)
+		}
+	}
+	if where != "" {
+		for _, b := range s.order {
+			if b.where == "" {
+				b.where = where
+			}
+		}
+	}
+	return out
+}
+
+func (c *checker) specFile() string { return filepath.Base(c.file.Path) }
+
+func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
+	switch st.Kind {
+	case spec.StepCall:
+		return c.checkCall(s, st)
+	case spec.StepMap:
+		return c.checkMap(s, st)
+	case spec.StepFilter:
+		return c.checkFilter(s, st)
+	case spec.StepUnique:
+		return c.checkUnique(s, st)
+	case spec.StepMerge:
+		return c.checkMerge(s, st)
+	case spec.StepIf:
+		return c.checkIf(s, st)
+	case spec.StepWhile:
+		return c.checkWhile(s, st)
+	case spec.StepParallel:
+		return c.checkParallel(s, st)
+	case spec.StepForEach:
+		return c.checkForEach(s, st)
+	case spec.StepSequence:
+		return &seqStmt{base: base{st}, body: c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the block at %s", st.Pos))}
+	case spec.StepResetCursor:
+		if c.checkCursorName(st.ResetCursor) {
+			return &resetStmt{base: base{st}, cursor: st.ResetCursor.Value}
+		}
+	}
+	return nil
+}
+
+func (c *checker) checkCursorName(name spec.String) bool {
+	if _, ok := c.cursorByName[name.Value]; ok {
+		return true
+	}
+	c.errs.Add(name.Pos, "cursor %s is not declared; add a [cursor.%s] table%s", name.Value, name.Value, spec.DidYouMean(name.Value, sortedKeys(c.cursorByName)))
+	return false
+}
+
+// bind defines the output of a step in s. It handles re-binding inside a
+// while loop: an id defined outside the innermost loop may be assigned again
+// with a value of the same type. It returns nil if the id is unusable.
+func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *binding {
+	if !id.Set() {
+		return nil
+	}
+	if prev := s.lookup(id.Value); prev != nil && prev.kind == bindStep {
+		if c.loop != nil && c.loop.outer.lookup(id.Value) == prev {
+			if first, twice := c.loop.rebound[id.Value]; twice {
+				c.errs.Add(id.Pos, "%s is already re-bound in this loop at %s; re-bind it once per iteration", id.Value, first)
+				return nil
+			}
+			if !types.Identical(prev.typ, typ) {
+				c.errs.Add(id.Pos, "cannot re-bind %s to %s: it was defined at %s as %s; a loop may re-bind an id only with the same type",
+					id.Value, c.typeString(typ), prev.pos, c.typeString(prev.typ))
+				return nil
+			}
+			c.loop.rebound[id.Value] = id.Pos
+			prev.predeclared = true
+			return prev
+		}
+		c.errs.Add(id.Pos, "step id %s is already defined at %s", id.Value, prev.pos)
+		return nil
+	}
+	if prev, ok := c.defined[id.Value]; ok {
+		c.errs.Add(id.Pos, "step id %s is already defined at %s", id.Value, prev.pos)
+		return nil
+	}
+	b := &binding{id: id.Value, goName: c.goName(id.Value), typ: typ, pos: id.Pos, kind: bindStep}
+	s.define(b)
+	c.defined[id.Value] = b
+	return b
+}
+
+// bindBroken defines id for a step that failed to check, so that later
+// expressions using it are not reported again.
+func (c *checker) bindBroken(s *scope, id spec.String) {
+	if !id.Set() || s.lookup(id.Value) != nil {
+		return
+	}
+	b := &binding{id: id.Value, goName: id.Value, pos: id.Pos, kind: bindStep, broken: true}
+	s.define(b)
+	if _, ok := c.defined[id.Value]; !ok {
+		c.defined[id.Value] = b
+	}
+}
+
+// requireID reports a step kind that needs an id to be useful.
+func (c *checker) requireID(st *spec.Step) bool {
+	if st.ID.Set() {
+		return true
+	}
+	c.errs.Add(st.Pos, "%s step needs an id: later steps refer to its result by id", st.Kind)
+	return false
+}
+
+// ---- call ----
+
+func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
+	if !c.requireID(st) {
+		return nil
+	}
+	x := c.checkNodeCall(s, st.Call, st.With, st.WithPos, exprEnv{scope: s})
+	if x == nil {
+		c.bindBroken(s, st.ID)
+		return nil
+	}
+	x.base = base{st}
+	x.key = st.ID.Value
+	x.retry = st.Retry
+	if st.Timeout.Set() {
+		d, err := time.ParseDuration(st.Timeout.Value)
+		if err != nil || d <= 0 {
+			c.errs.Add(st.Timeout.Pos, "invalid timeout %q; expected a positive duration like \"30s\" or \"5m\"", st.Timeout.Value)
+		}
+		x.timeout = d
+	}
+	// The handler sees the scope before the step's own output exists.
+	if st.OnError != nil {
+		x.onError = c.checkOnError(s, st, x)
+	}
+	for _, name := range st.RollbackCursor {
+		if c.checkCursorName(name) {
+			x.rollback = append(x.rollback, name.Value)
+		}
+	}
+	x.out = c.bind(s, st.ID, x.outType, "step")
+	if st.Advance != nil {
+		x.advance = c.checkAdvance(s, st, x)
+	}
+	return x
+}
+
+// checkNodeCall resolves a call and checks its with table against the
+// node's input type.
+func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, withPos spec.Pos, env exprEnv) *callStmt {
+	ref, err := parseCall(call, filepath.Dir(c.file.Path))
+	if err != nil {
+		c.errs.Add(call.Pos, "%v", err)
+		return nil
+	}
+	p := c.pkgs.byPattern[ref.pattern]
+	if msgs := c.pkgs.errors[ref.pattern]; len(msgs) > 0 || p == nil || p.Types == nil {
+		c.errs.Add(call.Pos, "cannot load package of call %q: %s", call.Value, strings.Join(msgs, "; "))
+		return nil
+	}
+	obj := p.Types.Scope().Lookup(ref.name)
+	if obj == nil || !obj.Exported() {
+		c.errs.Add(call.Pos, "package %s has no exported function %s%s", p.PkgPath, ref.name, spec.DidYouMean(ref.name, nodeNames(p.Types)))
+		return nil
+	}
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		c.errs.Add(call.Pos, "%s.%s is not a function; a node is func(context.Context, In) (Out, error)", p.Types.Name(), ref.name)
+		return nil
+	}
+	nd, bad := checkNode(fn, c.pkgs.context)
+	if bad != "" {
+		c.errs.Add(call.Pos, "%s.%s %s", p.Types.Name(), ref.name, bad)
+		return nil
+	}
+	x := &callStmt{pkgPath: p.PkgPath, fnName: ref.name, inType: nd.in, outType: nd.out}
+	if env.nowVar == "" {
+		env.nowVar = "now"
+	}
+	x.with = c.checkWith(env, with, nd, x, call)
+	if x.inType == nil {
+		return nil
+	}
+	if !c.checkJSONType(x.outType, call.Pos, fmt.Sprintf("the output of %s.%s", p.Types.Name(), ref.name)) {
+		return nil
+	}
+	for _, w := range x.with {
+		if w.e != nil && w.e.now || anyNow(w.parts) {
+			x.nowVar = env.nowVar
+		}
+	}
+	return x
+}
+
+func anyNow(parts []part) bool {
+	for _, p := range parts {
+		if p.e != nil && p.e.now {
+			return true
+		}
+	}
+	return false
+}
+
+// checkWith checks each with key against the node's input struct. For a
+// generic node it infers the type arguments from the values and sets
+// x.inType and x.outType to the instantiated types (nil on failure).
+func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callStmt, call spec.String) []*withValue {
+	st := nd.in.Underlying().(*types.Struct)
+	fields := map[string]*types.Var{}
+	var names []string
+	for i := 0; i < st.NumFields(); i++ {
+		f := st.Field(i)
+		if f.Exported() {
+			fields[f.Name()] = f
+			names = append(names, f.Name())
+		}
+	}
+	inName := c.typeString(nd.in)
+	var out []*withValue
+	for _, w := range with {
+		f, ok := fields[w.Key]
+		if !ok {
+			c.errs.Add(w.KeyPos, "%s has no field %s%s", inName, w.Key, spec.DidYouMean(w.Key, names))
+			continue
+		}
+		wv := &withValue{field: w.Key, typ: f.Type()}
+		if w.Value.Kind == spec.KindString {
+			parts, off, msg := splitInterp(w.Value.Str.Value)
+			if msg != "" {
+				c.errs.Add(posAfter(valueStart(w.Value.Str), w.Value.Str.Value[:off]), "%s", msg)
+				continue
+			}
+			start := valueStart(w.Value.Str)
+			switch {
+			case len(parts) == 1 && parts[0].expr:
+				wv.e = c.checkExpr(env, parts[0].text, posAfter(start, w.Value.Str.Value[:parts[0].off]))
+				if wv.e == nil {
+					continue
+				}
+			case hasExpr(parts):
+				ok := true
+				for _, p := range parts {
+					if !p.expr {
+						wv.parts = append(wv.parts, part{text: p.text})
+						continue
+					}
+					e := c.checkExpr(env, p.text, posAfter(start, w.Value.Str.Value[:p.off]))
+					if e == nil {
+						ok = false
+						continue
+					}
+					if _, can := c.stringConv(e); !can {
+						c.errs.Add(e.pos, "cannot interpolate %s (%s) into a string; expected a string, number, bool, time.Time or fmt.Stringer", e.src, c.typeString(e.typ))
+						ok = false
+						continue
+					}
+					wv.parts = append(wv.parts, part{e: e})
+				}
+				if !ok {
+					continue
+				}
+			default:
+				wv.lit = w.Value
+			}
+		} else {
+			wv.lit = w.Value
+		}
+		out = append(out, wv)
+	}
+
+	// Instantiate a generic node from the values given.
+	if nd.generic {
+		tparams := nd.sig.TypeParams()
+		bound := map[*types.TypeParam]types.Type{}
+		for _, wv := range out {
+			var got types.Type
+			switch {
+			case wv.e != nil:
+				got = wv.e.typ
+			case wv.parts != nil:
+				got = types.Typ[types.String]
+			default:
+				continue
+			}
+			unify(wv.typ, got, bound)
+		}
+		targs := make([]types.Type, tparams.Len())
+		for i := 0; i < tparams.Len(); i++ {
+			t, ok := bound[tparams.At(i)]
+			if !ok {
+				c.errs.Add(call.Pos, "cannot infer type parameter %s of %s: set the with field of %s that uses it from an expression (\"${...}\")", tparams.At(i).Obj().Name(), call.Value, inName)
+				x.inType = nil
+				return nil
+			}
+			targs[i] = t
+		}
+		inst, err := types.Instantiate(nil, nd.sig, targs, true)
+		if err != nil {
+			c.errs.Add(call.Pos, "cannot instantiate %s: %v", call.Value, err)
+			x.inType = nil
+			return nil
+		}
+		sig := inst.(*types.Signature)
+		x.inType, x.outType = sig.Params().At(1).Type(), sig.Results().At(0).Type()
+		ist := x.inType.Underlying().(*types.Struct)
+		for _, wv := range out {
+			for i := 0; i < ist.NumFields(); i++ {
+				if ist.Field(i).Name() == wv.field {
+					wv.typ = ist.Field(i).Type()
+				}
+			}
+		}
+	}
+
+	// Now that field types are concrete, check assignability.
+	var good []*withValue
+	for _, wv := range out {
+		switch {
+		case wv.e != nil:
+			if !c.assignable(wv.e, wv.typ, "field "+wv.field) {
+				continue
+			}
+		case wv.parts != nil:
+			if !types.AssignableTo(types.Typ[types.String], wv.typ) && !isStringKind(wv.typ) {
+				c.errs.Add(withValuePos(with, wv.field), "field %s is %s; a string with ${...} interpolations makes a string", wv.field, c.typeString(wv.typ))
+				continue
+			}
+		default:
+			if !c.checkLiteral(wv.lit, wv.typ, wv.field) {
+				continue
+			}
+		}
+		good = append(good, wv)
+	}
+	return good
+}
+
+func withValuePos(with []*spec.Field, field string) spec.Pos {
+	for _, w := range with {
+		if w.Key == field {
+			return w.Value.Pos
+		}
+	}
+	return spec.Pos{}
+}
+
+func hasExpr(parts []rawPart) bool {
+	for _, p := range parts {
+		if p.expr {
+			return true
+		}
+	}
+	return false
+}
+
+// assignable checks that e can be assigned to t; what names the target.
+func (c *checker) assignable(e *expr, t types.Type, what string) bool {
+	v := e.val.Type
+	if v == nil {
+		v = e.typ
+	}
+	if types.AssignableTo(v, t) {
+		return true
+	}
+	hint := ""
+	if types.ConvertibleTo(v, t) {
+		hint = fmt.Sprintf("; convert it: %s(%s)", c.typeString(t), e.src)
+	}
+	c.errs.Add(e.pos, "cannot use %s (%s) as %s in %s%s", e.src, c.typeString(e.typ), c.typeString(t), what, hint)
+	return false
+}
+
+// unify matches a parameterized type against a concrete one, recording the
+// type arguments it implies.
+func unify(param, arg types.Type, bound map[*types.TypeParam]types.Type) {
+	switch p := types.Unalias(param).(type) {
+	case *types.TypeParam:
+		if _, ok := bound[p]; !ok {
+			bound[p] = arg
+		}
+	case *types.Slice:
+		if a, ok := arg.Underlying().(*types.Slice); ok {
+			unify(p.Elem(), a.Elem(), bound)
+		}
+	case *types.Pointer:
+		if a, ok := arg.Underlying().(*types.Pointer); ok {
+			unify(p.Elem(), a.Elem(), bound)
+		}
+	case *types.Array:
+		if a, ok := arg.Underlying().(*types.Array); ok {
+			unify(p.Elem(), a.Elem(), bound)
+		}
+	case *types.Map:
+		if a, ok := arg.Underlying().(*types.Map); ok {
+			unify(p.Key(), a.Key(), bound)
+			unify(p.Elem(), a.Elem(), bound)
+		}
+	case *types.Named:
+		a, ok := types.Unalias(arg).(*types.Named)
+		if !ok || a.Origin() != p.Origin() {
+			return
+		}
+		for i := 0; i < p.TypeArgs().Len() && i < a.TypeArgs().Len(); i++ {
+			unify(p.TypeArgs().At(i), a.TypeArgs().At(i), bound)
+		}
+	}
+}
+
+// ---- on_error, advance ----
+
+func (c *checker) checkOnError(s *scope, st *spec.Step, x *callStmt) *onErrorIR {
+	oe := st.OnError
+	ir := &onErrorIR{action: oe.Action.Value}
+	if ir.action == "" {
+		ir.action = "fail"
+	}
+	if !oe.Call.Set() {
+		return ir
+	}
+	hs := newScope(s)
+	hs.define(&binding{id: "error", kind: bindError, typ: types.Typ[types.String]})
+	input := &binding{id: "input", kind: bindInput, typ: x.inType}
+	hs.define(input)
+	env := exprEnv{scope: hs, errVar: "err", inVar: c.goName(st.ID.Value) + "In", nowVar: c.newName("now")}
+	h := c.checkNodeCall(hs, oe.Call, oe.With, oe.WithPos, env)
+	if h == nil {
+		return ir
+	}
+	h.base = base{st}
+	h.key = st.ID.Value + ".on_error"
+	h.nowVar = ""
+	for _, w := range h.with {
+		if (w.e != nil && w.e.now) || anyNow(w.parts) {
+			h.nowVar = env.nowVar
+		}
+	}
+	if input.used {
+		x.inVar = env.inVar
+	}
+	ir.handler = h
+	return ir
+}
+
+func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR {
+	a := st.Advance
+	if !c.checkCursorName(a.Cursor) {
+		return nil
+	}
+	src, pos := bareExpr(a.To)
+	e := c.checkExpr(exprEnv{scope: s, nowVar: c.stepNow(x)}, src, pos)
+	if e == nil {
+		return nil
+	}
+	if e.now {
+		x.nowVar = c.stepNow(x)
+	}
+	if !c.isCursorValue(e.typ) {
+		c.errs.Add(e.pos, "cannot advance cursor %s to %s (%s); expected a string, an integer or a time.Time", a.Cursor.Value, e.src, c.typeString(e.typ))
+		return nil
+	}
+	return &advanceIR{cursor: a.Cursor.Value, e: e}
+}
+
+// stepNow names the variable holding the step's now(), allocating it once.
+func (c *checker) stepNow(x *callStmt) string {
+	if x.nowVar == "" {
+		x.nowVar = c.newName("now")
+	}
+	return x.nowVar
+}
+
+func (c *checker) isCursorValue(t types.Type) bool {
+	if types.Identical(t, c.timeType) {
+		return true
+	}
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&(types.IsString|types.IsInteger) != 0
+}
+
+// ---- pure steps ----
+
+// elemOf checks that e is a slice and returns its element type.
+func (c *checker) elemOf(e *expr, what string) types.Type {
+	sl, ok := e.typ.Underlying().(*types.Slice)
+	if !ok {
+		c.errs.Add(e.pos, "%s needs a slice, but %s is %s", what, e.src, c.typeString(e.typ))
+		return nil
+	}
+	return sl.Elem()
+}
+
+// loopVar defines the `as` variable of map, filter and for_each.
+func (c *checker) loopVar(s *scope, st *spec.Step, elem types.Type) *binding {
+	name, pos := "it", st.Pos
+	if st.As.Set() {
+		name, pos = st.As.Value, st.As.Pos
+	}
+	if prev := s.lookup(name); prev != nil && prev.kind == bindStep {
+		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.pos)
+	}
+	goName := name
+	if c.reserved[goName] || token.IsKeyword(goName) {
+		goName += "Item"
+	}
+	b := &binding{id: name, goName: goName, typ: elem, pos: pos, kind: bindLoopVar}
+	s.define(b)
+	return b
+}
+
+func (c *checker) sourceExpr(s *scope, src spec.String, nowVar string) *expr {
+	text, pos := bareExpr(src)
+	return c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, text, pos)
+}
+
+func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
+	if !c.requireID(st) {
+		return nil
+	}
+	x := &mapStmt{base: base{st}}
+	x.src = c.sourceExpr(s, st.Source, "")
+	var elem types.Type
+	if x.src != nil {
+		elem = c.elemOf(x.src, "map")
+	}
+	if elem == nil {
+		c.bindBroken(s, st.ID)
+		return nil
+	}
+	inner := newScope(s)
+	x.loopVar = c.loopVar(inner, st, elem)
+	nowVar := c.newName("now")
+	var fields []rowField
+	ok := true
+	seen := map[string]spec.Pos{}
+	for _, f := range st.Fields {
+		goName := exportedName(f.Key)
+		if goName == "" {
+			c.errs.Add(f.KeyPos, "field name %q has no letters to make a Go name of", f.Key)
+			ok = false
+			continue
+		}
+		if prev, dup := seen[goName]; dup {
+			c.errs.Add(f.KeyPos, "field %s would be Go field %s, like the field at %s", f.Key, goName, prev)
+			ok = false
+			continue
+		}
+		seen[goName] = f.KeyPos
+		if f.Value.Kind != spec.KindString {
+			c.errs.Add(f.Value.Pos, "field %s must be an expression string, not %s", f.Key, f.Value.Kind)
+			ok = false
+			continue
+		}
+		text, pos := bareExpr(f.Value.Str)
+		e := c.checkExpr(exprEnv{scope: inner, nowVar: nowVar}, text, pos)
+		if e == nil {
+			ok = false
+			continue
+		}
+		if e.now {
+			x.nowVar = nowVar
+		}
+		if !c.checkJSONType(e.typ, e.pos, "field "+f.Key) {
+			ok = false
+			continue
+		}
+		x.fields = append(x.fields, e)
+		fields = append(fields, rowField{column: f.Key, goName: goName, typ: e.typ})
+	}
+	if x.nowVar == "" {
+		c.counter["now"]--
+	}
+	if !ok {
+		c.bindBroken(s, st.ID)
+		return nil
+	}
+	x.row = c.rowType(st, fields)
+	if x.row == nil {
+		return nil
+	}
+	x.out = c.bind(s, st.ID, types.NewSlice(x.row.named), "map")
+	if x.out == nil {
+		return nil
+	}
+	return x
+}
+
+// rowType returns the generated struct for a map step: its own, or the
+// shared one named by `type`, whose fields must then match exactly.
+func (c *checker) rowType(st *spec.Step, fields []rowField) *rowType {
+	name := st.Type.Value
+	pos := st.Type.Pos
+	if name == "" {
+		name = rowTypeName(st.ID.Value)
+		pos = st.ID.Pos
+	}
+	if prev, ok := c.rows[name]; ok {
+		if !st.Type.Set() {
+			c.errs.Add(st.ID.Pos, "the row type of step %s would be %s, already generated for step %s at %s; set type = \"...\" to share it on purpose, or rename the step", st.ID.Value, name, prev.step.ID.Value, prev.pos)
+			return nil
+		}
+		if msg := sameFields(prev.fields, fields, c); msg != "" {
+			c.errs.Add(st.Type.Pos, "type %s is already defined at %s with other fields: %s", name, prev.pos, msg)
+			return nil
+		}
+		return prev
+	}
+	if !token.IsExported(name) {
+		c.errs.Add(pos, "type name %q must be an exported Go name (start with an upper-case letter)", name)
+		return nil
+	}
+	rt := &rowType{name: name, pos: pos, step: st, file: c.specFile(), fields: fields}
+	var vars []*types.Var
+	for _, f := range fields {
+		vars = append(vars, types.NewField(token.NoPos, c.mainPkg, f.goName, f.typ, false))
+	}
+	tn := types.NewTypeName(token.NoPos, c.mainPkg, name, nil)
+	rt.named = types.NewNamed(tn, types.NewStruct(vars, nil), nil)
+	c.rows[name] = rt
+	c.rowList = append(c.rowList, rt)
+	return rt
+}
+
+func sameFields(a, b []rowField, c *checker) string {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		switch {
+		case i >= len(a):
+			return fmt.Sprintf("extra field %s", b[i].column)
+		case i >= len(b):
+			return fmt.Sprintf("missing field %s", a[i].column)
+		case a[i].column != b[i].column:
+			return fmt.Sprintf("field %d is %s here, %s there", i+1, b[i].column, a[i].column)
+		case !types.Identical(a[i].typ, b[i].typ):
+			return fmt.Sprintf("field %s is %s here, %s there", a[i].column, c.typeString(b[i].typ), c.typeString(a[i].typ))
+		}
+	}
+	return ""
+}
+
+// rowTypeName derives a type name from a step id: rows -> Row,
+// issues -> Issue, transformed -> TransformedRow.
+func rowTypeName(id string) string {
+	n := exportedName(id)
+	switch {
+	case strings.HasSuffix(n, "ies") && len(n) > 3:
+		return n[:len(n)-3] + "y"
+	case strings.HasSuffix(n, "ss"):
+		return n + "Row"
+	case strings.HasSuffix(n, "s") && len(n) > 1:
+		return n[:len(n)-1]
+	}
+	return n + "Row"
+}
+
+func (c *checker) checkFilter(s *scope, st *spec.Step) stmt {
+	if !c.requireID(st) {
+		return nil
+	}
+	x := &filterStmt{base: base{st}}
+	x.src = c.sourceExpr(s, st.Source, "")
+	if x.src != nil {
+		x.elem = c.elemOf(x.src, "filter")
+	}
+	if x.elem == nil {
+		c.bindBroken(s, st.ID)
+		return nil
+	}
+	inner := newScope(s)
+	x.loopVar = c.loopVar(inner, st, x.elem)
+	nowVar := c.newName("now")
+	x.where = c.sourceExprIn(inner, st.Where, nowVar)
+	if x.where == nil {
+		return nil
+	}
+	if x.where.now {
+		x.nowVar = nowVar
+	}
+	if !c.isBool(x.where) {
+		return nil
+	}
+	x.out = c.bind(s, st.ID, types.NewSlice(x.elem), "filter")
+	return x
+}
+
+func (c *checker) sourceExprIn(s *scope, src spec.String, nowVar string) *expr {
+	text, pos := bareExpr(src)
+	return c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, text, pos)
+}
+
+func (c *checker) isBool(e *expr) bool {
+	if b, ok := e.typ.Underlying().(*types.Basic); ok && b.Info()&types.IsBoolean != 0 {
+		return true
+	}
+	c.errs.Add(e.pos, "condition %s is %s; expected a bool", e.src, c.typeString(e.typ))
+	return false
+}
+
+func (c *checker) checkUnique(s *scope, st *spec.Step) stmt {
+	if !c.requireID(st) {
+		return nil
+	}
+	x := &uniqueStmt{base: base{st}}
+	x.src = c.sourceExpr(s, st.Source, "")
+	if x.src != nil {
+		x.elem = c.elemOf(x.src, "unique")
+	}
+	if x.elem == nil {
+		c.bindBroken(s, st.ID)
+		return nil
+	}
+	stc, ok := x.elem.Underlying().(*types.Struct)
+	if !ok {
+		c.errs.Add(x.src.pos, "unique needs a slice of structs, but %s has elements of type %s", x.src.src, c.typeString(x.elem))
+		return nil
+	}
+	// The key names a field: a map step's column (issue_key) or a Go field (Key).
+	var names []string
+	for i := 0; i < stc.NumFields(); i++ {
+		f := stc.Field(i)
+		if !f.Exported() && f.Pkg() != c.mainPkg {
+			continue
+		}
+		names = append(names, f.Name())
+		col := columnOf(x.elem, f.Name(), c)
+		if f.Name() == st.Key.Value || col == st.Key.Value {
+			x.keyField, x.keyType = f.Name(), f.Type()
+		}
+		if col != "" && col != f.Name() {
+			names = append(names, col)
+		}
+	}
+	if x.keyField == "" {
+		c.errs.Add(st.Key.Pos, "%s has no field %s%s", c.typeString(x.elem), st.Key.Value, spec.DidYouMean(st.Key.Value, names))
+		return nil
+	}
+	if !types.Comparable(x.keyType) {
+		c.errs.Add(st.Key.Pos, "key field %s is %s, which cannot be compared; expected a string, number or other comparable type", st.Key.Value, c.typeString(x.keyType))
+		return nil
+	}
+	x.out = c.bind(s, st.ID, uniqueType(c, x.elem), "unique")
+	return x
+}
+
+// columnOf returns the spec column name of a generated row type's field.
+func columnOf(t types.Type, field string, c *checker) string {
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok {
+		return ""
+	}
+	if rt := c.rows[n.Obj().Name()]; rt != nil && rt.named == n {
+		for _, f := range rt.fields {
+			if f.goName == field {
+				return f.column
+			}
+		}
+	}
+	return ""
+}
+
+// uniqueType is transform.Unique[elem]; the checker builds it as a
+// struct{Rows []elem; Duplicates int} named from the transform package.
+func uniqueType(c *checker, elem types.Type) types.Type {
+	tp := c.pkgs.transform
+	if tp == nil {
+		return types.NewStruct([]*types.Var{
+			types.NewField(token.NoPos, nil, "Rows", types.NewSlice(elem), false),
+			types.NewField(token.NoPos, nil, "Duplicates", types.Typ[types.Int], false),
+		}, nil)
+	}
+	gen := tp.Scope().Lookup("Unique").Type()
+	inst, err := types.Instantiate(nil, gen, []types.Type{elem}, false)
+	if err != nil {
+		panic(err)
+	}
+	return inst
+}
+
+func (c *checker) checkMerge(s *scope, st *spec.Step) stmt {
+	if !c.requireID(st) {
+		return nil
+	}
+	x := &mergeStmt{base: base{st}}
+	var elem types.Type
+	ok := true
+	for _, m := range st.Merge {
+		e := c.sourceExpr(s, m, "")
+		if e == nil {
+			ok = false
+			continue
+		}
+		el := c.elemOf(e, "merge")
+		if el == nil {
+			ok = false
+			continue
+		}
+		if elem == nil {
+			elem = el
+		} else if !types.Identical(elem, el) {
+			c.errs.Add(e.pos, "cannot merge %s (elements of %s) with %s (elements of %s); map them to one row type first (type = \"...\" on each map step)",
+				e.src, c.typeString(el), x.srcs[0].src, c.typeString(elem))
+			ok = false
+			continue
+		}
+		x.srcs = append(x.srcs, e)
+	}
+	if !ok || elem == nil {
+		c.bindBroken(s, st.ID)
+		return nil
+	}
+	x.out = c.bind(s, st.ID, types.NewSlice(elem), "merge")
+	return x
+}
+
+// ---- control flow ----
+
+func (c *checker) checkIf(s *scope, st *spec.Step) stmt {
+	x := &ifStmt{base: base{st}}
+	nowVar := c.newName("now")
+	x.cond = c.sourceExprIn(s, st.Cond, nowVar)
+	if x.cond != nil {
+		if x.cond.now {
+			x.nowVar = nowVar
+		}
+		c.isBool(x.cond)
+	}
+	x.then = c.checkBlock(newScope(s), st.Then, fmt.Sprintf("inside the then block of the if at %s", st.Pos))
+	x.els = c.checkBlock(newScope(s), st.Else, fmt.Sprintf("inside the else block of the if at %s", st.Pos))
+	if x.cond == nil {
+		return nil
+	}
+	return x
+}
+
+func (c *checker) blockKey(st *spec.Step, kind string) string {
+	if st.ID.Set() {
+		return st.ID.Value
+	}
+	return fmt.Sprintf("%s@%d", kind, st.Pos.Line)
+}
+
+func (c *checker) checkWhile(s *scope, st *spec.Step) stmt {
+	x := &whileStmt{base: base{st}, key: c.blockKey(st, "while"), max: st.MaxIterations.Value}
+	if st.ID.Set() {
+		c.bindBlockID(s, st)
+	}
+	nowVar := c.newName("now")
+	x.cond = c.sourceExprIn(s, st.Cond, nowVar)
+	if x.cond != nil {
+		if x.cond.now {
+			x.nowVar = nowVar
+		}
+		c.isBool(x.cond)
+	}
+	c.loop = &loopCtx{parent: c.loop, outer: s, rebound: map[string]spec.Pos{}}
+	x.body = c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the while loop at %s", st.Pos))
+	c.loop = c.loop.parent
+	x.iterVar = c.newName("i")
+	if x.cond == nil {
+		return nil
+	}
+	return x
+}
+
+// bindBlockID reserves the id of a block step (while, parallel, if) so it
+// cannot be reused; it has no value.
+func (c *checker) bindBlockID(s *scope, st *spec.Step) {
+	if prev, ok := c.defined[st.ID.Value]; ok {
+		c.errs.Add(st.ID.Pos, "step id %s is already defined at %s", st.ID.Value, prev.pos)
+		return
+	}
+	c.defined[st.ID.Value] = &binding{id: st.ID.Value, pos: st.ID.Pos, where: "as a block, which has no value,"}
+}
+
+func (c *checker) checkParallel(s *scope, st *spec.Step) stmt {
+	x := &parallelStmt{base: base{st}, key: c.blockKey(st, "parallel")}
+	if st.ID.Set() {
+		c.bindBlockID(s, st)
+	}
+	for _, br := range st.Branches {
+		// Each branch checks in its own scope; its top-level outputs are
+		// then defined in s, where the steps after the block see them.
+		bs := newScope(s)
+		var body []stmt
+		if br.Kind == spec.StepSequence {
+			body = c.checkBlock(bs, br.Do, "")
+		} else if y := c.checkStep(bs, br); y != nil {
+			body = []stmt{y}
+		}
+		for _, b := range bs.order {
+			if b.kind != bindStep {
+				continue
+			}
+			if prev := s.lookup(b.id); prev != nil && prev != b {
+				continue // reported by bind
+			}
+			b.predeclared = true
+			s.define(b)
+			x.outs = append(x.outs, b)
+		}
+		x.branches = append(x.branches, body)
+	}
+	return x
+}
+
+func (c *checker) checkForEach(s *scope, st *spec.Step) stmt {
+	x := &forEachStmt{base: base{st}, key: c.blockKey(st, "for_each"), concurrency: 1}
+	if st.Concurrency.Set() {
+		x.concurrency = st.Concurrency.Value
+	}
+	x.src = c.sourceExpr(s, st.Source, "")
+	if x.src != nil {
+		x.elem = c.elemOf(x.src, "for_each")
+	}
+	if x.elem == nil {
+		if st.ID.Set() {
+			c.bindBroken(s, st.ID)
+		}
+		return nil
+	}
+	inner := newScope(s)
+	x.loopVar = c.loopVar(inner, st, x.elem)
+	saved := c.loop
+	c.loop = nil // a for_each body runs items concurrently: no re-binding of outer ids
+	body := newScope(inner)
+	x.body = c.checkBlock(body, st.Do, "")
+	c.loop = saved
+	switch {
+	case st.Collect.Set():
+		x.collect = c.sourceExprIn(body, st.Collect, "")
+		if x.collect == nil {
+			return nil
+		}
+		if x.collect.now {
+			c.errs.Add(x.collect.pos, "collect cannot call now(); record the time in a step of the loop instead")
+			return nil
+		}
+		x.result = x.collect.typ
+	case st.ID.Set():
+		for i := len(body.order) - 1; i >= 0; i-- {
+			if body.order[i].kind == bindStep {
+				x.last = body.order[i]
+				break
+			}
+		}
+		if x.last == nil {
+			c.errs.Add(st.ID.Pos, "for_each %s has an id but its do block defines no output to collect; add collect = \"expr\" or drop the id", st.ID.Value)
+			return nil
+		}
+		x.last.used = true
+		x.result = x.last.typ
+	}
+	for _, b := range body.order {
+		b.where = fmt.Sprintf("inside the for_each loop at %s", st.Pos)
+	}
+	if st.ID.Set() {
+		x.out = c.bind(s, st.ID, types.NewSlice(x.result), "for_each")
+	}
+	return x
+}
+
+// ---- helpers ----
+
+// typeString prints t as the spec's reader knows it: package names, not
+// paths; generated row types without a package.
+func (c *checker) typeString(t types.Type) string {
+	return types.TypeString(t, qualifier(c.mainPkg))
+}
+
+func qualifier(main *types.Package) types.Qualifier {
+	return func(p *types.Package) string {
+		if p == nil || p == main || p.Path() == "main" {
+			return ""
+		}
+		return p.Name()
+	}
+}
+
+// exportedName turns a spec name (issue_key, jira-warehouse-sync) into an
+// exported Go name (IssueKey, JiraWarehouseSync).
+func exportedName(s string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			up = true
+			continue
+		}
+		if b.Len() == 0 && unicode.IsDigit(r) {
+			b.WriteString("X")
+		}
+		if up {
+			b.WriteRune(unicode.ToUpper(r))
+			up = false
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	// Go initialisms read better: IssueId -> IssueID, Url -> URL.
+	for _, w := range []string{"Id", "Url", "Api", "Http", "Json", "Sql", "Uuid"} {
+		if strings.HasSuffix(out, w) {
+			out = out[:len(out)-len(w)] + strings.ToUpper(w)
+		}
+	}
+	return out
+}
+
+func isIdent(s string) bool {
+	return token.IsIdentifier(s)
+}

@@ -1,0 +1,444 @@
+package gen
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/printer"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/ast/astutil"
+
+	"github.com/resolute/resolute-gen/spec"
+)
+
+// bindKind says what a name in an expression's scope stands for.
+type bindKind int
+
+const (
+	bindStep    bindKind = iota // a step's output
+	bindLoopVar                 // the `as` variable of map, filter, for_each
+	bindEnv                     // env.NAME
+	bindCursor                  // cursor.NAME
+	bindNow                     // now()
+	bindError                   // error, in an on_error handler: the failure's text
+	bindInput                   // input, in an on_error handler: the failed step's input
+)
+
+// binding is a name visible to expressions.
+type binding struct {
+	id     string // the name in the spec
+	goName string // the Go identifier in generated code
+	typ    types.Type
+	pos    spec.Pos
+	kind   bindKind
+	used   bool
+	// where is set when the binding's block has closed, to explain why it is
+	// no longer visible ("inside the if block at sync.toml:27:1").
+	where string
+	// predeclared is true when the generated code declares the variable
+	// before the step that assigns it (parallel branch outputs) or when a
+	// step re-binds it inside a loop: such steps assign with =.
+	predeclared bool
+	// broken marks the output of a step that failed to check: expressions
+	// using it are not checked, as the step's own error says enough.
+	broken bool
+}
+
+// scope is one level of names: the flow, or a block.
+type scope struct {
+	parent *scope
+	names  map[string]*binding
+	order  []*binding
+}
+
+func newScope(parent *scope) *scope {
+	return &scope{parent: parent, names: map[string]*binding{}}
+}
+
+func (s *scope) lookup(name string) *binding {
+	for ; s != nil; s = s.parent {
+		if b, ok := s.names[name]; ok {
+			return b
+		}
+	}
+	return nil
+}
+
+func (s *scope) define(b *binding) {
+	s.names[b.id] = b
+	s.order = append(s.order, b)
+}
+
+// visible lists every visible name, for suggestions.
+func (s *scope) visible() []string {
+	var names []string
+	seen := map[string]bool{}
+	for ; s != nil; s = s.parent {
+		for n := range s.names {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// expr is a checked Go expression from the spec, ready to emit.
+type expr struct {
+	src  string
+	pos  spec.Pos
+	ast  ast.Expr
+	typ  types.Type
+	val  types.TypeAndValue
+	code string // the Go source to emit, names rewritten for the generated program
+	now  bool   // calls now()
+}
+
+// part is a piece of an interpolated string: text, or an expression.
+type part struct {
+	text string
+	e    *expr
+}
+
+// exprEnv is what an expression is checked against.
+type exprEnv struct {
+	scope  *scope
+	nowVar string // the Go name now() becomes in this step
+	inVar  string // the Go name input becomes (on_error handlers)
+	errVar string // the Go name of the failed step's error (on_error handlers)
+}
+
+// posAfter returns the position reached after reading text from p.
+func posAfter(p spec.Pos, text string) spec.Pos {
+	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		p.Line += strings.Count(text, "\n")
+		p.Col = len(text) - i
+		return p
+	}
+	p.Col += len(text)
+	return p
+}
+
+// valueStart is the position of the first byte of a string's value.
+func valueStart(s spec.String) spec.Pos {
+	p := s.Pos
+	p.Col += s.Offset
+	return p
+}
+
+// splitInterp splits a string value on ${...}. "$${" stands for a literal
+// "${". The returned parts carry the byte offset of each expression.
+func splitInterp(v string) (parts []rawPart, errOff int, err string) {
+	var text strings.Builder
+	for i := 0; i < len(v); {
+		if strings.HasPrefix(v[i:], "$${") {
+			text.WriteString("${")
+			i += 3
+			continue
+		}
+		if !strings.HasPrefix(v[i:], "${") {
+			text.WriteByte(v[i])
+			i++
+			continue
+		}
+		depth, j := 1, i+2
+		for ; j < len(v) && depth > 0; j++ {
+			switch v[j] {
+			case '{':
+				depth++
+			case '}':
+				depth--
+			case '"', '`', '\'':
+				// skip a Go literal so braces inside it do not count
+				q := v[j]
+				for j++; j < len(v) && v[j] != q; j++ {
+					if v[j] == '\\' && q != '`' {
+						j++
+					}
+				}
+			}
+		}
+		if depth > 0 {
+			return nil, i, "unterminated ${ in string; expected a closing }"
+		}
+		if text.Len() > 0 {
+			parts = append(parts, rawPart{text: text.String()})
+			text.Reset()
+		}
+		src := v[i+2 : j-1]
+		if strings.TrimSpace(src) == "" {
+			return nil, i, "empty ${} in string; expected an expression"
+		}
+		parts = append(parts, rawPart{expr: true, text: src, off: i + 2})
+		i = j
+	}
+	if text.Len() > 0 {
+		parts = append(parts, rawPart{text: text.String()})
+	}
+	return parts, 0, ""
+}
+
+type rawPart struct {
+	text string
+	expr bool
+	off  int
+}
+
+// bareExpr returns the expression of a value that must be one expression
+// (if, while, map, to, ...): either plain Go, or exactly "${expr}".
+func bareExpr(s spec.String) (src string, pos spec.Pos) {
+	v := s.Value
+	start := valueStart(s)
+	trimmed := strings.TrimSpace(v)
+	if strings.HasPrefix(trimmed, "${") && strings.HasSuffix(trimmed, "}") {
+		parts, _, err := splitInterp(trimmed)
+		if err == "" && len(parts) == 1 && parts[0].expr {
+			lead := strings.Index(v, "${")
+			return parts[0].text, posAfter(start, v[:lead+2])
+		}
+	}
+	return v, start
+}
+
+// checkExpr parses and type-checks src, written at pos, in env. Problems go
+// to c.errs; the result is nil if the expression is unusable.
+func (c *checker) checkExpr(env exprEnv, src string, pos spec.Pos) *expr {
+	x, err := parser.ParseExprFrom(c.fset, "", src, parser.SkipObjectResolution)
+	if err != nil {
+		off := 0
+		msg := err.Error()
+		if list, ok := err.(scanner.ErrorList); ok && len(list) > 0 {
+			off = list[0].Pos.Offset
+			msg = list[0].Msg
+		}
+		c.errs.Add(posAfter(pos, src[:min(off, len(src))]), "invalid Go expression %q: %s", src, msg)
+		return nil
+	}
+	at := func(p token.Pos) spec.Pos {
+		off := c.fset.Position(p).Offset
+		if off < 0 || off > len(src) {
+			off = 0
+		}
+		return posAfter(pos, src[:off])
+	}
+	e := &expr{src: src, pos: pos, ast: x}
+
+	// Resolve names ourselves first: go/types would say "undefined: x",
+	// where a reader deserves to know that x is defined later, or inside a
+	// closed block, or is a typo of y.
+	used := map[*binding]bool{}
+	ok := true
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			c.errs.Add(at(n.Pos()), "function literals are not allowed in spec expressions")
+			ok = false
+			return false
+		case *ast.SelectorExpr:
+			if id, isIdent := n.X.(*ast.Ident); isIdent {
+				if b := env.scope.lookup(id.Name); b != nil && (b.kind == bindEnv || b.kind == bindCursor) {
+					used[b] = true
+					if !c.checkEnvCursor(b.kind, n.Sel.Name, at(n.Sel.Pos())) {
+						ok = false
+					}
+					return false
+				}
+			}
+			ast.Inspect(n.X, visit) // the selected name is a field or method, not a scope name
+			return false
+		case *ast.KeyValueExpr:
+			if _, isIdent := n.Key.(*ast.Ident); isIdent {
+				ast.Inspect(n.Value, visit) // a struct literal's keys are field names
+				return false
+			}
+		case *ast.Ident:
+			c.resolveIdent(env, n, at, used, &ok)
+		}
+		return true
+	}
+	ast.Inspect(x, visit)
+	for b := range used {
+		if b.broken {
+			return nil
+		}
+	}
+	if !ok {
+		return nil
+	}
+	// Type-check in a package whose scope holds exactly the names used.
+	pkg := types.NewPackage("main", "main")
+	objs := map[types.Object]*binding{}
+	for b := range used {
+		obj := types.NewVar(token.NoPos, pkg, b.id, c.bindingType(b))
+		pkg.Scope().Insert(obj)
+		objs[obj] = b
+	}
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}}
+	if err := types.CheckExpr(c.fset, pkg, token.NoPos, x, info); err != nil {
+		if te, ok := err.(types.Error); ok {
+			c.errs.Add(at(te.Pos), "%s", c.typeErrorMsg(te.Msg))
+		} else {
+			c.errs.Add(pos, "%v", err)
+		}
+		return nil
+	}
+	e.val = info.Types[x]
+	e.typ = e.val.Type
+	if b, isBasic := e.typ.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
+		e.typ = types.Default(e.typ)
+	}
+	for b := range used {
+		b.used = true
+		if b.kind == bindNow {
+			e.now = true
+		}
+	}
+	e.code = c.rewrite(x, info, objs, env)
+	return e
+}
+
+func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) spec.Pos, used map[*binding]bool, ok *bool) {
+	if id.Name == "_" {
+		return
+	}
+	if b := env.scope.lookup(id.Name); b != nil {
+		if b.kind == bindEnv || b.kind == bindCursor {
+			c.errs.Add(at(id.Pos()), "%s alone is not a value; write %s.NAME", b.id, b.id)
+			*ok = false
+			return
+		}
+		used[b] = true
+		return
+	}
+	if types.Universe.Lookup(id.Name) != nil {
+		return
+	}
+	*ok = false
+	if def, known := c.defined[id.Name]; known {
+		if def.where != "" {
+			c.errs.Add(at(id.Pos()), "%s is defined %s (%s) and is not visible here", id.Name, def.where, def.pos)
+		} else {
+			c.errs.Add(at(id.Pos()), "%s is not defined yet: step %q is at %s, after this expression", id.Name, id.Name, def.pos)
+		}
+		return
+	}
+	c.errs.Add(at(id.Pos()), "undefined: %s%s", id.Name, spec.DidYouMean(id.Name, env.scope.visible()))
+}
+
+// checkEnvCursor checks env.NAME and cursor.NAME against the declarations.
+func (c *checker) checkEnvCursor(kind bindKind, name string, pos spec.Pos) bool {
+	if kind == bindEnv {
+		if _, ok := c.envByName[name]; ok {
+			return true
+		}
+		c.errs.Add(pos, "env var %s is not declared; add it to [env]%s", name, spec.DidYouMean(name, sortedKeys(c.envByName)))
+		return false
+	}
+	if _, ok := c.cursorByName[name]; ok {
+		return true
+	}
+	c.errs.Add(pos, "cursor %s is not declared; add a [cursor.%s] table%s", name, name, spec.DidYouMean(name, sortedKeys(c.cursorByName)))
+	return false
+}
+
+// bindingType is the Go type a binding has inside expressions.
+func (c *checker) bindingType(b *binding) types.Type {
+	switch b.kind {
+	case bindEnv:
+		return c.envType
+	case bindCursor:
+		return c.cursorType
+	case bindNow:
+		return types.NewSignatureType(nil, nil, nil, nil, types.NewTuple(types.NewVar(token.NoPos, nil, "", c.timeType)), false)
+	}
+	return b.typ
+}
+
+// typeErrorMsg makes go/types' messages read well in a spec: the synthetic
+// package is called main.
+func (c *checker) typeErrorMsg(msg string) string {
+	return strings.ReplaceAll(msg, "main.", "")
+}
+
+// rewrite renders x as Go for the generated program: step names become their
+// Go variables, env.X becomes r.Env("X"), cursor.x becomes r.Cursor("x"),
+// now() becomes the step's recorded instant.
+func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*binding, env exprEnv) string {
+	call := func(recv, method, arg string) ast.Expr {
+		return &ast.CallExpr{
+			Fun:  &ast.SelectorExpr{X: ast.NewIdent(recv), Sel: ast.NewIdent(method)},
+			Args: []ast.Expr{&ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(arg)}},
+		}
+	}
+	out := astutil.Apply(x, func(cur *astutil.Cursor) bool {
+		switch n := cur.Node().(type) {
+		case *ast.SelectorExpr:
+			if id, ok := n.X.(*ast.Ident); ok {
+				if b := objs[info.Uses[id]]; b != nil {
+					switch b.kind {
+					case bindEnv:
+						cur.Replace(call("r", "Env", n.Sel.Name))
+						return false
+					case bindCursor:
+						cur.Replace(call("r", "Cursor", n.Sel.Name))
+						return false
+					}
+				}
+			}
+		case *ast.CallExpr:
+			if id, ok := n.Fun.(*ast.Ident); ok && len(n.Args) == 0 {
+				if b := objs[info.Uses[id]]; b != nil && b.kind == bindNow {
+					cur.Replace(ast.NewIdent(env.nowVar))
+					return false
+				}
+			}
+		case *ast.Ident:
+			b := objs[info.Uses[n]]
+			if b == nil {
+				return true
+			}
+			switch b.kind {
+			case bindError:
+				cur.Replace(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(env.errVar), Sel: ast.NewIdent("Error")}})
+			case bindInput:
+				cur.Replace(ast.NewIdent(env.inVar))
+			default:
+				cur.Replace(ast.NewIdent(b.goName))
+			}
+		}
+		return true
+	}, nil)
+	var buf bytes.Buffer
+	if err := printer.Fprint(&buf, token.NewFileSet(), out); err != nil {
+		panic(fmt.Sprintf("printing a checked expression: %v", err))
+	}
+	return buf.String()
+}
+
+// needsParens reports whether e must be parenthesized as an operand.
+func (e *expr) needsParens() bool {
+	switch e.ast.(type) {
+	case *ast.BinaryExpr, *ast.UnaryExpr, *ast.StarExpr:
+		return true
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,186 @@
+package gen
+
+import (
+	"go/types"
+	"time"
+
+	"github.com/resolute/resolute-gen/spec"
+)
+
+// Program is a checked program: every flow of the spec files that form it,
+// typed and ready to emit.
+type Program struct {
+	Files    []*spec.File
+	Flows    []*Flow
+	Env      []*spec.EnvVar
+	Cursors  []*spec.Cursor
+	SpecHash string
+
+	rows []*rowType
+	c    *checker
+}
+
+// Flow is one checked flow.
+type Flow struct {
+	File        *spec.File
+	Name        string
+	Description string
+	Schedule    string
+	FuncName    string // runJiraWarehouseSync
+	body        []stmt
+}
+
+// stmt is one checked step.
+type stmt interface{ specStep() *spec.Step }
+
+type base struct{ step *spec.Step }
+
+func (b base) specStep() *spec.Step { return b.step }
+
+// callStmt: call = "pkg.Func".
+type callStmt struct {
+	base
+	key      string   // journal key within the run scope
+	out      *binding // the step's output
+	pkgPath  string
+	fnName   string
+	inType   types.Type // instantiated input type
+	outType  types.Type
+	with     []*withValue
+	retry    *spec.Retry
+	timeout  time.Duration
+	advance  *advanceIR
+	onError  *onErrorIR
+	rollback []string
+	nowVar   string // set when an expression of the step calls now()
+	inVar    string // set when an on_error handler reads input
+}
+
+// withValue is one field of a node's input.
+type withValue struct {
+	field string
+	typ   types.Type // the field's type
+	lit   *spec.Value
+	e     *expr  // exactly "${expr}"
+	parts []part // text with ${expr} inside: a string
+}
+
+type advanceIR struct {
+	cursor string
+	e      *expr
+}
+
+type onErrorIR struct {
+	action  string    // "continue" or "fail"
+	handler *callStmt // nil for the plain forms
+}
+
+// mapStmt: map = "expr", builds a slice of a generated row type.
+type mapStmt struct {
+	base
+	out     *binding
+	src     *expr
+	loopVar *binding
+	row     *rowType
+	fields  []*expr // in row field order
+	nowVar  string
+}
+
+// filterStmt: filter = "expr" where = "cond".
+type filterStmt struct {
+	base
+	out     *binding
+	src     *expr
+	loopVar *binding
+	elem    types.Type
+	where   *expr
+	nowVar  string
+}
+
+// uniqueStmt: unique = "expr" key = "field".
+type uniqueStmt struct {
+	base
+	out      *binding
+	src      *expr
+	elem     types.Type
+	keyField string
+	keyType  types.Type
+}
+
+// mergeStmt: merge = ["a", "b"].
+type mergeStmt struct {
+	base
+	out  *binding
+	srcs []*expr
+}
+
+type ifStmt struct {
+	base
+	cond       *expr
+	then, els  []stmt
+	nowVar     string
+	thenUsesR  bool
+	elseUsesR  bool
+	label      string
+	elseIsLast bool
+}
+
+type whileStmt struct {
+	base
+	key     string
+	cond    *expr
+	body    []stmt
+	max     int64
+	iterVar string
+	nowVar  string
+	usesRun bool // the body journals something: it needs its own scope
+}
+
+type parallelStmt struct {
+	base
+	key      string
+	branches [][]stmt
+	outs     []*binding // declared before the block, assigned by the branches
+}
+
+type forEachStmt struct {
+	base
+	key         string
+	out         *binding // nil when the step has no id
+	src         *expr
+	loopVar     *binding
+	elem        types.Type
+	body        []stmt
+	collect     *expr    // what each item returns; nil: the last step's output
+	last        *binding // the last step's output when collect is nil
+	result      types.Type
+	concurrency int64
+	nowVar      string
+}
+
+// seqStmt: a block of steps (a parallel branch of several steps).
+type seqStmt struct {
+	base
+	body []stmt
+}
+
+type resetStmt struct {
+	base
+	cursor string
+}
+
+// rowType is a struct type generated for map steps.
+type rowType struct {
+	name   string
+	pos    spec.Pos
+	step   *spec.Step
+	file   string
+	fields []rowField
+	named  *types.Named
+}
+
+type rowField struct {
+	column string // the spec's key: issue_key
+	goName string // IssueKey
+	typ    types.Type
+}
