@@ -25,9 +25,7 @@ type checker struct {
 	files []*spec.File
 	pkgs  *loaded
 
-	timeType   types.Type
-	envType    *types.Struct
-	cursorType *types.Struct
+	timeType types.Type
 
 	envByName    map[string]*spec.EnvVar
 	cursorByName map[string]*spec.Cursor
@@ -42,6 +40,7 @@ type checker struct {
 	file    *spec.File
 	defined map[string]*binding // every id of the flow, for "not visible here" messages
 	counter map[string]int      // per-function counters for generated local names
+	goNames map[string]string   // Go local name -> the step id that took it
 	loop    *loopCtx            // innermost while loop, for re-binding
 }
 
@@ -86,16 +85,6 @@ func check(files []*spec.File, dir string) (*Program, error) {
 	c.pkgs = pkgs
 	c.timeType = pkgs.time.Scope().Lookup("Time").Type()
 	c.reserved = c.reservedNames()
-
-	var envFields, cursorFields []*types.Var
-	for _, e := range prog.Env {
-		envFields = append(envFields, types.NewField(token.NoPos, nil, e.Name, types.Typ[types.String], false))
-	}
-	for _, cur := range prog.Cursors {
-		cursorFields = append(cursorFields, types.NewField(token.NoPos, nil, cur.Name, types.Typ[types.String], false))
-	}
-	c.envType = types.NewStruct(envFields, nil)
-	c.cursorType = types.NewStruct(cursorFields, nil)
 
 	flowNames := map[string]*spec.File{}
 	funcNames := map[string]string{}
@@ -220,18 +209,64 @@ func (c *checker) newName(base string) string {
 	return base
 }
 
-// goName is the Go variable for a step id.
-func (c *checker) goName(id string) string {
-	if c.reserved[id] || token.IsKeyword(id) || types.Universe.Lookup(id) != nil {
-		return id + "Out"
+// peekName returns the name newName(base) would return, without taking it.
+func (c *checker) peekName(base string) string {
+	if n := c.counter[base] + 1; n > 1 {
+		return fmt.Sprintf("%s%d", base, n)
 	}
-	return id
+	return base
+}
+
+// takeNow allocates the now variable that peekName("now") announced, if the
+// expressions checked with it called now().
+func (c *checker) takeNow(used bool) string {
+	if !used {
+		return ""
+	}
+	return c.newName("now")
+}
+
+// goName is the Go variable for a step id: the id in Go's mixedCaps
+// (github_open -> githubOpen), renamed if it would shadow a package or
+// clash with another step's variable.
+func (c *checker) goName(id string) string {
+	name := lowerCamel(id)
+	if c.reserved[name] || token.IsKeyword(name) || types.Universe.Lookup(name) != nil {
+		name += "Out"
+	}
+	for base, n := name, 2; c.goNames[name] != "" && c.goNames[name] != id; n++ {
+		name = fmt.Sprintf("%s%d", base, n)
+	}
+	c.goNames[name] = id
+	return name
+}
+
+// lowerCamel turns issue_key into issueKey; ids without underscores are kept.
+func lowerCamel(id string) string {
+	if !strings.Contains(id, "_") || strings.Trim(id, "_") == "" {
+		return id
+	}
+	e := exportedName(id)
+	r := []rune(e)
+	// Lower the leading initialism as a whole: URLList -> urlList.
+	i := 0
+	for i < len(r) && unicode.IsUpper(r[i]) {
+		i++
+	}
+	if i > 1 && i < len(r) {
+		i--
+	}
+	for j := 0; j < i || j == 0; j++ {
+		r[j] = unicode.ToLower(r[j])
+	}
+	return string(r)
 }
 
 func (c *checker) checkFlow(f *spec.File) *Flow {
 	c.file = f
 	c.defined = map[string]*binding{}
 	c.counter = map[string]int{}
+	c.goNames = map[string]string{}
 	c.loop = nil
 	fl := &Flow{
 		File:        f,
@@ -432,7 +467,7 @@ func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, 
 	}
 	x := &callStmt{pkgPath: p.PkgPath, fnName: ref.name, inType: nd.in, outType: nd.out}
 	if env.nowVar == "" {
-		env.nowVar = "now"
+		env.nowVar = c.peekName("now")
 	}
 	x.with = c.checkWith(env, with, nd, x, call)
 	if x.inType == nil {
@@ -441,11 +476,13 @@ func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, 
 	if !c.checkJSONType(x.outType, call.Pos, fmt.Sprintf("the output of %s.%s", p.Types.Name(), ref.name)) {
 		return nil
 	}
+	usesNow := false
 	for _, w := range x.with {
 		if w.e != nil && w.e.now || anyNow(w.parts) {
-			x.nowVar = env.nowVar
+			usesNow = true
 		}
 	}
+	x.nowVar = c.takeNow(usesNow)
 	return x
 }
 
@@ -484,13 +521,12 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 		if w.Value.Kind == spec.KindString {
 			parts, off, msg := splitInterp(w.Value.Str.Value)
 			if msg != "" {
-				c.errs.Add(posAfter(valueStart(w.Value.Str), w.Value.Str.Value[:off]), "%s", msg)
+				c.errs.Add(w.Value.Str.PosAt(off), "%s", msg)
 				continue
 			}
-			start := valueStart(w.Value.Str)
 			switch {
 			case len(parts) == 1 && parts[0].expr:
-				wv.e = c.checkExpr(env, parts[0].text, posAfter(start, w.Value.Str.Value[:parts[0].off]))
+				wv.e = c.checkExpr(env, exprSrc{text: parts[0].text, in: w.Value.Str, off: parts[0].off})
 				if wv.e == nil {
 					continue
 				}
@@ -501,7 +537,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 						wv.parts = append(wv.parts, part{text: p.text})
 						continue
 					}
-					e := c.checkExpr(env, p.text, posAfter(start, w.Value.Str.Value[:p.off]))
+					e := c.checkExpr(env, exprSrc{text: p.text, in: w.Value.Str, off: p.off})
 					if e == nil {
 						ok = false
 						continue
@@ -678,19 +714,13 @@ func (c *checker) checkOnError(s *scope, st *spec.Step, x *callStmt) *onErrorIR 
 	hs.define(&binding{id: "error", kind: bindError, typ: types.Typ[types.String]})
 	input := &binding{id: "input", kind: bindInput, typ: x.inType}
 	hs.define(input)
-	env := exprEnv{scope: hs, errVar: "err", inVar: c.goName(st.ID.Value) + "In", nowVar: c.newName("now")}
+	env := exprEnv{scope: hs, errVar: "err", inVar: c.goName(st.ID.Value) + "In"}
 	h := c.checkNodeCall(hs, oe.Call, oe.With, oe.WithPos, env)
 	if h == nil {
 		return ir
 	}
 	h.base = base{st}
 	h.key = st.ID.Value + ".on_error"
-	h.nowVar = ""
-	for _, w := range h.with {
-		if (w.e != nil && w.e.now) || anyNow(w.parts) {
-			h.nowVar = env.nowVar
-		}
-	}
 	if input.used {
 		x.inVar = env.inVar
 	}
@@ -703,27 +733,23 @@ func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR 
 	if !c.checkCursorName(a.Cursor) {
 		return nil
 	}
-	src, pos := bareExpr(a.To)
-	e := c.checkExpr(exprEnv{scope: s, nowVar: c.stepNow(x)}, src, pos)
+	src := bareExpr(a.To)
+	nowVar := x.nowVar
+	if nowVar == "" {
+		nowVar = c.peekName("now")
+	}
+	e := c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, src)
 	if e == nil {
 		return nil
 	}
-	if e.now {
-		x.nowVar = c.stepNow(x)
+	if e.now && x.nowVar == "" {
+		x.nowVar = c.takeNow(true)
 	}
 	if !c.isCursorValue(e.typ) {
 		c.errs.Add(e.pos, "cannot advance cursor %s to %s (%s); expected a string, an integer or a time.Time", a.Cursor.Value, e.src, c.typeString(e.typ))
 		return nil
 	}
 	return &advanceIR{cursor: a.Cursor.Value, e: e}
-}
-
-// stepNow names the variable holding the step's now(), allocating it once.
-func (c *checker) stepNow(x *callStmt) string {
-	if x.nowVar == "" {
-		x.nowVar = c.newName("now")
-	}
-	return x.nowVar
 }
 
 func (c *checker) isCursorValue(t types.Type) bool {
@@ -765,8 +791,7 @@ func (c *checker) loopVar(s *scope, st *spec.Step, elem types.Type) *binding {
 }
 
 func (c *checker) sourceExpr(s *scope, src spec.String, nowVar string) *expr {
-	text, pos := bareExpr(src)
-	return c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, text, pos)
+	return c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, bareExpr(src))
 }
 
 func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
@@ -785,7 +810,8 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 	}
 	inner := newScope(s)
 	x.loopVar = c.loopVar(inner, st, elem)
-	nowVar := c.newName("now")
+	nowVar := c.peekName("now")
+	usesNow := false
 	var fields []rowField
 	ok := true
 	seen := map[string]spec.Pos{}
@@ -807,15 +833,12 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 			ok = false
 			continue
 		}
-		text, pos := bareExpr(f.Value.Str)
-		e := c.checkExpr(exprEnv{scope: inner, nowVar: nowVar}, text, pos)
+		e := c.checkExpr(exprEnv{scope: inner, nowVar: nowVar}, bareExpr(f.Value.Str))
 		if e == nil {
 			ok = false
 			continue
 		}
-		if e.now {
-			x.nowVar = nowVar
-		}
+		usesNow = usesNow || e.now
 		if !c.checkJSONType(e.typ, e.pos, "field "+f.Key) {
 			ok = false
 			continue
@@ -823,9 +846,7 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 		x.fields = append(x.fields, e)
 		fields = append(fields, rowField{column: f.Key, goName: goName, typ: e.typ})
 	}
-	if x.nowVar == "" {
-		c.counter["now"]--
-	}
+	x.nowVar = c.takeNow(usesNow)
 	if !ok {
 		c.bindBroken(s, st.ID)
 		return nil
@@ -923,14 +944,11 @@ func (c *checker) checkFilter(s *scope, st *spec.Step) stmt {
 	}
 	inner := newScope(s)
 	x.loopVar = c.loopVar(inner, st, x.elem)
-	nowVar := c.newName("now")
-	x.where = c.sourceExprIn(inner, st.Where, nowVar)
+	x.where = c.sourceExprIn(inner, st.Where, c.peekName("now"))
 	if x.where == nil {
 		return nil
 	}
-	if x.where.now {
-		x.nowVar = nowVar
-	}
+	x.nowVar = c.takeNow(x.where.now)
 	if !c.isBool(x.where) {
 		return nil
 	}
@@ -939,8 +957,7 @@ func (c *checker) checkFilter(s *scope, st *spec.Step) stmt {
 }
 
 func (c *checker) sourceExprIn(s *scope, src spec.String, nowVar string) *expr {
-	text, pos := bareExpr(src)
-	return c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, text, pos)
+	return c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, bareExpr(src))
 }
 
 func (c *checker) isBool(e *expr) bool {
@@ -1071,12 +1088,9 @@ func (c *checker) checkMerge(s *scope, st *spec.Step) stmt {
 
 func (c *checker) checkIf(s *scope, st *spec.Step) stmt {
 	x := &ifStmt{base: base{st}}
-	nowVar := c.newName("now")
-	x.cond = c.sourceExprIn(s, st.Cond, nowVar)
+	x.cond = c.sourceExprIn(s, st.Cond, c.peekName("now"))
 	if x.cond != nil {
-		if x.cond.now {
-			x.nowVar = nowVar
-		}
+		x.nowVar = c.takeNow(x.cond.now)
 		c.isBool(x.cond)
 	}
 	x.then = c.checkBlock(newScope(s), st.Then, fmt.Sprintf("inside the then block of the if at %s", st.Pos))
@@ -1099,12 +1113,9 @@ func (c *checker) checkWhile(s *scope, st *spec.Step) stmt {
 	if st.ID.Set() {
 		c.bindBlockID(s, st)
 	}
-	nowVar := c.newName("now")
-	x.cond = c.sourceExprIn(s, st.Cond, nowVar)
+	x.cond = c.sourceExprIn(s, st.Cond, c.peekName("now"))
 	if x.cond != nil {
-		if x.cond.now {
-			x.nowVar = nowVar
-		}
+		x.nowVar = c.takeNow(x.cond.now)
 		c.isBool(x.cond)
 	}
 	c.loop = &loopCtx{parent: c.loop, outer: s, rebound: map[string]spec.Pos{}}

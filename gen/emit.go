@@ -79,7 +79,8 @@ func (p *Program) emit(c *checker, version string) ([]byte, error) {
 		f.Commentf("%s is one record made by step %q (%s:%d).", row.name, row.step.ID.Value, row.file, row.step.Pos.Line)
 		var fields []jen.Code
 		for _, rf := range row.fields {
-			fields = append(fields, jen.Id(rf.goName).Add(c.typeCode(rf.typ)).Tag(map[string]string{"json": rf.column, "db": rf.column}))
+			tag := fmt.Sprintf("`json:%q db:%q`", rf.column, rf.column)
+			fields = append(fields, jen.Id(rf.goName).Add(c.typeCode(rf.typ)).Op(tag))
 		}
 		f.Type().Id(row.name).Struct(fields...)
 	}

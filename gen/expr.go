@@ -117,23 +117,15 @@ type exprEnv struct {
 	errVar string // the Go name of the failed step's error (on_error handlers)
 }
 
-// posAfter returns the position reached after reading text from p.
-func posAfter(p spec.Pos, text string) spec.Pos {
-	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
-		p.Line += strings.Count(text, "\n")
-		p.Col = len(text) - i
-		return p
-	}
-	p.Col += len(text)
-	return p
+// exprSrc is an expression's text and where it sits in a spec string.
+type exprSrc struct {
+	text string
+	in   spec.String
+	off  int // byte offset of text within in.Value
 }
 
-// valueStart is the position of the first byte of a string's value.
-func valueStart(s spec.String) spec.Pos {
-	p := s.Pos
-	p.Col += s.Offset
-	return p
-}
+// pos is the spec position of byte i of the expression.
+func (x exprSrc) pos(i int) spec.Pos { return x.in.PosAt(x.off + i) }
 
 // splitInterp splits a string value on ${...}. "$${" stands for a literal
 // "${". The returned parts carry the byte offset of each expression.
@@ -195,23 +187,23 @@ type rawPart struct {
 
 // bareExpr returns the expression of a value that must be one expression
 // (if, while, map, to, ...): either plain Go, or exactly "${expr}".
-func bareExpr(s spec.String) (src string, pos spec.Pos) {
+func bareExpr(s spec.String) exprSrc {
 	v := s.Value
-	start := valueStart(s)
 	trimmed := strings.TrimSpace(v)
 	if strings.HasPrefix(trimmed, "${") && strings.HasSuffix(trimmed, "}") {
 		parts, _, err := splitInterp(trimmed)
 		if err == "" && len(parts) == 1 && parts[0].expr {
 			lead := strings.Index(v, "${")
-			return parts[0].text, posAfter(start, v[:lead+2])
+			return exprSrc{text: parts[0].text, in: s, off: lead + 2}
 		}
 	}
-	return v, start
+	return exprSrc{text: v, in: s}
 }
 
-// checkExpr parses and type-checks src, written at pos, in env. Problems go
+// checkExpr parses and type-checks an expression in env. Problems go
 // to c.errs; the result is nil if the expression is unusable.
-func (c *checker) checkExpr(env exprEnv, src string, pos spec.Pos) *expr {
+func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
+	src, pos := xs.text, xs.pos(0)
 	x, err := parser.ParseExprFrom(c.fset, "", src, parser.SkipObjectResolution)
 	if err != nil {
 		off := 0
@@ -220,7 +212,7 @@ func (c *checker) checkExpr(env exprEnv, src string, pos spec.Pos) *expr {
 			off = list[0].Pos.Offset
 			msg = list[0].Msg
 		}
-		c.errs.Add(posAfter(pos, src[:min(off, len(src))]), "invalid Go expression %q: %s", src, msg)
+		c.errs.Add(xs.pos(min(off, len(src))), "invalid Go expression %q: %s", src, msg)
 		return nil
 	}
 	at := func(p token.Pos) spec.Pos {
@@ -228,7 +220,7 @@ func (c *checker) checkExpr(env exprEnv, src string, pos spec.Pos) *expr {
 		if off < 0 || off > len(src) {
 			off = 0
 		}
-		return posAfter(pos, src[:off])
+		return xs.pos(off)
 	}
 	e := &expr{src: src, pos: pos, ast: x}
 
@@ -279,7 +271,7 @@ func (c *checker) checkExpr(env exprEnv, src string, pos spec.Pos) *expr {
 	pkg := types.NewPackage("main", "main")
 	objs := map[types.Object]*binding{}
 	for b := range used {
-		obj := types.NewVar(token.NoPos, pkg, b.id, c.bindingType(b))
+		obj := types.NewVar(token.NoPos, pkg, b.id, c.bindingType(b, pkg))
 		pkg.Scope().Insert(obj)
 		objs[obj] = b
 	}
@@ -352,16 +344,27 @@ func (c *checker) checkEnvCursor(kind bindKind, name string, pos spec.Pos) bool 
 }
 
 // bindingType is the Go type a binding has inside expressions.
-func (c *checker) bindingType(b *binding) types.Type {
+func (c *checker) bindingType(b *binding, pkg *types.Package) types.Type {
 	switch b.kind {
 	case bindEnv:
-		return c.envType
+		return namesStruct(pkg, sortedKeys(c.envByName))
 	case bindCursor:
-		return c.cursorType
+		return namesStruct(pkg, sortedKeys(c.cursorByName))
 	case bindNow:
 		return types.NewSignatureType(nil, nil, nil, nil, types.NewTuple(types.NewVar(token.NoPos, nil, "", c.timeType)), false)
 	}
 	return b.typ
+}
+
+// namesStruct is the type of env and cursor inside expressions: a struct
+// with a string field per declared name. The fields belong to the checking
+// package, so lower-case cursor names are accessible.
+func namesStruct(pkg *types.Package, names []string) *types.Struct {
+	fields := make([]*types.Var, len(names))
+	for i, n := range names {
+		fields[i] = types.NewField(token.NoPos, pkg, n, types.Typ[types.String], false)
+	}
+	return types.NewStruct(fields, nil)
 }
 
 // typeErrorMsg makes go/types' messages read well in a spec: the synthetic

@@ -91,7 +91,7 @@ type loaded struct {
 func loadPackages(dir string, patterns []string) (*loaded, error) {
 	want := append([]string{"time", "context", TransformPath}, patterns...)
 	cfg := &packages.Config{
-		Mode: packages.NeedName | packages.NeedFiles | packages.NeedTypes | packages.NeedImports | packages.NeedDeps,
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedTypes,
 		Dir:  dir,
 	}
 	pkgs, err := packages.Load(cfg, want...)

@@ -6,7 +6,10 @@
 // expressions. Data flows one way: spec -> gen -> generated code -> runtime.
 package spec
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Pos is a position in a spec file. Line and Col start at 1; Col counts
 // bytes, as Go's own positions do.
@@ -41,6 +44,9 @@ type String struct {
 	// Value (1 for "..." and '...', 3 for triple-quoted strings, plus a
 	// trimmed leading newline).
 	Offset int
+	// Raw is the value's source text, quotes included. PosAt uses it to map
+	// a byte of Value back to the source, across escapes and line breaks.
+	Raw string
 }
 
 // Set reports whether the key was present.
@@ -83,6 +89,7 @@ const (
 	KindTable // inline table or table
 )
 
+// String names the kind as TOML does, for messages: "string", "integer".
 func (k ValueKind) String() string {
 	switch k {
 	case KindString:
@@ -117,11 +124,12 @@ type Value struct {
 	Pos    Pos
 	KeyPos Pos // position of the key that holds it; for array elements, of the array's key
 
-	Str    String  // KindString (Str.Pos == Pos)
-	Int    int64   // KindInt
-	Float  float64 // KindFloat
-	Bool   bool    // KindBool
-	Raw    string  // date/time kinds: the source text
+	Str    String    // KindString (Str.Pos == Pos)
+	Int    int64     // KindInt
+	Float  float64   // KindFloat
+	Bool   bool      // KindBool
+	Raw    string    // date/time kinds: the source text
+	Time   time.Time // date/time kinds; local ones in UTC, a local time on 0000-01-01
 	Array  []*Value
 	Fields []*Field // KindTable, in source order
 }
@@ -181,6 +189,8 @@ const (
 	StepResetCursor                     // reset_cursor = "name"
 )
 
+// String returns the key that chooses the kind: "call", "for_each"; "do"
+// for a sequence.
 func (k StepKind) String() string {
 	switch k {
 	case StepCall:

@@ -12,6 +12,7 @@ type Error struct {
 	Msg string
 }
 
+// Error formats the problem as file:line:col: message.
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
 
 // Errorf returns an *Error at pos.
