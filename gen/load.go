@@ -82,7 +82,7 @@ type loaded struct {
 	byPattern map[string]*packages.Package
 	time      *types.Package
 	context   *types.Package
-	transform *types.Package // nil until the transform package loads
+	transform *types.Package      // nil until the transform package loads
 	errors    map[string][]string // pattern -> load errors
 }
 
