@@ -126,7 +126,6 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	}
 	cmd := exec.Command("go", "build", "-o", absOut, ".")
 	cmd.Dir = pkgDir
-	cmd.Env = ws.env()
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {

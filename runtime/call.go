@@ -1,0 +1,93 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Options configure one [Call].
+type Options struct {
+	// Retry is the retry policy; the zero value makes one attempt.
+	Retry Retry
+	// Timeout bounds each attempt; 0 means no bound.
+	Timeout time.Duration
+	// Recover says the step has an on_error handler: its final failure
+	// (after retries) is journaled and returned, and a resumed run gets the
+	// same error back without running the step again.
+	Recover bool
+}
+
+// Call runs one side-effecting step of r's run under the key "<scope><id>".
+//
+// If the run's journal already holds a result for that key (the run is
+// being resumed), Call returns it without calling fn. Otherwise it calls fn
+// under opts' retries and timeout, appends the JSON encoding of its output
+// to the journal (fsync'd in the default durability mode) and only then
+// returns. The output is returned as decoded from that JSON, so a resumed
+// run sees exactly what a live run saw.
+//
+// A failure is returned as a [*StepError].
+func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
+	st := r.st
+	key := r.scope + id
+	if err := st.claim(key); err != nil {
+		return zero, err
+	}
+	if rec, ok := st.done[key]; ok {
+		switch rec.Type {
+		case recCall:
+			var out T
+			if err := json.Unmarshal(rec.Out, &out); err != nil {
+				return zero, configError("journal %s: the saved output of step %q does not decode as %T (%v); the program changed since the run started: discard the unfinished run with `%s run --once %s --fresh`",
+					st.j.path, key, out, err, st.eng.name, st.flow)
+			}
+			st.count(true)
+			st.log.Info("step completed", "step", key, "replayed", true)
+			return out, nil
+		case recError:
+			st.count(true)
+			st.log.Info("step failed", "step", key, "replayed", true, "error", rec.Err)
+			return zero, &StepError{Key: key, Attempts: rec.Attempts, Err: errors.New(rec.Err)}
+		}
+	}
+
+	start := time.Now()
+	var out T
+	attempts, err := st.eng.attempt(ctx, st.log, key, opts, func(ctx context.Context) error {
+		var err error
+		out, err = fn(ctx)
+		return err
+	})
+	elapsed := time.Since(start)
+	if err != nil {
+		if opts.Recover && ctx.Err() == nil {
+			rec := record{Type: recError, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Err: err.Error()}
+			if jerr := st.j.append(&rec, false); jerr != nil {
+				return zero, jerr
+			}
+		}
+		st.log.Warn("step failed", "step", key, "duration", elapsed, "attempts", attempts, "permanent", IsPermanent(err), "recovered", opts.Recover, "error", err)
+		return zero, &StepError{Key: key, Attempts: attempts, Err: err}
+	}
+
+	data, err := json.Marshal(out)
+	if err == nil {
+		out = zero
+		err = json.Unmarshal(data, &out)
+	}
+	if err != nil {
+		return zero, &StepError{Key: key, Attempts: attempts, Err: Permanent(fmt.Errorf("the output (%T) cannot be journaled as JSON: %w", out, err))}
+	}
+	rec := record{Type: recCall, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Out: data}
+	if err := st.j.append(&rec, false); err != nil {
+		st.setFatal(err)
+		return zero, err
+	}
+	st.count(false)
+	st.log.Info("step completed", "step", key, "duration", elapsed, "attempts", attempts)
+	return out, nil
+}

@@ -1,0 +1,242 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+)
+
+// Main is the whole main function of a generated program: it parses
+// os.Args, runs the command and exits with status 0 (success), 1 (a run
+// failed) or 2 (usage, configuration or state error). See the package
+// documentation, or run the program with --help, for the commands.
+func Main(p Program) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the process the default way
+	}()
+	code := runMain(ctx, p, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// invocation is a parsed command line.
+type invocation struct {
+	cmd        string   // run, status, cursor, help
+	args       []string // positional arguments after the command
+	once       bool
+	fresh      bool
+	help       bool
+	stateDir   string
+	logFormat  string
+	durability string
+	given      map[string]bool // flags present on the command line
+}
+
+// parseArgs parses the command line; flags may come before or after the
+// command and its arguments, and "--" ends the flags.
+func parseArgs(name string, args []string) (*invocation, error) {
+	inv := &invocation{given: map[string]bool{}}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&inv.once, "once", false, "")
+	fs.BoolVar(&inv.fresh, "fresh", false, "")
+	fs.BoolVar(&inv.help, "help", false, "")
+	fs.BoolVar(&inv.help, "h", false, "")
+	fs.StringVar(&inv.stateDir, "state-dir", "", "")
+	fs.StringVar(&inv.logFormat, "log-format", "text", "")
+	fs.StringVar(&inv.durability, "durability", string(durFsync), "")
+
+	var rest []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, rest = args[:i], args[i+1:]
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	pos = append(pos, rest...)
+	fs.Visit(func(f *flag.Flag) { inv.given[f.Name] = true })
+	if len(pos) > 0 {
+		inv.cmd, inv.args = pos[0], pos[1:]
+	}
+	if inv.logFormat != "text" && inv.logFormat != "json" {
+		return nil, fmt.Errorf("--log-format must be text or json, not %q", inv.logFormat)
+	}
+	if inv.durability != string(durFsync) && inv.durability != string(durBatch) {
+		return nil, fmt.Errorf("--durability must be fsync or batch, not %q", inv.durability)
+	}
+	if inv.help || inv.cmd == "help" {
+		return inv, nil
+	}
+	for _, f := range []string{"once", "fresh", "durability"} {
+		if inv.given[f] && inv.cmd != "run" {
+			return nil, fmt.Errorf("--%s only applies to the run command", f)
+		}
+	}
+	switch inv.cmd {
+	case "":
+		return nil, errors.New("no command given")
+	case "run":
+		if len(inv.args) > 0 && !inv.once {
+			return nil, fmt.Errorf("run without --once takes no flow name; to run flow %q now use: %s run --once %s", inv.args[0], name, inv.args[0])
+		}
+		if len(inv.args) > 1 {
+			return nil, fmt.Errorf("run --once takes one flow name, got %d", len(inv.args))
+		}
+	case "status":
+		if len(inv.args) > 0 {
+			return nil, fmt.Errorf("status takes no arguments")
+		}
+	case "cursor":
+		want := map[string]int{"get": 2, "set": 3, "reset": 2}
+		if len(inv.args) == 0 || want[inv.args[0]] == 0 {
+			return nil, errors.New("usage: cursor get NAME | cursor set NAME VALUE | cursor reset NAME")
+		}
+		if len(inv.args) != want[inv.args[0]] {
+			if inv.args[0] == "set" {
+				return nil, errors.New("usage: cursor set NAME VALUE")
+			}
+			return nil, fmt.Errorf("usage: cursor %s NAME", inv.args[0])
+		}
+	default:
+		return nil, fmt.Errorf("unknown command %q", inv.cmd)
+	}
+	return inv, nil
+}
+
+// runMain is Main without the process around it.
+func runMain(ctx context.Context, p Program, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	name := filepath.Base(argv[0])
+	fail := func(code int, err error, red *redactor) int {
+		fmt.Fprintf(stderr, "%s: %s\n", name, red.Error(err))
+		return code
+	}
+	if err := p.validate(); err != nil {
+		return fail(2, err, nil)
+	}
+	inv, err := parseArgs(name, argv[1:])
+	if errors.Is(err, flag.ErrHelp) || err == nil && (inv.help || inv.cmd == "help") {
+		fmt.Fprint(stdout, usage(p, name))
+		return 0
+	}
+	if err != nil {
+		return fail(2, fmt.Errorf("%v\nRun '%s help' for usage.", err, name), nil)
+	}
+
+	dir := inv.stateDir
+	if dir == "" {
+		dir = getenv("RESOLUTE_STATE_DIR")
+	}
+	if dir == "" {
+		dir = ".resolute"
+	}
+	env, envErr := p.resolveEnv(getenv)
+	e := newEngine(p, name, dir, env, getenv, func(red *redactor) *slog.Logger { return newLogger(stderr, inv.logFormat, red) })
+	e.mode = durability(inv.durability)
+
+	if inv.cmd == "status" {
+		return status(ctx, e, stdout)
+	}
+	if inv.cmd == "run" && envErr != nil {
+		return fail(2, envErr, e.red)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fail(2, fmt.Errorf("create state dir: %w", err), e.red)
+	}
+	release, err := lockStateDir(dir)
+	if err != nil {
+		return fail(2, err, e.red)
+	}
+	defer release()
+
+	switch {
+	case inv.cmd == "cursor":
+		err = cursorCommand(ctx, e, inv.args, stdout, stderr)
+	case inv.once:
+		err = runOnce(ctx, e, inv)
+	default:
+		err = e.schedule(ctx, inv.fresh)
+	}
+	if err != nil {
+		return fail(exitCode(err), err, e.red)
+	}
+	return 0
+}
+
+func runOnce(ctx context.Context, e *engine, inv *invocation) error {
+	var name string
+	switch {
+	case len(inv.args) == 1:
+		name = inv.args[0]
+	case len(e.prog.Flows) == 1:
+		name = e.prog.Flows[0].Name
+	default:
+		return configError("the program has several flows; name one: %s run --once FLOW (flows: %s)", e.name, quoteList(e.prog.flowNames()))
+	}
+	flow, ok := e.prog.flow(name)
+	if !ok {
+		return configError("unknown flow %q; flows: %s", name, quoteList(e.prog.flowNames()))
+	}
+	if _, err := e.runFlow(ctx, flow, inv.fresh); err != nil {
+		if exitCode(err) == 2 {
+			return err
+		}
+		return fmt.Errorf("flow %q failed: %w\nIts progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
+			flow.Name, err, e.name, flow.Name)
+	}
+	return nil
+}
+
+func cursorCommand(ctx context.Context, e *engine, args []string, stdout, stderr io.Writer) error {
+	sub, name := args[0], args[1]
+	spec, ok := e.prog.cursor(name)
+	if !ok {
+		return configError("unknown cursor %q; cursors: %s", name, quoteList(e.prog.cursorNames()))
+	}
+	committed, err := e.store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	old, ok := committed[name]
+	if !ok {
+		old = spec.Initial
+	}
+	value := spec.Initial
+	switch sub {
+	case "get":
+		fmt.Fprintln(stdout, old)
+		return nil
+	case "set":
+		value = args[2]
+	}
+	if err := e.store.Commit(ctx, map[string]string{name: value}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "cursor %s = %s (was %s)\n", name, value, old)
+	for _, f := range e.prog.Flows {
+		if recs, _, _ := readJournal(e.journalPath(f.Name), nil); len(recs) > 0 {
+			if v, ok := recs[0].Cursors[name]; ok && v != value {
+				fmt.Fprintf(stderr, "note: flow %q has an unfinished run that started with %s = %s and will resume with that value; `%s run --once %s --fresh` discards it\n",
+					f.Name, name, v, e.name, f.Name)
+			}
+		}
+	}
+	return nil
+}

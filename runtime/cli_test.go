@@ -1,0 +1,174 @@
+package runtime
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestParseArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args string
+		want string // cmd args once fresh state-dir log-format durability, or the error
+	}{
+		{"run --once", "run [] true false  text fsync"},
+		{"run --once sync --fresh", "run [sync] true true  text fsync"},
+		{"--state-dir /s --log-format json run sync --once --durability batch", "run [sync] true false /s json batch"},
+		{"cursor set c -- -5", "cursor [set c -5] false false  text fsync"},
+		{"status --state-dir=x", "status [] false false x text fsync"},
+		{"run", "run [] false false  text fsync"},
+		{"", "error: no command given"},
+		{"frobnicate", `error: unknown command "frobnicate"`},
+		{"run --bogus", "error: flag provided but not defined: -bogus"},
+		{"run sync", "error: run without --once takes no flow name"},
+		{"run --once a b", "error: run --once takes one flow name, got 2"},
+		{"status --once", "error: --once only applies to the run command"},
+		{"cursor get", "error: usage: cursor get NAME"},
+		{"cursor set c", "error: usage: cursor set NAME VALUE"},
+		{"cursor frob c", "error: usage: cursor get NAME | cursor set NAME VALUE | cursor reset NAME"},
+		{"run --log-format xml", "error: --log-format must be text or json"},
+		{"run --durability none", "error: --durability must be fsync or batch"},
+	} {
+		inv, err := parseArgs("prog", strings.Fields(tc.args))
+		var got string
+		if err != nil {
+			got = "error: " + err.Error()
+		} else {
+			got = strings.Join([]string{inv.cmd, "[" + strings.Join(inv.args, " ") + "]", boolStr(inv.once), boolStr(inv.fresh), inv.stateDir, inv.logFormat, inv.durability}, " ")
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func cliProgram(run func(context.Context, *Run) error) Program {
+	return Program{
+		Flows: []Flow{
+			{Name: "jira-sync", Description: "Sync Jira issues.", Schedule: "0 * * * *", Run: run},
+			{Name: "reindex", Description: "Rebuild everything.", Run: run},
+		},
+		Env: []EnvVar{
+			{Name: "JIRA_BASE_URL", Required: true},
+			{Name: "JIRA_API_TOKEN", Required: true, Secret: true},
+			{Name: "WAREHOUSE_URL", Default: "sqlite://warehouse.db"},
+		},
+		Cursors: []CursorSpec{{Name: "jira", Initial: "0"}},
+	}
+}
+
+func runCLI(t *testing.T, p Program, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr lockedBuffer
+	code := runMain(context.Background(), p, append([]string{"/usr/bin/prog"}, args...), func(k string) string { return env[k] }, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestHelp(t *testing.T) {
+	p := cliProgram(func(context.Context, *Run) error { return nil })
+	for _, args := range [][]string{{"--help"}, {"help"}, {"-h"}, {"run", "--help"}, {"help", "run"}, {"cursor", "--help"}} {
+		code, out, _ := runCLI(t, p, nil, args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		mustContain(t, "help", out,
+			"prog run --once [FLOW]", "prog cursor set NAME VALUE", "prog status",
+			"jira-sync", "schedule 0 * * * *", "Sync Jira issues.", "reindex", "manual",
+			"JIRA_BASE_URL   required", "JIRA_API_TOKEN  required, secret", `WAREHOUSE_URL   default "sqlite://warehouse.db"`,
+			`jira  initial "0"`, "--state-dir", "--durability", "Exit status")
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	fail := false
+	p := cliProgram(func(ctx context.Context, r *Run) error {
+		_, err := Call(ctx, r, "s", Options{}, func(context.Context) (int, error) {
+			if fail {
+				return 0, Permanent(errInjected)
+			}
+			return 1, nil
+		})
+		return err
+	})
+	env := map[string]string{"JIRA_BASE_URL": "http://x", "JIRA_API_TOKEN": "t0ken"}
+	dir := "--state-dir=" + t.TempDir()
+	for _, tc := range []struct {
+		fail bool
+		env  map[string]string
+		args []string
+		code int
+		msg  string
+	}{
+		{args: []string{}, code: 2, msg: "no command given\nRun 'prog help' for usage."},
+		{args: []string{"nope"}, code: 2, msg: `unknown command "nope"`},
+		{args: []string{"run", "--once", dir}, env: env, code: 2, msg: `several flows; name one: prog run --once FLOW (flows: "jira-sync", "reindex")`},
+		{args: []string{"run", "--once", "jira", dir}, env: env, code: 2, msg: `unknown flow "jira"`},
+		{args: []string{"run", "--once", "reindex", dir}, code: 2, msg: "missing required environment variables: JIRA_BASE_URL, JIRA_API_TOKEN"},
+		{args: []string{"run", "--once", "reindex", dir}, env: env, code: 0},
+		{args: []string{"run", "--once", "reindex", dir}, env: env, fail: true, code: 1, msg: "`prog run --once reindex` resumes it"},
+		{args: []string{"cursor", "get", "nope", dir}, code: 2, msg: `unknown cursor "nope"; cursors: "jira"`},
+		{args: []string{"status", dir}, code: 0},
+	} {
+		fail = tc.fail
+		code, _, stderr := runCLI(t, p, tc.env, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("%v: exit %d, want %d; stderr:\n%s\nwant %q", tc.args, code, tc.code, stderr, tc.msg)
+		}
+	}
+}
+
+func TestCursorCommands(t *testing.T) {
+	p := cliProgram(func(ctx context.Context, r *Run) error { r.Advance("jira", "100"); return errInjected })
+	dir := "--state-dir=" + t.TempDir()
+	env := map[string]string{"JIRA_BASE_URL": "http://x", "JIRA_API_TOKEN": "t0ken"}
+	steps := []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"cursor", "get", "jira", dir}, 0, "0\n", ""},
+		{[]string{"cursor", "set", "jira", "42", dir}, 0, "cursor jira = 42 (was 0)\n", ""},
+		{[]string{"cursor", "get", "jira", dir}, 0, "42\n", ""},
+		{[]string{"run", "--once", "reindex", dir}, 1, "", "injected"},
+		{[]string{"cursor", "set", "jira", "7", dir}, 0, "cursor jira = 7 (was 42)\n", `flow "reindex" has an unfinished run that started with jira = 42`},
+		{[]string{"cursor", "reset", "jira", dir}, 0, "cursor jira = 0 (was 7)\n", ""},
+		{[]string{"status", dir}, 0, "unfinished run: ", ""},
+	}
+	for _, s := range steps {
+		code, out, stderr := runCLI(t, p, env, s.args...)
+		if code != s.code || !strings.Contains(out, s.out) || !strings.Contains(stderr, s.err) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", s.args, code, out, stderr)
+		}
+	}
+}
+
+func TestSchedulerNeedsAScheduledFlow(t *testing.T) {
+	p := Program{Flows: []Flow{{Name: "manual", Run: func(context.Context, *Run) error { return nil }}}}
+	code, _, stderr := runCLI(t, p, nil, "run", "--state-dir", t.TempDir())
+	if code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	mustContain(t, "stderr", stderr, "no flow has a schedule", "prog run --once FLOW")
+}
+
+func TestInvalidProgram(t *testing.T) {
+	p := Program{Flows: []Flow{{Name: "a", Schedule: "every tuesday"}, {Name: "a"}}}
+	code, _, stderr := runCLI(t, p, nil, "help")
+	if code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	mustContain(t, "stderr", stderr, `flow "a" has no Run function`, `bad schedule "every tuesday"`, `flow "a" is declared twice`)
+}
+
+var errInjected = errorString("injected failure")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

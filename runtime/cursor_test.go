@@ -1,0 +1,219 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestFileCursorStoreCommit(t *testing.T) {
+	dir := t.TempDir()
+	s := &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: "prog"}
+	ctx := context.Background()
+	if c, err := s.Load(ctx); err != nil || len(c) != 0 {
+		t.Fatalf("missing file: %v %v", c, err)
+	}
+	if err := s.Commit(ctx, map[string]string{"a": "1", "b": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, map[string]string{"a": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Load(ctx)
+	if err != nil || c["a"] != "2" || c["b"] != "x" {
+		t.Fatalf("got %v %v", c, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("a temp file was left behind: %v", entries)
+	}
+	if st, _ := os.Stat(s.Path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v", st.Mode())
+	}
+}
+
+func TestFileCursorStoreCorrupt(t *testing.T) {
+	for name, content := range map[string]string{
+		"truncated":     `{"version":1,"cursors":{"a":"1"`,
+		"wrong type":    `{"version":1,"cursors":{"a":1}}`,
+		"empty":         ``,
+		"trailing junk": `{"version":1,"cursors":{}} {}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &FileCursorStore{Path: filepath.Join(t.TempDir(), "cursors.json"), Prog: "prog"}
+			os.WriteFile(s.Path, []byte(content), 0o600)
+			_, err := s.Load(context.Background())
+			if exitCode(err) != 2 {
+				t.Fatalf("err = %v, want a state error", err)
+			}
+			mustContain(t, "error", err.Error(), s.Path, "corrupt", "prog cursor set NAME VALUE")
+			if s.Commit(context.Background(), map[string]string{"a": "2"}) == nil {
+				t.Fatal("commit over a corrupt file must fail, not drop the other cursors")
+			}
+		})
+	}
+}
+
+func cursorProgram() Program {
+	return Program{Cursors: []CursorSpec{{Name: "n", Initial: "0"}, {Name: "t", Initial: "2024-01-01T00:00:00Z"}, {Name: "s", Initial: "a"}}}
+}
+
+func TestAdvanceForwardOnly(t *testing.T) {
+	h := newHarness(t, cursorProgram(), nil)
+	h.e.store.Commit(context.Background(), map[string]string{"n": "100"})
+	sum, err := h.run(func(ctx context.Context, r *Run) error {
+		r.Advance("n", "150")
+		r.Advance("n", "120") // behind the staged 150: ignored
+		r.Advance("n", "")    // empty: ignored
+		r.Advance("t", "2024-06-01T00:00:00Z")
+		r.Advance("t", "2024-03-01T00:00:00+00:00") // earlier: ignored
+		r.Advance("s", "c")
+		r.Advance("s", "b") // not comparable: accepted
+		r.Advance("nope", "1")
+		if got := r.Cursor("n"); got != "100" {
+			t.Errorf("Cursor changed within the run: %s", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.cursors()
+	if c["n"] != "150" || c["t"] != "2024-06-01T00:00:00Z" || c["s"] != "b" || len(c) != 3 {
+		t.Errorf("committed %v", c)
+	}
+	if sum.Cursors["n"] != "150" {
+		t.Errorf("summary cursors %v", sum.Cursors)
+	}
+	mustContain(t, "logs", h.logs.String(), "cursors only move forward", "from=150 to=120", "unknown cursor", "cursors.n=150")
+}
+
+func TestAdvanceBehindCommittedValue(t *testing.T) {
+	h := newHarness(t, cursorProgram(), nil)
+	h.e.store.Commit(context.Background(), map[string]string{"n": "100"})
+	h.run(func(ctx context.Context, r *Run) error { r.Advance("n", "99"); return nil })
+	if c := h.cursors(); c["n"] != "100" {
+		t.Errorf("n = %s", c["n"])
+	}
+}
+
+func TestRollbackPins(t *testing.T) {
+	h := newHarness(t, cursorProgram(), nil)
+	_, err := h.run(func(ctx context.Context, r *Run) error {
+		r.Advance("n", "5")
+		r.Advance("s", "z")
+		r.Rollback("n")
+		r.Advance("n", "6") // pinned: ignored
+		r.ResetCursor("n")  // pinned: ignored
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := h.cursors(); c["n"] != "" || c["s"] != "z" {
+		t.Errorf("committed %v", c)
+	}
+	mustContain(t, "logs", h.logs.String(), "cursor rolled back", "advance ignored: the cursor was rolled back")
+}
+
+func TestResetCursor(t *testing.T) {
+	h := newHarness(t, cursorProgram(), nil)
+	h.e.store.Commit(context.Background(), map[string]string{"n": "100"})
+	_, err := h.run(func(ctx context.Context, r *Run) error {
+		if r.Cursor("n") != "100" {
+			t.Errorf("before reset: %s", r.Cursor("n"))
+		}
+		r.ResetCursor("n")
+		if r.Cursor("n") != "0" {
+			t.Errorf("after reset: %s", r.Cursor("n"))
+		}
+		r.Advance("n", "7") // forward from the initial value
+		if r.Cursor("n") != "0" {
+			t.Errorf("after advance: %s", r.Cursor("n"))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := h.cursors(); c["n"] != "7" {
+		t.Errorf("committed %v", c)
+	}
+	h.run(func(ctx context.Context, r *Run) error { r.ResetCursor("n"); return nil })
+	if c := h.cursors(); c["n"] != "0" {
+		t.Errorf("committed %v", c)
+	}
+}
+
+func TestFailedRunLeavesCursorsUntouched(t *testing.T) {
+	h := newHarness(t, cursorProgram(), nil)
+	h.e.store.Commit(context.Background(), map[string]string{"n": "1"})
+	before, _ := os.ReadFile(filepath.Join(h.e.dir, "cursors.json"))
+	_, err := h.run(func(ctx context.Context, r *Run) error {
+		r.Advance("n", "2")
+		return errors.New("later step failed")
+	})
+	if err == nil {
+		t.Fatal("want failure")
+	}
+	after, _ := os.ReadFile(filepath.Join(h.e.dir, "cursors.json"))
+	if string(before) != string(after) {
+		t.Errorf("cursors.json changed:\n%s\n%s", before, after)
+	}
+	if !h.journalExists() {
+		t.Error("journal removed after a failed run")
+	}
+}
+
+// The resumed run sees the cursor values of the header, not values set since.
+func TestResumeUsesCursorSnapshot(t *testing.T) {
+	h := newHarness(t, cursorProgram(), nil)
+	var seen []string
+	flow := func(ctx context.Context, r *Run) error {
+		seen = append(seen, r.Cursor("n"))
+		return errors.New("fail")
+	}
+	h.run(flow)
+	h.e.store.Commit(context.Background(), map[string]string{"n": "50"})
+	h.run(flow)
+	if seen[0] != "0" || seen[1] != "0" {
+		t.Errorf("seen %v", seen)
+	}
+}
+
+// A crash after the cursors were committed but before the journal was
+// removed: the next start replays everything and commits the same values.
+func TestCrashBetweenCommitAndJournalRemoval(t *testing.T) {
+	h := newHarness(t, cursorProgram(), nil)
+	var c counter
+	var saved []byte
+	flow := func(ctx context.Context, r *Run) error {
+		v, err := Call(ctx, r, "fetch", Options{}, func(context.Context) (string, error) {
+			c.inc("fetch")
+			n := len(r.Cursor("n")) // depends on the cursor value seen
+			return string(rune('0' + n + 4)), nil
+		})
+		if err != nil {
+			return err
+		}
+		r.Advance("n", v)
+		saved, _ = os.ReadFile(r.st.j.path)
+		return nil
+	}
+	if _, err := h.run(flow); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(h.e.journalPath("f"), saved, 0o600) // as if the removal never happened
+	sum, err := h.run(flow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.get("fetch") != 1 || sum.Replayed != 1 || h.cursors()["n"] != "5" {
+		t.Errorf("fetch ran %d times, replayed %d, n = %s", c.get("fetch"), sum.Replayed, h.cursors()["n"])
+	}
+	if h.journalExists() {
+		t.Error("journal left behind")
+	}
+}

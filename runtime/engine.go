@@ -1,0 +1,250 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// engine runs flows against one state directory. One engine serves a whole
+// process; runs happen one at a time.
+type engine struct {
+	prog   Program
+	name   string // the program's name, for messages
+	dir    string // state directory
+	env    map[string]string
+	getenv func(string) string
+	red    *redactor
+	log    *slog.Logger
+	store  CursorStore
+	mode   durability
+
+	// Swappable for tests.
+	sleep  func(context.Context, time.Duration) error
+	jitter func(time.Duration) time.Duration
+	now    func() time.Time
+}
+
+// newEngine returns an engine for the program called name, on state
+// directory dir, with the resolved environment env. newLog makes the logger,
+// given the redactor of the program's secrets.
+func newEngine(prog Program, name, dir string, env map[string]string, getenv func(string) string, newLog func(*redactor) *slog.Logger) *engine {
+	red := newRedactor(prog.secrets(env))
+	return &engine{
+		prog:   prog,
+		name:   name,
+		dir:    dir,
+		env:    env,
+		getenv: getenv,
+		red:    red,
+		log:    newLog(red),
+		store:  &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: name},
+		mode:   durFsync,
+		sleep:  sleepCtx,
+		jitter: randomJitter,
+		now:    time.Now,
+	}
+}
+
+func (e *engine) journalPath(flow string) string {
+	return filepath.Join(e.dir, "journal", flow+".jsonl")
+}
+
+func (e *engine) summaryPath(flow string) string {
+	return filepath.Join(e.dir, "last", flow+".json")
+}
+
+// runSummary is written to last/<flow>.json when a run ends.
+type runSummary struct {
+	Flow     string            `json:"flow"`
+	RunID    string            `json:"run_id"`
+	Result   string            `json:"result"` // "succeeded" or "failed"
+	Error    string            `json:"error,omitempty"`
+	Resumed  bool              `json:"resumed,omitempty"`
+	Started  time.Time         `json:"started"`
+	Finished time.Time         `json:"finished"`
+	Steps    int               `json:"steps"`    // calls executed by this process
+	Replayed int               `json:"replayed"` // calls answered from the journal
+	Failures []stepFailure     `json:"failures,omitempty"`
+	Cursors  map[string]string `json:"cursors,omitempty"` // values committed
+}
+
+// runFlow runs (or resumes) one run of flow. The error is an *exitError for
+// configuration and state problems, any other error for a failed run.
+func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummary, error) {
+	jpath := e.journalPath(flow.Name)
+	if fresh {
+		if err := os.Remove(jpath); err == nil {
+			e.log.Info("discarded the unfinished run", "flow", flow.Name, "journal", jpath)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, configError("discard unfinished run: %v", err)
+		}
+	}
+	committed, err := e.store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	recs, valid, err := readJournal(jpath, e.red)
+	if err != nil {
+		return nil, e.corruptJournal(flow.Name, err)
+	}
+
+	var hdr record
+	var j *journal
+	resumed := len(recs) > 0
+	if resumed {
+		hdr = recs[0]
+		if hdr.SpecHash != e.prog.SpecHash {
+			return nil, configError("flow %q has an unfinished run (%s, started %s) that began under a different spec (%s; now %s): the spec changed since it started, so its journal cannot be trusted. Rerun with --fresh to discard it: %s run --once %s --fresh",
+				flow.Name, hdr.RunID, hdr.Time, hdr.SpecHash, e.prog.SpecHash, e.name, flow.Name)
+		}
+		if hdr.Flow != flow.Name {
+			return nil, e.corruptJournal(flow.Name, fmt.Errorf("%w %s: header names flow %q", errCorruptJournal, jpath, hdr.Flow))
+		}
+		if j, err = resumeJournal(jpath, valid, e.mode, e.red); err != nil {
+			return nil, configError("resume journal: %v", err)
+		}
+	} else {
+		snapshot := map[string]string{}
+		for _, c := range e.prog.Cursors {
+			snapshot[c.Name] = c.Initial
+		}
+		maps.Copy(snapshot, committed)
+		hdr = record{Type: recHeader, Version: journalVersion, Flow: flow.Name, RunID: newRunID(e.now()),
+			SpecHash: e.prog.SpecHash, Time: e.now().UTC().Format(time.RFC3339Nano), Cursors: snapshot}
+		if j, err = createJournal(jpath, hdr, e.mode, e.red); err != nil {
+			return nil, configError("create journal: %v", err)
+		}
+	}
+
+	st := e.newRunState(flow, hdr, j, recs)
+	sum := &runSummary{Flow: flow.Name, RunID: hdr.RunID, Resumed: resumed, Started: e.now()}
+	st.log.Info("run started", "resumed", resumed, "journaled_steps", journalSteps(recs))
+
+	runErr := catchPanic("flow "+flow.Name, func() error { return flow.Run(ctx, &Run{st: st}) })
+	st.mu.Lock()
+	if runErr == nil {
+		runErr = st.fatal
+	}
+	sum.Steps, sum.Replayed, sum.Failures = st.steps, st.replayed, st.failures
+	staged := maps.Clone(st.staged)
+	st.mu.Unlock()
+	if err := j.close(); err != nil && runErr == nil {
+		runErr = err
+	}
+
+	if runErr == nil {
+		// Commit first, then drop the journal: a crash in between replays
+		// the run from the journal and commits the same values again.
+		if runErr = e.store.Commit(context.WithoutCancel(ctx), staged); runErr == nil {
+			sum.Cursors = staged
+			if err := os.Remove(jpath); err != nil {
+				st.log.Warn("could not remove the finished run's journal", "journal", jpath, "error", err)
+			}
+			syncDir(filepath.Dir(jpath))
+		}
+	}
+	sum.Finished = e.now()
+	attrs := []any{"duration", sum.Finished.Sub(sum.Started).Round(time.Millisecond), "steps", sum.Steps, "replayed", sum.Replayed}
+	if len(sum.Failures) > 0 {
+		attrs = append(attrs, "failed_steps_continued", len(sum.Failures))
+	}
+	if runErr != nil {
+		sum.Result, sum.Error = "failed", e.red.Error(runErr)
+		st.log.Error("run finished", append([]any{"result", "failed", "error", runErr}, attrs...)...)
+	} else {
+		sum.Result = "succeeded"
+		st.log.Info("run finished", append(append([]any{"result", "succeeded"}, attrs...), cursorGroup(staged))...)
+	}
+	if err := e.writeSummary(sum); err != nil {
+		st.log.Warn("could not write the run summary", "error", err)
+	}
+	return sum, runErr
+}
+
+func (e *engine) newRunState(flow Flow, hdr record, j *journal, recs []record) *runState {
+	st := &runState{
+		eng: e, flow: flow.Name, id: hdr.RunID, j: j,
+		log:      e.log.With("flow", flow.Name, "run", hdr.RunID),
+		done:     map[string]record{},
+		snapshot: map[string]string{},
+		claimed:  map[string]bool{}, nows: map[string]int{},
+		staged: map[string]string{}, reset: map[string]bool{}, pinned: map[string]bool{},
+	}
+	for _, c := range e.prog.Cursors {
+		st.snapshot[c.Name] = c.Initial
+	}
+	maps.Copy(st.snapshot, hdr.Cursors)
+	for _, rec := range recs[min(1, len(recs)):] {
+		st.done[rec.Key] = rec
+	}
+	return st
+}
+
+func (e *engine) corruptJournal(flow string, err error) error {
+	return configError("%v. The journal of the unfinished run of flow %q is damaged; to discard that run and start over, run: %s run --once %s --fresh",
+		err, flow, e.name, flow)
+}
+
+func (e *engine) writeSummary(sum *runSummary) error {
+	path := e.summaryPath(sum.Flow)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(data, '\n'))
+}
+
+// cursorGroup is a log attribute listing cursor values, sorted by name.
+func cursorGroup(values map[string]string) slog.Attr {
+	var attrs []any
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		attrs = append(attrs, slog.String(k, values[k]))
+	}
+	return slog.Group("cursors", attrs...)
+}
+
+// newRunID returns a sortable, unique run id such as 20250101T100000Z-1a2b3c.
+func newRunID(now time.Time) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// journalSteps counts the completed steps in journal records.
+func journalSteps(recs []record) int {
+	n := 0
+	for _, r := range recs {
+		if r.Type == recCall || r.Type == recError {
+			n++
+		}
+	}
+	return n
+}
+
+// quoteList formats names for messages: "a", "b".
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}

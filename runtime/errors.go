@@ -1,0 +1,120 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Permanent marks err as not worth retrying: [Call] gives up after the
+// attempt that returned it. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string   { return e.err.Error() }
+func (e *permanentError) Unwrap() error   { return e.err }
+func (e *permanentError) Permanent() bool { return true }
+
+// IsPermanent reports whether err, or an error it wraps, has a method
+// Permanent() bool that returns true. Node packages can mark their errors
+// that way without importing runtime.
+func IsPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}
+
+// WithRetryAfter attaches a delay requested by the server (such as an HTTP
+// Retry-After header) to err. [Call] waits that long before the next attempt
+// instead of its computed backoff. WithRetryAfter(nil, d) is nil.
+func WithRetryAfter(err error, d time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryAfterError{err, d}
+}
+
+type retryAfterError struct {
+	err error
+	d   time.Duration
+}
+
+func (e *retryAfterError) Error() string             { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error             { return e.err }
+func (e *retryAfterError) RetryAfter() time.Duration { return e.d }
+
+// RetryAfter returns the delay attached to err (or an error it wraps) by a
+// method RetryAfter() time.Duration, such as the one [WithRetryAfter] adds.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return ra.RetryAfter(), true
+	}
+	return 0, false
+}
+
+// MaxIterations is the error a while loop returns when it would run more
+// than its max_iterations bound. where describes the loop, such as
+// `while "pages" (sync.toml:30)`.
+func MaxIterations(where string, n int) error {
+	return &MaxIterationsError{Where: where, Max: n}
+}
+
+// MaxIterationsError is returned by [MaxIterations].
+type MaxIterationsError struct {
+	Where string // the loop, as given to MaxIterations
+	Max   int    // its max_iterations bound
+}
+
+// Error says which loop ran too long and how to allow more iterations.
+func (e *MaxIterationsError) Error() string {
+	return fmt.Sprintf("%s did not finish within max_iterations = %d; if more iterations are expected, raise max_iterations in the spec", e.Where, e.Max)
+}
+
+// StepError is the error [Call] returns when a step fails for good.
+type StepError struct {
+	Key      string // the step's journal key, such as "pages[3]/page"
+	Attempts int    // attempts made
+	Err      error  // the last attempt's error
+}
+
+// Error names the step, the attempts made and the last error.
+func (e *StepError) Error() string {
+	if e.Attempts > 1 {
+		return fmt.Sprintf("step %q failed after %d attempts: %v", e.Key, e.Attempts, e.Err)
+	}
+	return fmt.Sprintf("step %q failed: %v", e.Key, e.Err)
+}
+
+// Unwrap returns the last attempt's error.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// exitError carries the exit status for errors that are not run failures:
+// 2 for usage, configuration and state errors.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func configError(format string, args ...any) error {
+	return &exitError{2, fmt.Errorf(format, args...)}
+}
+
+func exitCode(err error) int {
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}

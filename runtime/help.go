@@ -1,0 +1,86 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
+// usage is the help text of the program called name.
+func usage(p Program, name string) string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	if len(p.Flows) == 1 && p.Flows[0].Description != "" {
+		fmt.Fprintf(&b, "%s: %s\n\n", name, p.Flows[0].Description)
+	} else {
+		fmt.Fprintf(&b, "%s runs %d flows, durably: a failed or interrupted run resumes where it stopped.\n\n", name, len(p.Flows))
+	}
+	fmt.Fprintf(&b, `Usage:
+  %[1]s run --once [FLOW] [--fresh]   run one flow now, resuming its unfinished run if there is one
+  %[1]s run [--fresh]                 run the scheduled flows on their schedules until SIGINT/SIGTERM
+  %[1]s status                        show flows, schedules, cursors, unfinished and last runs
+  %[1]s cursor get NAME               print a cursor's committed value
+  %[1]s cursor set NAME VALUE         set a cursor's committed value
+  %[1]s cursor reset NAME             set a cursor back to its initial value
+  %[1]s help                          show this help
+
+Flows:
+`, name)
+	for _, f := range p.Flows {
+		sched := "manual: run --once only"
+		if f.Schedule != "" {
+			sched = "schedule " + f.Schedule
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", f.Name, sched, f.Description)
+	}
+	w.Flush()
+	if len(p.Env) > 0 {
+		fmt.Fprintf(&b, "\nEnvironment:\n")
+		for _, e := range p.Env {
+			var notes []string
+			if e.Required && e.Default == "" {
+				notes = append(notes, "required")
+			}
+			if e.Secret {
+				notes = append(notes, "secret")
+			}
+			if e.Default != "" {
+				if e.Secret {
+					notes = append(notes, "has a default")
+				} else {
+					notes = append(notes, fmt.Sprintf("default %q", e.Default))
+				}
+			}
+			if len(notes) == 0 {
+				notes = append(notes, "optional")
+			}
+			fmt.Fprintf(w, "  %s\t%s\n", e.Name, strings.Join(notes, ", "))
+		}
+		w.Flush()
+	}
+	if len(p.Cursors) > 0 {
+		fmt.Fprintf(&b, "\nCursors:\n")
+		for _, c := range p.Cursors {
+			fmt.Fprintf(w, "  %s\tinitial %q\n", c.Name, c.Initial)
+		}
+		w.Flush()
+	}
+	fmt.Fprintf(&b, `
+Flags (before or after the command):
+  --state-dir DIR       state directory (default $RESOLUTE_STATE_DIR, else .resolute)
+  --log-format FORMAT   text or json logs on stderr (default text)
+  --durability MODE     run only. fsync (default): every step's result is on disk
+                        before the next step starts. batch: fsync once a second and
+                        at the end of the run; faster, but after a machine crash the
+                        last second of steps may run again
+  --once                run only: run one flow now instead of scheduling
+  --fresh               run only: discard the unfinished run instead of resuming it
+
+A run that fails or is interrupted keeps its journal; the next run of that
+flow resumes it and does not repeat completed steps. Cursors are committed
+only when a run succeeds.
+
+Exit status: 0 success, 1 run failed, 2 usage, configuration or state error.
+`)
+	return b.String()
+}

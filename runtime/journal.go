@@ -1,0 +1,305 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// journalVersion is the header version this runtime writes and reads.
+const journalVersion = 1
+
+// Record types.
+const (
+	recHeader = "header" // first line: the run's identity and cursor snapshot
+	recCall   = "call"   // a completed Call: its JSON output
+	recNow    = "now"    // a Run.Now reading
+	recError  = "error"  // the final failure of a Call with Options.Recover
+)
+
+// record is one journal line. Fields are shared between types; unused ones
+// are omitted.
+type record struct {
+	Type string `json:"type"`
+	Key  string `json:"key,omitempty"`
+
+	// header
+	Version  int    `json:"version,omitempty"`
+	Flow     string `json:"flow,omitempty"`
+	RunID    string `json:"run_id,omitempty"`
+	SpecHash string `json:"spec_hash,omitempty"`
+
+	// header (start time) and now (the reading), RFC 3339 with nanoseconds
+	Time string `json:"time,omitempty"`
+
+	// header: committed cursor values when the run began
+	Cursors map[string]string `json:"cursors,omitempty"`
+
+	// call and error
+	Attempts int             `json:"attempts,omitempty"`
+	Millis   int64           `json:"ms,omitempty"`
+	Out      json.RawMessage `json:"out,omitempty"`
+	Err      string          `json:"err,omitempty"`
+}
+
+// A line is `{"crc":"xxxxxxxx",` followed by the rest of the record's JSON
+// object; the CRC-32C covers that rest (without the newline).
+var (
+	crcTable  = crc32.MakeTable(crc32.Castagnoli)
+	crcPrefix = []byte(`{"crc":"`)
+)
+
+const crcPrefixLen = len(`{"crc":"xxxxxxxx",`)
+
+func encodeRecord(rec *record, red *redactor) ([]byte, error) {
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	body = red.hide(body[1:]) // drop the opening brace
+	line := make([]byte, 0, crcPrefixLen+len(body)+1)
+	line = fmt.Appendf(line, `{"crc":"%08x",`, crc32.Checksum(body, crcTable))
+	line = append(line, body...)
+	return append(line, '\n'), nil
+}
+
+func decodeRecord(line []byte, red *redactor) (record, error) {
+	var rec record
+	if len(line) < crcPrefixLen || !bytes.HasPrefix(line, crcPrefix) || line[crcPrefixLen-2] != '"' || line[crcPrefixLen-1] != ',' {
+		return rec, errors.New("not a journal record")
+	}
+	want, err := strconv.ParseUint(string(line[len(crcPrefix):crcPrefixLen-2]), 16, 32)
+	if err != nil {
+		return rec, errors.New("bad checksum field")
+	}
+	body := line[crcPrefixLen:]
+	if crc32.Checksum(body, crcTable) != uint32(want) {
+		return rec, errors.New("checksum mismatch")
+	}
+	body = append([]byte{'{'}, red.reveal(body)...)
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return rec, err
+	}
+	if rec.Type == "" {
+		return rec, errors.New("record has no type")
+	}
+	return rec, nil
+}
+
+// errCorruptJournal is wrapped by errors about damaged journals.
+var errCorruptJournal = errors.New("corrupt journal")
+
+// readJournal reads the journal at path. It returns its records (the header
+// first) and the length of the valid prefix of the file: a torn or unparsable
+// last line is left out of both. A bad line before the last one is an error.
+// A missing file, or one without a complete header, yields no records.
+func readJournal(path string, red *redactor) (recs []record, valid int64, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	for off := 0; off < len(data); {
+		n := bytes.IndexByte(data[off:], '\n')
+		if n < 0 {
+			break // torn: no newline
+		}
+		line := data[off : off+n]
+		rec, derr := decodeRecord(line, red)
+		last := off+n+1 == len(data)
+		if derr != nil && last {
+			break // torn: the last line did not make it to disk whole
+		}
+		if derr == nil && (len(recs) == 0) != (rec.Type == recHeader) {
+			derr = fmt.Errorf("unexpected %q record", rec.Type)
+		}
+		if derr != nil {
+			return nil, 0, fmt.Errorf("%w %s: line %d: %v", errCorruptJournal, path, len(recs)+1, derr)
+		}
+		recs = append(recs, rec)
+		off += n + 1
+		valid = int64(off)
+	}
+	if len(recs) > 0 && recs[0].Version != journalVersion {
+		return nil, 0, fmt.Errorf("%w %s: journal version %d, this program reads version %d", errCorruptJournal, path, recs[0].Version, journalVersion)
+	}
+	return recs, valid, nil
+}
+
+// durability says when the journal is fsync'd.
+type durability string
+
+const (
+	durFsync durability = "fsync" // before every Call returns
+	durBatch durability = "batch" // every batchInterval and when the run ends
+)
+
+// journal appends records to the file of one run. It is safe for concurrent use.
+type journal struct {
+	path string
+	red  *redactor
+	mode durability
+
+	mu     sync.Mutex
+	f      *os.File
+	size   int64 // length of the valid content
+	dirty  bool  // written since the last fsync
+	broken error // set when the file can no longer be trusted for appends
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// createJournal starts a new journal at path with the given header.
+func createJournal(path string, hdr record, mode durability, red *redactor) (*journal, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	j := newJournal(path, f, 0, mode, red)
+	if err := j.append(&hdr, true); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	j.start()
+	return j, nil
+}
+
+// resumeJournal reopens the journal at path for appending, cutting it to its
+// valid prefix (as returned by readJournal) first.
+func resumeJournal(path string, valid int64, mode durability, red *redactor) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.Size() != valid {
+		if err := f.Truncate(valid); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cut the torn end off %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	j := newJournal(path, f, valid, mode, red)
+	j.start()
+	return j, nil
+}
+
+func newJournal(path string, f *os.File, size int64, mode durability, red *redactor) *journal {
+	return &journal{path: path, red: red, mode: mode, f: f, size: size}
+}
+
+// batchInterval is how often a batch-mode journal is fsync'd.
+var batchInterval = time.Second
+
+func (j *journal) start() {
+	if j.mode != durBatch {
+		return
+	}
+	j.stop, j.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(j.done)
+		t := time.NewTicker(batchInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-j.stop:
+				return
+			case <-t.C:
+				j.mu.Lock()
+				j.syncLocked()
+				j.mu.Unlock()
+			}
+		}
+	}()
+}
+
+// append writes rec as one line with a single write, then fsyncs if the mode
+// (or forceSync) asks for it.
+func (j *journal) append(rec *record, forceSync bool) error {
+	line, err := encodeRecord(rec, j.red)
+	if err != nil {
+		return fmt.Errorf("journal record for %q: %w", rec.Key, err)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.broken != nil {
+		return j.broken
+	}
+	if _, err := j.f.Write(line); err != nil {
+		// Do not leave a torn line in the middle of the file.
+		if terr := j.f.Truncate(j.size); terr != nil {
+			j.broken = fmt.Errorf("journal %s: write failed (%v) and could not be repaired: %w", j.path, err, terr)
+			return j.broken
+		}
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	j.size += int64(len(line))
+	j.dirty = true
+	if j.mode == durFsync || forceSync {
+		return j.syncLocked()
+	}
+	return nil
+}
+
+func (j *journal) syncLocked() error {
+	if !j.dirty || j.broken != nil {
+		return j.broken
+	}
+	if err := j.f.Sync(); err != nil {
+		// After a failed fsync the page cache state is unknown: stop appending.
+		j.broken = fmt.Errorf("journal %s: fsync: %w", j.path, err)
+		return j.broken
+	}
+	j.dirty = false
+	return nil
+}
+
+// close fsyncs what is pending and closes the file.
+func (j *journal) close() error {
+	if j.stop != nil {
+		close(j.stop)
+		<-j.done
+		j.stop = nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	err := j.syncLocked()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir fsyncs a directory so that entries created, renamed or removed in
+// it survive a crash. Not every platform can; errors from that are ignored.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+func TestLockContention(t *testing.T) {
+	dir := t.TempDir()
+	release, err := lockStateDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lockStateDir(dir)
+	if exitCode(err) != 2 {
+		t.Fatalf("second lock: %v", err)
+	}
+	want := fmt.Sprintf("another resolute program (pid %d) holds the state dir %s; wait for it to finish or stop it", os.Getpid(), dir)
+	if err.Error() != want {
+		t.Errorf("message:\n%s\nwant:\n%s", err, want)
+	}
+	release()
+	release, err = lockStateDir(dir)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	release()
+}

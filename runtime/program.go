@@ -1,0 +1,175 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Program is everything a generated program hands to [Main].
+type Program struct {
+	// Flows are the flows of the program, in spec order. Names are unique.
+	Flows []Flow
+	// Env declares every environment variable the flows read through [Run.Env].
+	Env []EnvVar
+	// Cursors declares the persisted cursors the flows share.
+	Cursors []CursorSpec
+	// SpecHash identifies the spec files the program was generated from
+	// ("sha256:..."). An unfinished run begun under another hash is refused.
+	SpecHash string
+}
+
+// Flow is one named workflow of a program.
+type Flow struct {
+	// Name names the flow on the command line and in the state directory.
+	Name string
+	// Description is shown by help and status.
+	Description string
+	// Schedule is a standard 5-field cron expression or a descriptor such as
+	// "@hourly" or "@every 15m". Empty means the flow only runs with run --once.
+	Schedule string
+	// Run is the flow's body. Returning nil commits the staged cursors.
+	Run func(ctx context.Context, r *Run) error
+}
+
+// EnvVar declares one environment variable read by the program.
+type EnvVar struct {
+	// Name is the variable's name.
+	Name string
+	// Required variables must be set (non-empty) unless Default is non-empty.
+	Required bool
+	// Secret values are redacted from logs, errors, the journal and status.
+	Secret bool
+	// Default is used when the variable is unset or empty.
+	Default string
+}
+
+// CursorSpec declares one persisted cursor.
+type CursorSpec struct {
+	// Name is the cursor's name, a Go identifier.
+	Name string
+	// Initial is the value before the first commit and after a reset.
+	Initial string
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validate reports mistakes in the Program itself (a generator or hand-written
+// program bug), all at once.
+func (p *Program) validate() error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, f := range p.Flows {
+		switch {
+		case f.Name == "":
+			errs = append(errs, fmt.Errorf("flow %d has no name", i))
+		case seen[f.Name]:
+			errs = append(errs, fmt.Errorf("flow %q is declared twice", f.Name))
+		case strings.ContainsAny(f.Name, "/\\ \t\n") || strings.HasPrefix(f.Name, "."):
+			errs = append(errs, fmt.Errorf("flow name %q cannot be used as a file name", f.Name))
+		}
+		seen[f.Name] = true
+		if f.Run == nil {
+			errs = append(errs, fmt.Errorf("flow %q has no Run function", f.Name))
+		}
+		if f.Schedule != "" {
+			if _, err := cron.ParseStandard(f.Schedule); err != nil {
+				errs = append(errs, fmt.Errorf("flow %q: bad schedule %q: %v", f.Name, f.Schedule, err))
+			}
+		}
+	}
+	if len(p.Flows) == 0 {
+		errs = append(errs, errors.New("the program has no flows"))
+	}
+	seen = map[string]bool{}
+	for _, e := range p.Env {
+		if !envNameRE.MatchString(e.Name) {
+			errs = append(errs, fmt.Errorf("bad environment variable name %q", e.Name))
+		}
+		if seen[e.Name] {
+			errs = append(errs, fmt.Errorf("environment variable %s is declared twice", e.Name))
+		}
+		seen[e.Name] = true
+	}
+	seen = map[string]bool{}
+	for _, c := range p.Cursors {
+		if c.Name == "" || seen[c.Name] {
+			errs = append(errs, fmt.Errorf("cursor %q is empty or declared twice", c.Name))
+		}
+		seen[c.Name] = true
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("invalid program: %w", err)
+	}
+	return nil
+}
+
+func (p *Program) flow(name string) (Flow, bool) {
+	i := slices.IndexFunc(p.Flows, func(f Flow) bool { return f.Name == name })
+	if i < 0 {
+		return Flow{}, false
+	}
+	return p.Flows[i], true
+}
+
+func (p *Program) cursor(name string) (CursorSpec, bool) {
+	i := slices.IndexFunc(p.Cursors, func(c CursorSpec) bool { return c.Name == name })
+	if i < 0 {
+		return CursorSpec{}, false
+	}
+	return p.Cursors[i], true
+}
+
+func (p *Program) flowNames() []string {
+	names := make([]string, len(p.Flows))
+	for i, f := range p.Flows {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func (p *Program) cursorNames() []string {
+	names := make([]string, len(p.Cursors))
+	for i, c := range p.Cursors {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// resolveEnv reads the declared variables through getenv, applying defaults.
+// An empty value counts as unset. Every missing required variable is listed
+// in one error.
+func (p *Program) resolveEnv(getenv func(string) string) (map[string]string, error) {
+	vals := make(map[string]string, len(p.Env))
+	var missing []string
+	for _, e := range p.Env {
+		v := getenv(e.Name)
+		if v == "" {
+			v = e.Default
+		}
+		if v == "" && e.Required {
+			missing = append(missing, e.Name)
+		}
+		vals[e.Name] = v
+	}
+	if len(missing) > 0 {
+		return vals, fmt.Errorf("missing required environment variables: %s", strings.Join(missing, ", "))
+	}
+	return vals, nil
+}
+
+// secrets returns the values of the secret variables, by name.
+func (p *Program) secrets(env map[string]string) map[string]string {
+	s := map[string]string{}
+	for _, e := range p.Env {
+		if e.Secret && env[e.Name] != "" {
+			s[e.Name] = env[e.Name]
+		}
+	}
+	return s
+}

@@ -1,0 +1,154 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+)
+
+// redacted replaces secret values in text meant for people.
+const redacted = "[REDACTED]"
+
+// redactor hides the values of secret environment variables. Every non-empty
+// secret value is replaced wherever it occurs, longest first.
+type redactor struct {
+	secrets []secretValue
+}
+
+type secretValue struct {
+	name  string
+	value string
+	json  []byte // value as it appears inside a JSON string
+	mark  []byte // placeholder in the journal: [REDACTED:NAME]
+}
+
+func newRedactor(secrets map[string]string) *redactor {
+	r := &redactor{}
+	for name, v := range secrets {
+		if v == "" {
+			continue
+		}
+		q, _ := json.Marshal(v)
+		r.secrets = append(r.secrets, secretValue{
+			name: name, value: v, json: q[1 : len(q)-1],
+			mark: []byte("[REDACTED:" + name + "]"),
+		})
+	}
+	slices.SortFunc(r.secrets, func(a, b secretValue) int {
+		if d := len(b.value) - len(a.value); d != 0 {
+			return d
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return r
+}
+
+// String returns s with every secret value replaced by [REDACTED].
+func (r *redactor) String(s string) string {
+	if r == nil {
+		return s
+	}
+	for _, sv := range r.secrets {
+		s = strings.ReplaceAll(s, sv.value, redacted)
+	}
+	return s
+}
+
+// Error returns err's text, redacted.
+func (r *redactor) Error(err error) string {
+	if err == nil {
+		return ""
+	}
+	return r.String(err.Error())
+}
+
+// hide replaces secret values in a JSON text with named placeholders, so the
+// journal never holds them; reveal undoes it with the current values.
+func (r *redactor) hide(b []byte) []byte {
+	if r == nil {
+		return b
+	}
+	for _, sv := range r.secrets {
+		b = bytes.ReplaceAll(b, sv.json, sv.mark)
+	}
+	return b
+}
+
+func (r *redactor) reveal(b []byte) []byte {
+	if r == nil || !bytes.Contains(b, []byte("[REDACTED:")) {
+		return b
+	}
+	for i := len(r.secrets) - 1; i >= 0; i-- {
+		sv := r.secrets[i]
+		b = bytes.ReplaceAll(b, sv.mark, sv.json)
+	}
+	return b
+}
+
+// newLogger returns a slog logger writing format ("text" or "json") to w,
+// with every secret value redacted from messages and attributes.
+func newLogger(w io.Writer, format string, red *redactor) *slog.Logger {
+	var h slog.Handler
+	if format == "json" {
+		h = slog.NewJSONHandler(w, nil)
+	} else {
+		h = slog.NewTextHandler(w, nil)
+	}
+	return slog.New(&redactHandler{h, red})
+}
+
+// redactHandler redacts secret values from every record before passing it on.
+type redactHandler struct {
+	next slog.Handler
+	red  *redactor
+}
+
+func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
+
+func (h *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
+	out := slog.NewRecord(rec.Time, rec.Level, h.red.String(rec.Message), rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.attr(a))
+		return true
+	})
+	return h.next.Handle(ctx, out)
+}
+
+func (h *redactHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	for i, a := range attrs {
+		attrs[i] = h.attr(a)
+	}
+	return &redactHandler{h.next.WithAttrs(attrs), h.red}
+}
+
+func (h *redactHandler) WithGroup(name string) slog.Handler {
+	return &redactHandler{h.next.WithGroup(name), h.red}
+}
+
+func (h *redactHandler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, h.red.String(v.String()))
+	case slog.KindGroup:
+		g := v.Group()
+		out := make([]any, len(g))
+		for i, ga := range g {
+			out[i] = h.attr(ga)
+		}
+		return slog.Group(a.Key, out...)
+	case slog.KindAny:
+		s := fmt.Sprint(v.Any())
+		if r := h.red.String(s); r != s {
+			return slog.String(a.Key, r)
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}
