@@ -136,9 +136,10 @@ func userModule(t *testing.T) string {
 }
 
 var (
-	userOnce sync.Once
-	userBin  string
-	userDir  string
+	userOnce   sync.Once
+	userBin    string
+	controlBin string
+	userDir    string
 )
 
 // userProgram generates (with go generate), vets and builds the user
@@ -158,7 +159,8 @@ func userProgram(t *testing.T) string {
 		}
 		mustRun(t, dir, nil, "go", "vet", "./...")
 		mustRun(t, dir, nil, "go", "build", "-o", "usersync", ".")
-		userDir, userBin = dir, filepath.Join(dir, "usersync")
+		mustRun(t, dir, nil, "go", "build", "-o", "controlprog", "./control")
+		userDir, userBin, controlBin = dir, filepath.Join(dir, "usersync"), filepath.Join(dir, "controlprog")
 	})
 	if userBin == "" {
 		t.Fatal("the user program did not build (see the first test that failed)")

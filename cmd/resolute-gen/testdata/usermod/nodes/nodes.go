@@ -139,3 +139,60 @@ func appendLine(path, line string) error {
 	_, err = f.WriteString(line + "\n")
 	return err
 }
+
+// TickIn is one unit of work of the control-flow tests.
+type TickIn struct {
+	Dir     string // ticks.log is appended here; gate and markers live here
+	Name    string
+	Seq     int
+	BlockOn string // when Name equals it, wait for Dir/gate (after writing Dir/inside-NAME)
+}
+
+// TickOut echoes the tick.
+type TickOut struct {
+	Name string
+	Seq  int
+}
+
+// Tick records that it ran, and blocks when asked to, so a test can kill
+// the program in the middle of a chosen step.
+func Tick(ctx context.Context, in TickIn) (TickOut, error) {
+	if err := appendLine(in.Dir+"/ticks.log", in.Name); err != nil {
+		return TickOut{}, err
+	}
+	if in.Name == in.BlockOn {
+		if err := os.WriteFile(in.Dir+"/inside-"+in.Name, nil, 0o644); err != nil {
+			return TickOut{}, err
+		}
+		for {
+			if _, err := os.Stat(in.Dir + "/gate"); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return TickOut{}, ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	return TickOut{Name: in.Name, Seq: in.Seq}, nil
+}
+
+// ListIn asks for Count names.
+type ListIn struct {
+	Count int
+}
+
+// ListOut is a list of names.
+type ListOut struct {
+	Names []string
+}
+
+// List returns item-0 .. item-(Count-1).
+func List(ctx context.Context, in ListIn) (ListOut, error) {
+	var out ListOut
+	for i := 0; i < in.Count; i++ {
+		out.Names = append(out.Names, fmt.Sprintf("item-%d", i))
+	}
+	return out, nil
+}
