@@ -1,0 +1,441 @@
+// Package examples_test generates, builds and runs every example against
+// the in-repo fake of Jira (jiratest) and a real SQLite warehouse, and checks
+// what each one promises: rows in the table, cursors, dead letters, logs.
+package examples_test
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/resolute/resolute-gen/gen"
+	"github.com/resolute/resolute-gen/runtime/jira/jiratest"
+)
+
+const (
+	email = "sync-bot@example.com"
+	token = "s3cr3t-api-token-value"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// examples lists the example directories; each builds to a binary of the
+// same name.
+var examples = []string{
+	"quickstart", "jira-sync", "pagination", "multi-source", "dead-letter",
+	"on-error", "rollback", "full-reindex", "metrics",
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// program generates every example once, builds them with one go build, and
+// returns the path of the named example's binary.
+func program(t *testing.T, name string) string {
+	t.Helper()
+	buildOnce.Do(func() { binDir, buildErr = buildAll() })
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, name)
+}
+
+func buildAll() (string, error) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		return "", err
+	}
+	src, err := os.MkdirTemp(root, "examplebuild")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(src)
+	bins, err := os.MkdirTemp("", "resolute-examples")
+	if err != nil {
+		return "", err
+	}
+	for _, ex := range examples {
+		specs, _ := filepath.Glob(filepath.Join(ex, "*.toml"))
+		out, err := gen.Generate(specs, gen.Config{Dir: ex, Version: "(examples test)"})
+		if err != nil {
+			return "", fmt.Errorf("generating example %s:\n%v", ex, err)
+		}
+		dir := filepath.Join(src, ex)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), out, 0o644); err != nil {
+			return "", err
+		}
+	}
+	cmd := exec.Command("go", "build", "-o", bins+string(filepath.Separator), "./"+filepath.Base(src)+"/...")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the examples: %v\n%s", err, out)
+	}
+	return bins, nil
+}
+
+// site is a fake Jira with issues in the given projects.
+func site(t *testing.T, perProject map[string]int) *jiratest.Server {
+	t.Helper()
+	srv := jiratest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.RequireBasic(email, token)
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for project, n := range perProject {
+		for i, is := range jiratest.Seed(n, start) {
+			is.Key = fmt.Sprintf("%s-%d", project, i+1)
+			is.ProjectName = strings.ToLower(project)
+			srv.Put(is)
+		}
+	}
+	return srv
+}
+
+// env is what every Jira example reads, pointed at srv and a fresh SQLite
+// file in dir.
+func env(srv *jiratest.Server, dir string) []string {
+	return []string{
+		"JIRA_BASE_URL=" + srv.URL,
+		"JIRA_EMAIL=" + email,
+		"JIRA_API_TOKEN=" + token,
+		"WAREHOUSE_URL=sqlite://" + filepath.Join(dir, "warehouse.db"),
+	}
+}
+
+// runProgram runs bin with args in dir and returns its output and exit code.
+func runProgram(t *testing.T, bin, dir string, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &ee):
+		return out.String(), ee.ExitCode()
+	}
+	t.Fatalf("%s %v: %v", bin, args, err)
+	return "", 0
+}
+
+func mustSucceed(t *testing.T, bin, dir string, env []string, args ...string) string {
+	t.Helper()
+	out, code := runProgram(t, bin, dir, env, args...)
+	if code != 0 {
+		t.Fatalf("%s %v: exit %d\n%s", filepath.Base(bin), args, code, out)
+	}
+	return out
+}
+
+func cursorOf(t *testing.T, bin, dir string, env []string, name string) string {
+	t.Helper()
+	return strings.TrimSpace(mustSucceed(t, bin, dir, env, "cursor", "get", name))
+}
+
+func openDB(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "warehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func count(t *testing.T, db *sql.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatalf("counting %s: %v", table, err)
+	}
+	return n
+}
+
+func lineCount(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), "\n")
+}
+
+// noSecret checks that the token appears in no output and no state file.
+func noSecret(t *testing.T, dir string, outputs ...string) {
+	t.Helper()
+	for _, out := range outputs {
+		if strings.Contains(out, token) {
+			t.Fatalf("the API token appears in the program's output:\n%s", out)
+		}
+	}
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return nil
+		}
+		data, _ := os.ReadFile(path)
+		if bytes.Contains(data, []byte(token)) {
+			t.Errorf("the API token appears in %s", path)
+		}
+		return nil
+	})
+}
+
+func TestQuickstart(t *testing.T) {
+	bin := program(t, "quickstart")
+	dir := t.TempDir()
+	data, _ := filepath.Abs("quickstart/data/issues.json")
+	e := []string{"ISSUES_FILE=" + data, "WAREHOUSE_URL=sqlite://" + filepath.Join(dir, "warehouse.db")}
+	mustSucceed(t, bin, dir, e, "run", "--once")
+
+	db := openDB(t, dir)
+	if n := count(t, db, "issues"); n != 3 {
+		t.Fatalf("issues has %d rows, want 3 (PLAT-2 appears twice in the export)", n)
+	}
+	var summary string
+	if err := db.QueryRow("SELECT summary FROM issues WHERE issue_key = 'PLAT-2'").Scan(&summary); err != nil {
+		t.Fatal(err)
+	}
+	if summary != "Sync Jira hourly (resumable)" {
+		t.Fatalf("PLAT-2 summary = %q: the later update must win", summary)
+	}
+	want := strconv.FormatInt(time.Date(2026, 3, 4, 11, 45, 0, 0, time.UTC).UnixMilli(), 10)
+	if got := cursorOf(t, bin, dir, e, "issues"); got != want {
+		t.Fatalf("cursor = %q, want %s (the newest issue)", got, want)
+	}
+	// A second run re-reads only the issue at the cursor, and changes nothing.
+	mustSucceed(t, bin, dir, e, "run", "--once")
+	if n := count(t, db, "issues"); n != 3 {
+		t.Fatalf("after a second run issues has %d rows, want 3", n)
+	}
+}
+
+func TestJiraSync(t *testing.T) {
+	bin := program(t, "jira-sync")
+	srv := site(t, map[string]int{"PLATFORM": 120, "OTHER": 5})
+	dir := t.TempDir()
+	e := env(srv, dir)
+	out1 := mustSucceed(t, bin, dir, e, "run", "--once")
+
+	db := openDB(t, dir)
+	if n := count(t, db, "jira_issues"); n != 120 {
+		t.Fatalf("jira_issues has %d rows, want the 120 PLATFORM issues", n)
+	}
+	first := cursorOf(t, bin, dir, e, "jira_sync")
+
+	// An issue changes upstream: the next run fetches from the cursor on,
+	// updates that row, and moves the cursor to its timestamp.
+	is := jiratest.Seed(1, time.Now())[0]
+	is.Key, is.Summary, is.Updated = "PLATFORM-7", "Changed upstream", time.Now().UTC().Truncate(time.Millisecond)
+	srv.Put(is)
+	out2 := mustSucceed(t, bin, dir, e, "run", "--once")
+	var summary string
+	if err := db.QueryRow("SELECT summary FROM jira_issues WHERE issue_key = 'PLATFORM-7'").Scan(&summary); err != nil {
+		t.Fatal(err)
+	}
+	if summary != "Changed upstream" {
+		t.Fatalf("PLATFORM-7 summary = %q after the second run", summary)
+	}
+	second := cursorOf(t, bin, dir, e, "jira_sync")
+	if second != strconv.FormatInt(is.Updated.UnixMilli(), 10) || second == first {
+		t.Fatalf("cursor went from %s to %s, want %d", first, second, is.Updated.UnixMilli())
+	}
+	if n := count(t, db, "jira_issues"); n != 120 {
+		t.Fatalf("jira_issues has %d rows after the update, want 120", n)
+	}
+	noSecret(t, dir, out1, out2)
+}
+
+func TestPagination(t *testing.T) {
+	bin := program(t, "pagination")
+	srv := site(t, map[string]int{"PLATFORM": 35})
+	dir := t.TempDir()
+	e := env(srv, dir)
+	out := mustSucceed(t, bin, dir, e, "run", "--once")
+	db := openDB(t, dir)
+	if n := count(t, db, "issues"); n != 35 {
+		t.Fatalf("issues has %d rows, want 35\n%s", n, out)
+	}
+	// 35 issues in pages of 10: four pages with issues; the loop then ends
+	// without a fifth request.
+	searches := 0
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/search/jql") {
+			searches++
+		}
+	}
+	if searches != 4 {
+		t.Fatalf("%d search requests, want 4 pages", searches)
+	}
+	if !strings.Contains(out, "pages[3]/upserted") {
+		t.Fatalf("the log does not show the fourth iteration's upsert:\n%s", out)
+	}
+}
+
+func TestMultiSource(t *testing.T) {
+	bin := program(t, "multi-source")
+	srv := site(t, map[string]int{"PLATFORM": 20, "WEB": 15, "DATA": 10, "OTHER": 3})
+	dir := t.TempDir()
+	e := env(srv, dir)
+	mustSucceed(t, bin, dir, e, "run", "--once")
+	db := openDB(t, dir)
+	if n := count(t, db, "records"); n != 45 {
+		t.Fatalf("records has %d rows, want 20+15+10", n)
+	}
+	var sources int
+	if err := db.QueryRow("SELECT count(DISTINCT source) FROM records").Scan(&sources); err != nil {
+		t.Fatal(err)
+	}
+	if sources != 3 {
+		t.Fatalf("rows come from %d sources, want 3", sources)
+	}
+}
+
+func TestDeadLetter(t *testing.T) {
+	bin := program(t, "dead-letter")
+	srv := site(t, map[string]int{"PLATFORM": 12})
+	dir := t.TempDir()
+	e := append(env(srv, dir), "DEAD_LETTERS="+filepath.Join(dir, "dlq.jsonl"))
+	out := mustSucceed(t, bin, dir, e, "run", "--once")
+	// Seeded issues 1 and 7 have no story points: the table's NOT NULL
+	// rejects the batch, whose 12 rows go to the dead-letter file.
+	if n := lineCount(t, filepath.Join(dir, "dlq.jsonl")); n != 12 {
+		t.Fatalf("dead-letter file has %d lines, want 12\n%s", n, out)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "dlq.jsonl"))
+	if !strings.Contains(string(data), `"step":"upserted"`) || !strings.Contains(strings.ToLower(string(data)), "not null") {
+		t.Fatalf("dead letters lack the step or the error:\n%s", data)
+	}
+	status := mustSucceed(t, bin, dir, e, "status")
+	if !strings.Contains(status, "upserted") {
+		t.Fatalf("status does not report the continued failure:\n%s", status)
+	}
+}
+
+func TestOnErrorFallback(t *testing.T) {
+	bin := program(t, "on-error")
+	srv := site(t, map[string]int{"PLATFORM": 8})
+	dir := t.TempDir()
+	e := append(env(srv, dir), "FAILED_LOG="+filepath.Join(dir, "failed.jsonl"))
+	out, code := runProgram(t, bin, dir, e, "run", "--once")
+	if code != 1 {
+		t.Fatalf("the run exited %d, want 1 (on_error then = fail)\n%s", code, out)
+	}
+	if n := lineCount(t, filepath.Join(dir, "failed.jsonl")); n != 8 {
+		t.Fatalf("the handler logged %d records, want 8\n%s", n, out)
+	}
+	if strings.Count(out, "attempt") < 2 {
+		t.Fatalf("the log does not show the retries:\n%s", out)
+	}
+	if got := cursorOf(t, bin, dir, e, "fallback"); got != "0" {
+		t.Fatalf("cursor = %q after a failed run, want 0", got)
+	}
+}
+
+func TestRollback(t *testing.T) {
+	bin := program(t, "rollback")
+	srv := site(t, map[string]int{"PLATFORM": 8})
+	dir := t.TempDir()
+	e := env(srv, dir)
+	out := mustSucceed(t, bin, dir, e, "run", "--once")
+	if got := cursorOf(t, bin, dir, e, "jira_sync"); got != "0" {
+		t.Fatalf("cursor = %q: the failed step's rollback must keep it at 0\n%s", got, out)
+	}
+	// Once the bad issues are fixed upstream, the next run takes them all
+	// and the cursor moves.
+	for i, is := range jiratest.Seed(8, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)) {
+		p := 3.0
+		is.Key, is.StoryPoints = fmt.Sprintf("PLATFORM-%d", i+1), &p
+		srv.Put(is)
+	}
+	mustSucceed(t, bin, dir, e, "run", "--once")
+	if got := cursorOf(t, bin, dir, e, "jira_sync"); got == "0" {
+		t.Fatal("cursor did not move after a clean run")
+	}
+	if n := count(t, openDB(t, dir), "estimated"); n != 8 {
+		t.Fatalf("estimated has %d rows, want 8", n)
+	}
+}
+
+func TestFullReindex(t *testing.T) {
+	bin := program(t, "full-reindex")
+	srv := site(t, map[string]int{"PLATFORM": 60})
+	dir := t.TempDir()
+	e := env(srv, dir)
+	mustSucceed(t, bin, dir, e, "run", "--once", "jira-warehouse-sync")
+	db := openDB(t, dir)
+	if n := count(t, db, "jira_issues"); n != 60 {
+		t.Fatalf("after the sync jira_issues has %d rows, want 60", n)
+	}
+	synced := cursorOf(t, bin, dir, e, "jira_sync")
+
+	// A row that should not be there: the reindex clears the table first.
+	if _, err := db.Exec("INSERT INTO jira_issues (issue_key, summary, status, updated_at) VALUES ('GONE-1', 'deleted upstream', 'Done', '2020-01-01T00:00:00Z')"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Delete("PLATFORM-60")
+	mustSucceed(t, bin, dir, e, "run", "--once", "full-reindex")
+	if n := count(t, db, "jira_issues"); n != 59 {
+		t.Fatalf("after the reindex jira_issues has %d rows, want the 59 issues left upstream", n)
+	}
+	var idx int
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'jira_issues_updated'").Scan(&idx); err != nil || idx != 1 {
+		t.Fatalf("the reindex did not rebuild the index (%v)", err)
+	}
+	if got := cursorOf(t, bin, dir, e, "jira_sync"); got == "" || got == "0" || got > synced {
+		t.Fatalf("cursor after the reindex = %q (was %s)", got, synced)
+	}
+	// Without a flow name, a program of two flows refuses run --once.
+	if out, code := runProgram(t, bin, dir, e, "run", "--once"); code != 2 {
+		t.Fatalf("run --once without a flow: exit %d, want 2\n%s", code, out)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	bin := program(t, "metrics")
+	srv := site(t, map[string]int{"PLATFORM": 25})
+	dir := t.TempDir()
+	prom := filepath.Join(dir, "sync.prom")
+	e := append(env(srv, dir), "METRICS_FILE="+prom)
+	mustSucceed(t, bin, dir, e, "run", "--once")
+	data, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sync_source_records 25", "sync_processed 25", "sync_inserted 25", "sync_updated 0", "sync_failed 0"} {
+		if !strings.Contains(string(data), want+"\n") {
+			t.Errorf("metrics lack %q:\n%s", want, data)
+		}
+	}
+	mustSucceed(t, bin, dir, e, "run", "--once")
+	data, _ = os.ReadFile(prom)
+	// The second run re-fetches the issues at the cursor (>=): they update.
+	if !strings.Contains(string(data), "sync_inserted 0\n") {
+		t.Errorf("second run's metrics:\n%s", data)
+	}
+}

@@ -1,0 +1,659 @@
+// Package jiratest runs an in-process fake of Jira Cloud's issue search API
+// for tests and examples, in the manner of net/http/httptest:
+//
+//	srv := jiratest.NewServer()
+//	defer srv.Close()
+//	srv.RequireBasic("bot@example.com", "token")
+//	srv.Put(jiratest.Seed(250, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))...)
+//
+//	out, err := jira.FetchIssues(ctx, jira.FetchInput{
+//		BaseURL: srv.URL, Email: "bot@example.com", APIToken: "token",
+//		JQL: "project = PLAT AND updated >= 0 ORDER BY updated ASC, key ASC",
+//	})
+//
+// and, in a flow spec run against it (the URL comes from the environment):
+//
+//	[step.with]
+//	BaseURL = "${env.JIRA_BASE_URL}"
+//	JQL     = "project = PLAT AND updated >= ${cursor.jira_sync} ORDER BY updated ASC, key ASC"
+//
+// It follows the behaviour documented for GET and POST /rest/api/3/search/jql:
+// maxResults defaults to 50 and must be 1..5000; only the requested fields
+// are returned (id, key and self by default); pages are capped at 100 issues
+// when more than a few fields are requested; pagination is by opaque
+// nextPageToken and isLast, without total or startAt; unbounded JQL and
+// unknown syntax are rejected with Jira's 400 error body; the removed
+// /rest/api/3/search answers 410 Gone. Timestamps are rendered as Jira does
+// (2026-03-01T09:46:08.304+0530), in the offset of each issue's time.Time.
+//
+// The JQL subset: restrictions project = KEY, key = KEY-1 (also !=),
+// updated/created compared (=, !=, >, >=, <, <=) with an epoch-milliseconds
+// number (exact) or a quoted "yyyy-MM-dd HH:mm" date read in the profile
+// time zone (SetTimeZone; default UTC) at minute precision, joined with AND;
+// ORDER BY updated, created or key, ASC or DESC. Without ORDER BY, issues
+// are ordered by key.
+//
+// Faults: RequireBasic/RequireBearer (401 otherwise), FailNext (status and
+// Retry-After for the next n requests) and SetIndexLag (recently updated
+// issues are not yet searchable, as with Jira's eventually consistent index).
+package jiratest
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Issue is an issue stored in the fake. Its fields mirror Jira's JSON.
+type Issue struct {
+	// ID is the numeric id; assigned by Put when empty.
+	ID string
+	// Key is the issue key, such as "PLAT-7"; the project key is the part
+	// before the last dash.
+	Key string
+	// ProjectName is the project's name; defaults to the project key.
+	ProjectName string
+	// Summary is the title.
+	Summary string
+	// Status is the status name; default "To Do".
+	Status string
+	// StatusCategory is "new", "indeterminate" or "done"; derived from
+	// Status when empty.
+	StatusCategory string
+	// Priority is the priority name; "" renders as null.
+	Priority string
+	// IssueType is the issue type name; default "Task".
+	IssueType string
+	// Assignee is the assignee; nil renders as null.
+	Assignee *User
+	// Created is the creation time; defaults to Updated.
+	Created time.Time
+	// Updated is the last update, rendered in its own offset; defaults to
+	// the server clock at Put.
+	Updated time.Time
+	// Labels are the labels.
+	Labels []string
+	// StoryPoints is rendered under the story points field; nil as null.
+	StoryPoints *float64
+	// Description is an ADF document (see Doc), a string, or nil (null).
+	Description any
+	// Fields holds further fields by id (custom fields), rendered as JSON.
+	Fields map[string]any
+}
+
+// User is an assignee.
+type User struct {
+	// AccountID is the Atlassian account id.
+	AccountID string
+	// DisplayName is the user's name as shown in Jira.
+	DisplayName string
+	// EmailAddress is the email; "" renders as null (hidden for privacy).
+	EmailAddress string
+}
+
+// Request is one request the server received.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the URL path, such as /rest/api/3/search/jql.
+	Path string
+	// JQL is the jql parameter (query string or POST body).
+	JQL string
+	// MaxResults is the maxResults parameter as sent; "" when absent.
+	MaxResults string
+	// Fields is the fields parameter, comma-joined.
+	Fields string
+	// NextPageToken is the nextPageToken parameter; "" for a first page.
+	NextPageToken string
+	// Auth is the authorization scheme used: "Basic", "Bearer" or "".
+	Auth string
+	// Status is the HTTP status of the response.
+	Status int
+	// Issues is the number of issues returned.
+	Issues int
+}
+
+// Server is a fake Jira site. Its methods may be called concurrently with
+// requests.
+type Server struct {
+	// URL is the base URL of the site, such as http://127.0.0.1:41234.
+	URL string
+
+	srv *httptest.Server
+
+	mu         sync.Mutex
+	issues     map[string]*Issue
+	nextID     int
+	basic      map[string]bool // base64 email:token
+	bearer     map[string]bool
+	failN      int
+	failStatus int
+	failAfter  string
+	lag        time.Duration
+	loc        *time.Location
+	now        func() time.Time
+	spField    string
+	requests   []Request
+}
+
+// FieldsPageCap is the page size cap applied when more than
+// ManyFields fields (or *all / *navigable) are requested.
+const (
+	FieldsPageCap = 100
+	ManyFields    = 3
+)
+
+// NewServer starts a fake Jira site. Close it when done.
+func NewServer() *Server {
+	s := &Server{
+		issues:  make(map[string]*Issue),
+		nextID:  10000,
+		loc:     time.UTC,
+		now:     time.Now,
+		spField: "customfield_10016",
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
+
+// Client returns an HTTP client for the server.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Put adds issues, or replaces the issues with the same keys (keeping their
+// ids).
+func (s *Server) Put(issues ...Issue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, is := range issues {
+		if old, ok := s.issues[strings.ToUpper(is.Key)]; ok && is.ID == "" {
+			is.ID = old.ID
+		}
+		if is.ID == "" {
+			s.nextID++
+			is.ID = strconv.Itoa(s.nextID)
+		}
+		if is.Updated.IsZero() {
+			is.Updated = s.now()
+		}
+		if is.Created.IsZero() {
+			is.Created = is.Updated
+		}
+		is.Labels = slices.Clone(is.Labels)
+		s.issues[strings.ToUpper(is.Key)] = &is
+	}
+}
+
+// Delete removes issues by key.
+func (s *Server) Delete(keys ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		delete(s.issues, strings.ToUpper(k))
+	}
+}
+
+// RequireBasic makes the server accept HTTP Basic authentication with this
+// email and API token (and any other credentials required before); other
+// requests get 401.
+func (s *Server) RequireBasic(email, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.basic == nil {
+		s.basic = make(map[string]bool)
+	}
+	s.basic[base64.StdEncoding.EncodeToString([]byte(email+":"+token))] = true
+}
+
+// RequireBearer makes the server accept this Bearer token (and any other
+// credentials required before); other requests get 401.
+func (s *Server) RequireBearer(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bearer == nil {
+		s.bearer = make(map[string]bool)
+	}
+	s.bearer[token] = true
+}
+
+// FailNext makes the next n requests fail with status, with a Retry-After
+// header when retryAfter is not empty (such as "2").
+func (s *Server) FailNext(n, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN, s.failStatus, s.failAfter = n, status, retryAfter
+}
+
+// SetIndexLag hides issues updated within the last d (by the server clock)
+// from searches, as Jira's eventually consistent index may.
+func (s *Server) SetIndexLag(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lag = d
+}
+
+// SetTimeZone sets the searching user's profile time zone, in which JQL date
+// literals are read. The default is UTC.
+func (s *Server) SetTimeZone(loc *time.Location) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loc = loc
+}
+
+// SetClock replaces the server clock (time.Now), used by SetIndexLag and for
+// issues put without an Updated time.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+// SetStoryPointsField sets the field id under which StoryPoints is rendered;
+// default "customfield_10016".
+func (s *Server) SetStoryPointsField(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.spField = id
+}
+
+// Requests returns the requests received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// RequestCount returns the number of requests received so far.
+func (s *Server) RequestCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+// ResetRequests clears the request log.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+type errorBody struct {
+	ErrorMessages []string          `json:"errorMessages"`
+	Errors        map[string]string `json:"errors"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msgs ...string) {
+	writeJSON(w, status, errorBody{ErrorMessages: msgs, Errors: map[string]string{}})
+}
+
+// searchParams are the parameters of one search request.
+type searchParams struct {
+	JQL           string   `json:"jql"`
+	MaxResults    *int     `json:"maxResults"`
+	Fields        []string `json:"fields"`
+	NextPageToken string   `json:"nextPageToken"`
+
+	maxResultsText string
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := Request{Method: r.Method, Path: r.URL.Path}
+	if scheme, _, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok {
+		rec.Auth = scheme
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		rec.Status = sw.status
+		s.requests = append(s.requests, rec)
+	}()
+	w = sw
+
+	if s.failN > 0 {
+		s.failN--
+		if s.failAfter != "" {
+			w.Header().Set("Retry-After", s.failAfter)
+		}
+		msg := http.StatusText(s.failStatus)
+		if s.failStatus == http.StatusTooManyRequests {
+			msg = "Rate limit exceeded."
+		}
+		writeError(w, s.failStatus, msg)
+		return
+	}
+	switch strings.TrimRight(r.URL.Path, "/") {
+	case "/rest/api/3/search", "/rest/api/2/search":
+		writeError(w, http.StatusGone, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
+		return
+	case "/rest/api/3/search/jql":
+	default:
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	if !s.authorized(r) {
+		writeError(w, http.StatusUnauthorized, "Client must be authenticated to access this resource.")
+		return
+	}
+
+	var p searchParams
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		p.JQL = q.Get("jql")
+		p.NextPageToken = q.Get("nextPageToken")
+		p.maxResultsText = q.Get("maxResults")
+		for _, f := range q["fields"] {
+			p.Fields = append(p.Fields, strings.Split(f, ",")...)
+		}
+	case http.MethodPost:
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			writeError(w, http.StatusBadRequest, "Invalid request payload. Refer to the REST API documentation and try again.")
+			return
+		}
+		if p.MaxResults != nil {
+			p.maxResultsText = strconv.Itoa(*p.MaxResults)
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+		return
+	}
+	rec.JQL, rec.MaxResults, rec.NextPageToken = p.JQL, p.maxResultsText, p.NextPageToken
+	rec.Fields = strings.Join(p.Fields, ",")
+	rec.Issues = s.search(w, &p)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.basic == nil && s.bearer == nil {
+		return true
+	}
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch {
+	case strings.EqualFold(scheme, "Basic"):
+		return s.basic[cred]
+	case strings.EqualFold(scheme, "Bearer"):
+		return s.bearer[cred]
+	}
+	return false
+}
+
+type pageToken struct {
+	Query  string `json:"q"`
+	Offset int    `json:"o"`
+}
+
+func queryHash(jql string) string {
+	h := sha256.Sum256([]byte(jql))
+	return hex.EncodeToString(h[:8])
+}
+
+func encodeToken(t pageToken) string {
+	b, _ := json.Marshal(t)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// search answers one search; it returns the number of issues returned.
+func (s *Server) search(w http.ResponseWriter, p *searchParams) int {
+	maxResults := 50
+	if p.maxResultsText != "" {
+		n, err := strconv.Atoi(p.maxResultsText)
+		if err != nil || n < 1 || n > 5000 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("The value '%s' is invalid for maxResults. It must be a number between 1 and 5000.", p.maxResultsText))
+			return 0
+		}
+		maxResults = n
+	}
+	fields, all := requestedFields(p.Fields)
+	if (all || len(fields) > ManyFields) && maxResults > FieldsPageCap {
+		maxResults = FieldsPageCap
+	}
+	if strings.TrimSpace(p.JQL) == "" {
+		writeError(w, http.StatusBadRequest, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
+		return 0
+	}
+	q, err := parseJQL(p.JQL, s.loc)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return 0
+	}
+	if len(q.clauses) == 0 {
+		writeError(w, http.StatusBadRequest, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
+		return 0
+	}
+	offset := 0
+	if p.NextPageToken != "" {
+		var t pageToken
+		b, err := base64.RawURLEncoding.DecodeString(p.NextPageToken)
+		if err == nil {
+			err = json.Unmarshal(b, &t)
+		}
+		if err != nil || t.Offset < 0 {
+			writeError(w, http.StatusBadRequest, "The provided nextPageToken is invalid.")
+			return 0
+		}
+		if t.Query != queryHash(p.JQL) {
+			writeError(w, http.StatusBadRequest, "The provided nextPageToken was issued for a different query. Repeat the original JQL with this token, or start again without one.")
+			return 0
+		}
+		offset = t.Offset
+	}
+
+	var hits []*Issue
+	cutoff := s.now().Add(-s.lag)
+	for _, is := range s.issues {
+		if s.lag > 0 && is.Updated.After(cutoff) {
+			continue
+		}
+		if q.match(is) {
+			hits = append(hits, is)
+		}
+	}
+	slices.SortFunc(hits, q.less)
+
+	end := min(offset+maxResults, len(hits))
+	start := min(offset, len(hits))
+	page := hits[start:end]
+	resp := struct {
+		Issues        []map[string]any `json:"issues"`
+		NextPageToken string           `json:"nextPageToken,omitempty"`
+		IsLast        bool             `json:"isLast"`
+	}{Issues: make([]map[string]any, 0, len(page)), IsLast: end >= len(hits)}
+	for _, is := range page {
+		resp.Issues = append(resp.Issues, s.render(is, fields, all))
+	}
+	if !resp.IsLast {
+		resp.NextPageToken = encodeToken(pageToken{Query: queryHash(p.JQL), Offset: end})
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return len(page)
+}
+
+// requestedFields returns the set of named fields, and whether all were
+// requested (*all or *navigable).
+func requestedFields(list []string) (map[string]bool, bool) {
+	set := make(map[string]bool)
+	all := false
+	for _, f := range list {
+		f = strings.TrimSpace(f)
+		switch {
+		case f == "":
+		case f == "*all" || f == "*navigable":
+			all = true
+		case strings.HasPrefix(f, "-"):
+		default:
+			set[f] = true
+		}
+	}
+	return set, all
+}
+
+// TimeLayout is how the fake renders timestamps, as Jira does.
+const TimeLayout = "2006-01-02T15:04:05.000-0700"
+
+func statusCategory(is *Issue) (key, name string) {
+	key = is.StatusCategory
+	if key == "" {
+		switch strings.ToLower(is.Status) {
+		case "", "to do", "open", "backlog", "new":
+			key = "new"
+		case "done", "closed", "resolved":
+			key = "done"
+		default:
+			key = "indeterminate"
+		}
+	}
+	switch key {
+	case "new":
+		name = "To Do"
+	case "done":
+		name = "Done"
+	default:
+		name = "In Progress"
+	}
+	return key, name
+}
+
+// render returns the JSON object of an issue with the requested fields.
+func (s *Server) render(is *Issue, fields map[string]bool, all bool) map[string]any {
+	out := map[string]any{
+		"id":   is.ID,
+		"key":  is.Key,
+		"self": s.URL + "/rest/api/3/issue/" + is.ID,
+	}
+	if !all && len(fields) == 0 {
+		return out
+	}
+	want := func(name string) bool { return all || fields[name] }
+	f := map[string]any{}
+	if want("summary") {
+		f["summary"] = is.Summary
+	}
+	if want("project") {
+		pk := projectKey(is.Key)
+		name := is.ProjectName
+		if name == "" {
+			name = pk
+		}
+		h := fnv.New32a()
+		h.Write([]byte(pk))
+		f["project"] = map[string]any{"id": strconv.Itoa(10000 + int(h.Sum32()%90000)), "key": pk, "name": name, "projectTypeKey": "software",
+			"self": s.URL + "/rest/api/3/project/" + pk}
+	}
+	if want("status") {
+		status := is.Status
+		if status == "" {
+			status = "To Do"
+		}
+		ck, cn := statusCategory(is)
+		f["status"] = map[string]any{"name": status, "statusCategory": map[string]any{"key": ck, "name": cn}}
+	}
+	if want("priority") {
+		if is.Priority == "" {
+			f["priority"] = nil
+		} else {
+			f["priority"] = map[string]any{"name": is.Priority}
+		}
+	}
+	if want("issuetype") {
+		it := is.IssueType
+		if it == "" {
+			it = "Task"
+		}
+		f["issuetype"] = map[string]any{"name": it, "subtask": false}
+	}
+	if want("assignee") {
+		if is.Assignee == nil {
+			f["assignee"] = nil
+		} else {
+			u := map[string]any{"accountId": is.Assignee.AccountID, "displayName": is.Assignee.DisplayName, "active": true, "emailAddress": nil}
+			if is.Assignee.EmailAddress != "" {
+				u["emailAddress"] = is.Assignee.EmailAddress
+			}
+			f["assignee"] = u
+		}
+	}
+	if want("created") {
+		f["created"] = is.Created.Format(TimeLayout)
+	}
+	if want("updated") {
+		f["updated"] = is.Updated.Format(TimeLayout)
+	}
+	if want("labels") {
+		labels := is.Labels
+		if labels == nil {
+			labels = []string{}
+		}
+		f["labels"] = labels
+	}
+	if want("description") {
+		f["description"] = is.Description
+	}
+	if want(s.spField) {
+		if is.StoryPoints == nil {
+			f[s.spField] = nil
+		} else {
+			f[s.spField] = *is.StoryPoints
+		}
+	}
+	for k, v := range is.Fields {
+		if want(k) {
+			f[k] = v
+		}
+	}
+	out["fields"] = f
+	return out
+}
+
+// statusWriter records the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Doc returns an Atlassian Document Format document with one paragraph per
+// argument, for Issue.Description.
+func Doc(paragraphs ...string) map[string]any {
+	content := make([]any, 0, len(paragraphs))
+	for _, p := range paragraphs {
+		para := map[string]any{"type": "paragraph"}
+		if p != "" {
+			para["content"] = []any{map[string]any{"type": "text", "text": p}}
+		}
+		content = append(content, para)
+	}
+	return map[string]any{"type": "doc", "version": 1, "content": content}
+}

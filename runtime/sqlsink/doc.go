@@ -1,0 +1,68 @@
+// Package sqlsink is resolute-gen's built-in node for writing rows into a SQL
+// warehouse: SQLite (embedded, no cgo) or PostgreSQL.
+//
+// In specs the package is called sql: call = "sql.Upsert", "sql.Exec",
+// "sql.Truncate".
+//
+// Upsert inserts or updates a slice of structs with INSERT ... ON CONFLICT
+// (key) DO UPDATE, one transaction per batch, and reports how many rows were
+// inserted and how many updated. Columns come from the struct's `db` tags
+// (else the snake_case field name); with CreateTable the table is created
+// from the Go types, and columns added to the struct later are added to the
+// table. Exec runs maintenance statements (rebuild an index, analyze) and
+// Truncate empties a table for a full reindex.
+//
+//	[[step]]
+//	id = "upserted"
+//	call = "sql.Upsert"
+//	retry = { attempts = 3, backoff = "1m" }
+//	[step.with]
+//	URL         = "${env.WAREHOUSE_URL}"   # sqlite://warehouse.db or postgres://user@host/db
+//	Table       = "jira_issues"
+//	Rows        = "${unique.Rows}"
+//	Key         = ["issue_key"]
+//	CreateTable = true
+//
+// # URLs
+//
+//	sqlite://warehouse.db          relative path
+//	sqlite:///var/lib/wh.db        absolute path
+//	sqlite::memory:                in-memory database, shared by all calls in the process
+//	postgres://user:pw@host:5432/db?sslmode=disable   (also postgresql://; any libpq URL)
+//
+// Connections are cached per URL for the life of the process. SQLite
+// databases are opened in WAL mode with synchronous=FULL, a 10 s busy timeout
+// and BEGIN IMMEDIATE transactions, through one connection per process, so
+// that several processes can share a file safely. A missing parent directory
+// of a SQLite file is created.
+//
+// # Types
+//
+//	Go type                      SQLite             PostgreSQL
+//	string                       TEXT               TEXT
+//	int*, uint*                  INTEGER            BIGINT
+//	float32, float64             REAL               DOUBLE PRECISION
+//	bool                         INTEGER (0/1)      BOOLEAN
+//	time.Time                    TEXT (RFC 3339, nanoseconds, UTC)   TIMESTAMPTZ
+//	[]byte                       BLOB               BYTEA
+//	json.RawMessage              TEXT               JSONB
+//	slices, arrays, maps, structs, interfaces   TEXT (JSON)   JSONB
+//	sql.NullString etc.          by their value type, nullable
+//	*T                           as T, nullable (nil is NULL)
+//
+// Columns of non-pointer types are NOT NULL. A nil slice is stored as [] and
+// a nil map as {}. Embedded structs of exported types are flattened as
+// encoding/json does, unless they carry a `db` tag; `db:"-"` skips a field.
+// Table and column names must be plain identifiers (letters, digits, _; a
+// table may be schema-qualified: analytics.jira_issues); they are quoted, so
+// they are case-sensitive.
+//
+// # Errors
+//
+// Errors name the table and, where known, the column. Errors that retrying
+// cannot fix (bad input, SQL syntax, constraint violations, type mismatches,
+// missing tables, authentication) are permanent: their Permanent method
+// reports true. Connection failures, lock timeouts, serialization failures and
+// deadlocks are not, and the runtime retries them; Upsert is idempotent, so
+// retrying after a partial failure is safe.
+package sqlsink
