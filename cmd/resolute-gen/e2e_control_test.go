@@ -50,7 +50,11 @@ func killInside(t *testing.T, flow, block string, journaled ...string) (data, st
 	journal := filepath.Join(state, "journal", flow+".jsonl")
 	deadline := time.Now().Add(60 * time.Second) // a bound on a hang, not a speed assertion
 	for {
-		_, err := os.Stat(filepath.Join(data, "inside-"+block))
+		inside, _ := filepath.Glob(filepath.Join(data, "inside-"+block+"*"))
+		var err error
+		if len(inside) == 0 {
+			err = os.ErrNotExist
+		}
 		j, _ := os.ReadFile(journal)
 		all := err == nil
 		for _, k := range journaled {
@@ -149,5 +153,27 @@ func TestKillInsideForEach(t *testing.T) {
 	}
 	if n["after-6-item-5"] != 1 {
 		t.Errorf("the for_each result is not in input order or incomplete: %v", n)
+	}
+}
+
+// TestKillAfterNowReplaysSameInstant: now() feeds a branch condition and a
+// step's input. Killed inside that step, the resumed run must take the same
+// branch and call the step with the same instant: both were recorded.
+func TestKillAfterNowReplaysSameInstant(t *testing.T) {
+	data, state, _, _ := killInside(t, "clock", "at-")
+	before := ticks(t, data)
+	resume(t, "clock", data, state)
+	after := ticks(t, data)
+	var name string
+	for k := range before {
+		if strings.HasPrefix(k, "at-") {
+			name = k
+		}
+	}
+	if name == "" {
+		t.Fatalf("no timestamped tick before the kill: %v", before)
+	}
+	if after[name] != 2 || after["first"] != 1 || len(after) != 2 {
+		t.Fatalf("ticks after the resume = %v; want first once and %s twice (same branch, same instant)", after, name)
 	}
 }

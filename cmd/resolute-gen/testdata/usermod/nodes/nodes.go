@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -145,7 +146,7 @@ type TickIn struct {
 	Dir     string // ticks.log is appended here; gate and markers live here
 	Name    string
 	Seq     int
-	BlockOn string // when Name equals it, wait for Dir/gate (after writing Dir/inside-NAME)
+	BlockOn string // when Name starts with it, wait for Dir/gate (after writing Dir/inside-NAME)
 }
 
 // TickOut echoes the tick.
@@ -160,7 +161,7 @@ func Tick(ctx context.Context, in TickIn) (TickOut, error) {
 	if err := appendLine(in.Dir+"/ticks.log", in.Name); err != nil {
 		return TickOut{}, err
 	}
-	if in.Name == in.BlockOn {
+	if in.BlockOn != "" && strings.HasPrefix(in.Name, in.BlockOn) {
 		if err := os.WriteFile(in.Dir+"/inside-"+in.Name, nil, 0o644); err != nil {
 			return TickOut{}, err
 		}
