@@ -39,9 +39,15 @@ type checker struct {
 	// per flow
 	file    *spec.File
 	defined map[string]*binding // every id of the flow, for "not visible here" messages
+	ids     map[string]spec.Pos // every step id of the flow, first place, for "not defined yet" messages
 	counter map[string]int      // per-function counters for generated local names
 	goNames map[string]string   // Go local name -> the step id that took it
 	loop    *loopCtx            // innermost while loop, for re-binding
+	step    *spec.Step          // the step being checked
+	// floor is the scope of the innermost block whose runs may overlap (a
+	// for_each body, a parallel branch); floorWhy says why, for messages.
+	floor    *scope
+	floorWhy string
 }
 
 // loopCtx tracks a while loop's body: ids of outer scopes that it re-binds.
@@ -51,8 +57,9 @@ type loopCtx struct {
 	rebound map[string]spec.Pos
 }
 
-// check type-checks files (already parsed) with Go packages resolved from dir.
-func check(files []*spec.File, dir string) (*Program, error) {
+// check type-checks files (already parsed) with Go packages resolved as cfg
+// says.
+func check(files []*spec.File, cfg Config) (*Program, error) {
 	c := &checker{
 		fset:         token.NewFileSet(),
 		files:        files,
@@ -66,19 +73,11 @@ func check(files []*spec.File, dir string) (*Program, error) {
 	c.checkProgramDecls(prog)
 
 	// Load every package the calls name, in one go/packages call.
-	var patterns []string
-	seen := map[string]bool{}
-	forEachCall(files, func(f *spec.File, call spec.String) {
-		ref, err := parseCall(call, filepath.Dir(f.Path))
-		if err != nil {
-			return // reported when the step is checked
-		}
-		if !seen[ref.pattern] {
-			seen[ref.pattern] = true
-			patterns = append(patterns, ref.pattern)
-		}
-	})
-	pkgs, err := loadPackages(dir, patterns)
+	cache := cfg.Packages
+	if cache == nil {
+		cache = &Packages{dir: cfg.Dir, env: cfg.Env, patterns: map[string]bool{}}
+	}
+	pkgs, err := cache.load(callPatterns(files))
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +134,17 @@ func forEachCall(files []*spec.File, fn func(*spec.File, spec.String)) {
 	}
 }
 
+// forEachStep visits steps and every step nested in them, in source order.
+func forEachStep(steps []*spec.Step, fn func(*spec.Step)) {
+	for _, s := range steps {
+		fn(s)
+		forEachStep(s.Then, fn)
+		forEachStep(s.Else, fn)
+		forEachStep(s.Do, fn)
+		forEachStep(s.Branches, fn)
+	}
+}
+
 // specHash identifies the spec files' content: a resumed run refuses to
 // continue under a changed spec. Paths are reduced to base names so the
 // hash does not depend on the directory generation ran in.
@@ -159,8 +169,8 @@ func (c *checker) checkProgramDecls(prog *Program) {
 		}
 		for _, e := range f.Env {
 			if prev, ok := c.envByName[e.Name]; ok {
-				if prev.Required.Value != e.Required.Value || prev.Secret.Value != e.Secret.Value || prev.Default.Value != e.Default.Value {
-					c.errs.Add(e.Pos, "env var %s is declared differently at %s; files of one program must agree", e.Name, prev.Pos)
+				if a, b := envDecl(e), envDecl(prev); a != b {
+					c.errs.Add(e.Pos, "env %s is %s here but %s at %s; the files of one program must declare it alike", e.Name, a, b, prev.Pos)
 				}
 				continue
 			}
@@ -170,7 +180,11 @@ func (c *checker) checkProgramDecls(prog *Program) {
 		for _, cur := range f.Cursors {
 			if prev, ok := c.cursorByName[cur.Name]; ok {
 				if prev.Initial.Value != cur.Initial.Value {
-					c.errs.Add(cur.Pos, "cursor %s is declared at %s with initial %q; files of one program must agree", cur.Name, prev.Pos, prev.Initial.Value)
+					pos := cur.Pos
+					if cur.Initial.Set() {
+						pos = cur.Initial.Pos
+					}
+					c.errs.Add(pos, "cursor %s starts at %q here but at %q at %s; the files of one program must declare it alike", cur.Name, cur.Initial.Value, prev.Initial.Value, prev.Pos)
 				}
 				continue
 			}
@@ -180,12 +194,30 @@ func (c *checker) checkProgramDecls(prog *Program) {
 	}
 }
 
+// envDecl writes an env declaration back as TOML, for messages.
+func envDecl(e *spec.EnvVar) string {
+	var kv []string
+	if e.Required.Value {
+		kv = append(kv, "required = true")
+	}
+	if e.Secret.Value {
+		kv = append(kv, "secret = true")
+	}
+	if e.Default.Set() {
+		kv = append(kv, fmt.Sprintf("default = %q", e.Default.Value))
+	}
+	if len(kv) == 0 {
+		return "{}"
+	}
+	return "{ " + strings.Join(kv, ", ") + " }"
+}
+
 // reservedNames lists the Go names a local variable must not take in the
 // generated file: every package name it may import, and the names the
 // generated code itself uses.
 func (c *checker) reservedNames() map[string]bool {
 	r := map[string]bool{
-		"r": true, "ctx": true, "err": true, "main": true, "program": true,
+		"r": true, "ctx": true, "err": true, "herr": true, "main": true, "program": true,
 		"runtime": true, "context": true, "time": true, "strconv": true, "transform": true, "fmt": true,
 	}
 	for _, p := range c.pkgs.byPattern {
@@ -200,21 +232,31 @@ func (c *checker) reservedNames() map[string]bool {
 	return r
 }
 
-// newName returns a fresh local name: base, base2, base3...
+// newName takes a fresh local name for generated code: base, base2,
+// base3..., skipping the names of step variables.
 func (c *checker) newName(base string) string {
-	c.counter[base]++
-	if n := c.counter[base]; n > 1 {
-		return fmt.Sprintf("%s%d", base, n)
-	}
-	return base
+	name, n := c.nextName(base)
+	c.counter[base] = n
+	c.goNames[name] = "(generated)"
+	return name
 }
 
 // peekName returns the name newName(base) would return, without taking it.
 func (c *checker) peekName(base string) string {
-	if n := c.counter[base] + 1; n > 1 {
-		return fmt.Sprintf("%s%d", base, n)
+	name, _ := c.nextName(base)
+	return name
+}
+
+func (c *checker) nextName(base string) (string, int) {
+	for n := c.counter[base] + 1; ; n++ {
+		name := base
+		if n > 1 {
+			name = fmt.Sprintf("%s%d", base, n)
+		}
+		if c.goNames[name] == "" {
+			return name, n
+		}
 	}
-	return base
 }
 
 // takeNow allocates the now variable that peekName("now") announced, if the
@@ -232,12 +274,23 @@ func (c *checker) takeNow(used bool) string {
 func (c *checker) goName(id string) string {
 	name := lowerCamel(id)
 	if c.reserved[name] || token.IsKeyword(name) || types.Universe.Lookup(name) != nil {
-		name += "Out"
+		name += "Result" // not "Out": time would become timeOut
 	}
 	for base, n := name, 2; c.goNames[name] != "" && c.goNames[name] != id; n++ {
 		name = fmt.Sprintf("%s%d", base, n)
 	}
 	c.goNames[name] = id
+	return name
+}
+
+// localName takes a Go local name that no step id gave: name, or name2,
+// name3... if a step's variable already has it. owner says who holds it.
+func (c *checker) localName(name, owner string) string {
+	base := name
+	for n := 2; c.goNames[name] != "" && c.goNames[name] != owner; n++ {
+		name = fmt.Sprintf("%s%d", base, n)
+	}
+	c.goNames[name] = owner
 	return name
 }
 
@@ -265,9 +318,15 @@ func lowerCamel(id string) string {
 func (c *checker) checkFlow(f *spec.File) *Flow {
 	c.file = f
 	c.defined = map[string]*binding{}
+	c.ids = map[string]spec.Pos{}
+	forEachStep(f.Steps, func(st *spec.Step) {
+		if _, seen := c.ids[st.ID.Value]; st.ID.Set() && !seen {
+			c.ids[st.ID.Value] = st.ID.Pos
+		}
+	})
 	c.counter = map[string]int{}
 	c.goNames = map[string]string{}
-	c.loop = nil
+	c.loop, c.floor, c.floorWhy = nil, nil, ""
 	fl := &Flow{
 		File:        f,
 		Name:        f.Flow.Value,
@@ -306,6 +365,9 @@ func (c *checker) checkBlock(s *scope, steps []*spec.Step, where string) []stmt 
 func (c *checker) specFile() string { return filepath.Base(c.file.Path) }
 
 func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
+	saved := c.step
+	c.step = st
+	defer func() { c.step = saved }()
 	switch st.Kind {
 	case spec.StepCall:
 		return c.checkCall(s, st)
@@ -326,8 +388,14 @@ func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
 	case spec.StepForEach:
 		return c.checkForEach(s, st)
 	case spec.StepSequence:
-		return &seqStmt{base: base{st}, body: c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the block at %s", st.Pos))}
+		if st.ID.Set() {
+			c.bindBlockID(s, st)
+		}
+		return &seqStmt{base: base{st}, body: c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the do block at %s", st.Pos))}
 	case spec.StepResetCursor:
+		if st.ID.Set() {
+			c.bindBlockID(s, st)
+		}
 		if c.checkCursorName(st.ResetCursor) {
 			return &resetStmt{base: base{st}, cursor: st.ResetCursor.Value}
 		}
@@ -339,8 +407,31 @@ func (c *checker) checkCursorName(name spec.String) bool {
 	if _, ok := c.cursorByName[name.Value]; ok {
 		return true
 	}
-	c.errs.Add(name.Pos, "cursor %s is not declared; add a [cursor.%s] table%s", name.Value, name.Value, spec.DidYouMean(name.Value, sortedKeys(c.cursorByName)))
+	c.errs.Add(name.Pos, "%s", c.undeclared("cursor", name.Value))
 	return false
+}
+
+// undeclared says that env var or cursor name is not declared, suggesting
+// the nearest declared one, or how to declare it.
+func (c *checker) undeclared(kind, name string) string {
+	var declared []string
+	var how string
+	if kind == "env" {
+		declared = sortedKeys(c.envByName)
+		how = fmt.Sprintf("declare it in [env], such as %s = { required = true }", name)
+	} else {
+		declared = sortedKeys(c.cursorByName)
+		how = fmt.Sprintf("declare it with a [cursor.%s] table", name)
+	}
+	msg := fmt.Sprintf("%s %s is not declared", kind, name)
+	if s := spec.Suggest(name, declared); s != "" {
+		return msg + fmt.Sprintf("; did you mean %q?", s)
+	}
+	msg += "; " + how
+	if len(declared) > 0 && len(declared) <= 8 {
+		msg += fmt.Sprintf(" (declared: %s)", strings.Join(declared, ", "))
+	}
+	return msg
 }
 
 // bind defines the output of a step in s. It handles re-binding inside a
@@ -351,7 +442,7 @@ func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *b
 		return nil
 	}
 	if prev := s.lookup(id.Value); prev != nil && prev.kind == bindStep {
-		if c.loop != nil && c.loop.outer.lookup(id.Value) == prev {
+		if c.loop != nil && c.loop.outer.lookup(id.Value) == prev && definedBelow(c.loop.outer, c.floor, prev) {
 			if first, twice := c.loop.rebound[id.Value]; twice {
 				c.errs.Add(id.Pos, "%s is already re-bound in this loop at %s; re-bind it once per iteration", id.Value, first)
 				return nil
@@ -365,7 +456,12 @@ func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *b
 			prev.predeclared = true
 			return prev
 		}
-		c.errs.Add(id.Pos, "step id %s is already defined at %s", id.Value, prev.pos)
+		switch {
+		case c.floor != nil && !definedBelow(s, c.floor, prev):
+			c.errs.Add(id.Pos, "step id %s is already defined at %s; %s, so it cannot re-bind an id defined outside it", id.Value, prev.pos, c.floorWhy)
+		default:
+			c.errs.Add(id.Pos, "step id %s is already defined at %s; only a step inside a while loop may re-bind an id defined before the loop", id.Value, prev.pos)
+		}
 		return nil
 	}
 	if prev, ok := c.defined[id.Value]; ok {
@@ -376,6 +472,29 @@ func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *b
 	s.define(b)
 	c.defined[id.Value] = b
 	return b
+}
+
+// definedBelow reports whether b is defined in from or one of its parents
+// up to floor (nil: the flow's top).
+func definedBelow(from, floor *scope, b *binding) bool {
+	for sc := from; sc != nil; sc = sc.parent {
+		if sc.names[b.id] == b {
+			return true
+		}
+		if sc == floor {
+			break
+		}
+	}
+	return false
+}
+
+// enterConcurrent starts checking a block whose runs may overlap (a for_each
+// body, a parallel branch): its steps must not re-bind ids from outside it.
+// It returns the function that restores the outer state.
+func (c *checker) enterConcurrent(floor *scope, why string) func() {
+	loop, oldFloor, oldWhy := c.loop, c.floor, c.floorWhy
+	c.loop, c.floor, c.floorWhy = nil, floor, why
+	return func() { c.loop, c.floor, c.floorWhy = loop, oldFloor, oldWhy }
 }
 
 // bindBroken defines id for a step that failed to check, so that later
@@ -403,11 +522,22 @@ func (c *checker) requireID(st *spec.Step) bool {
 // ---- call ----
 
 func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
-	if !c.requireID(st) {
-		return nil
-	}
+	hasID := c.requireID(st)
 	x := c.checkNodeCall(s, st.Call, st.With, st.WithPos, exprEnv{scope: s})
-	if x == nil {
+	if x == nil || !hasID {
+		// Check the rest of the step all the same, for its own mistakes.
+		if x == nil {
+			x = &callStmt{} // no input type: the handler's input is not checked
+		}
+		if st.OnError != nil {
+			c.checkOnError(s, st, x)
+		}
+		for _, name := range st.RollbackCursor {
+			c.checkCursorName(name)
+		}
+		if st.Advance != nil {
+			c.checkCursorName(st.Advance.Cursor)
+		}
 		c.bindBroken(s, st.ID)
 		return nil
 	}
@@ -437,35 +567,53 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 	return x
 }
 
-// checkNodeCall resolves a call and checks its with table against the
-// node's input type.
-func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, withPos spec.Pos, env exprEnv) *callStmt {
+// resolveNode finds the node function a call names and checks its shape,
+// reporting why it cannot be called; nd is nil then.
+func (c *checker) resolveNode(call spec.String) (nd *node, pkgPath string, ref callRef) {
 	ref, err := parseCall(call, filepath.Dir(c.file.Path))
 	if err != nil {
 		c.errs.Add(call.Pos, "%v", err)
-		return nil
+		return nil, "", ref
 	}
 	p := c.pkgs.byPattern[ref.pattern]
 	if msgs := c.pkgs.errors[ref.pattern]; len(msgs) > 0 || p == nil || p.Types == nil {
-		c.errs.Add(call.Pos, "cannot load package of call %q: %s", call.Value, strings.Join(msgs, "; "))
-		return nil
+		c.errs.Add(call.Pos, "cannot load package %s: %s", ref.pkg, loadError(ref, msgs))
+		return nil, "", ref
 	}
 	obj := p.Types.Scope().Lookup(ref.name)
 	if obj == nil || !obj.Exported() {
-		c.errs.Add(call.Pos, "package %s has no exported function %s%s", p.PkgPath, ref.name, spec.DidYouMean(ref.name, nodeNames(p.Types)))
-		return nil
+		msg := fmt.Sprintf("package %s has no exported function %s", ref.pkg, ref.name)
+		if s := spec.Suggest(ref.name, nodeNames(p.Types)); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		} else if !token.IsExported(ref.name) {
+			msg += "; a node must be exported (start with an upper-case letter)"
+		}
+		c.errs.Add(call.PosAt(ref.nameOff), "%s", msg)
+		return nil, "", ref
 	}
 	fn, ok := obj.(*types.Func)
 	if !ok {
-		c.errs.Add(call.Pos, "%s.%s is not a function; a node is func(context.Context, In) (Out, error)", p.Types.Name(), ref.name)
-		return nil
+		c.errs.Add(call.PosAt(ref.nameOff), "%s.%s is %s, not a function; a node is func(context.Context, In) (Out, error)", p.Types.Name(), ref.name, objectKind(obj))
+		return nil, "", ref
 	}
 	nd, bad := checkNode(fn, c.pkgs.context)
 	if bad != "" {
 		c.errs.Add(call.Pos, "%s.%s %s", p.Types.Name(), ref.name, bad)
+		return nil, "", ref
+	}
+	return nd, p.PkgPath, ref
+}
+
+// checkNodeCall resolves a call and checks its with table against the
+// node's input type.
+func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, withPos spec.Pos, env exprEnv) *callStmt {
+	nd, pkgPath, ref := c.resolveNode(call)
+	if nd == nil {
+		c.checkWithExprs(env, with)
 		return nil
 	}
-	x := &callStmt{pkgPath: p.PkgPath, fnName: ref.name, inType: nd.in, outType: nd.out}
+	pkgName := nd.fn.Pkg().Name()
+	x := &callStmt{pkgPath: pkgPath, fnName: ref.name, inType: nd.in, outType: nd.out}
 	if env.nowVar == "" {
 		env.nowVar = c.peekName("now")
 	}
@@ -473,7 +621,7 @@ func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, 
 	if x.inType == nil {
 		return nil
 	}
-	if !c.checkJSONType(x.outType, call.Pos, fmt.Sprintf("the output of %s.%s", p.Types.Name(), ref.name)) {
+	if !c.checkJSONType(x.outType, call.Pos, fmt.Sprintf("the output of %s.%s", pkgName, ref.name), "cannot be journaled", "step outputs are written as JSON so a resumed run can replay them") {
 		return nil
 	}
 	usesNow := false
@@ -493,6 +641,26 @@ func anyNow(parts []part) bool {
 		}
 	}
 	return false
+}
+
+// checkWithExprs checks the expressions of a with table whose node could
+// not be resolved, so that their own mistakes are reported in the same pass.
+func (c *checker) checkWithExprs(env exprEnv, with []*spec.Field) {
+	for _, w := range with {
+		if w.Value.Kind != spec.KindString {
+			continue
+		}
+		parts, off, msg := splitInterp(w.Value.Str.Value)
+		if msg != "" {
+			c.errs.Add(w.Value.Str.PosAt(off), "%s", msg)
+			continue
+		}
+		for _, p := range parts {
+			if p.expr {
+				c.checkExpr(env, exprSrc{text: p.text, in: w.Value.Str, off: p.off})
+			}
+		}
+	}
 }
 
 // checkWith checks each with key against the node's input struct. For a
@@ -581,7 +749,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 		for i := 0; i < tparams.Len(); i++ {
 			t, ok := bound[tparams.At(i)]
 			if !ok {
-				c.errs.Add(call.Pos, "cannot infer type parameter %s of %s: set the with field of %s that uses it from an expression (\"${...}\")", tparams.At(i).Obj().Name(), call.Value, inName)
+				c.cannotInfer(tparams.At(i), nd, with, call)
 				x.inType = nil
 				return nil
 			}
@@ -615,17 +783,75 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 			}
 		case wv.parts != nil:
 			if !types.AssignableTo(types.Typ[types.String], wv.typ) && !isStringKind(wv.typ) {
-				c.errs.Add(withValuePos(with, wv.field), "field %s is %s; a string with ${...} interpolations makes a string", wv.field, c.typeString(wv.typ))
+				c.errs.Add(withValuePos(with, wv.field), "field %s is %s, but text around ${...} makes a string; write \"${expr}\" alone to pass a value of another type", wv.field, c.typeString(wv.typ))
 				continue
 			}
 		default:
-			if !c.checkLiteral(wv.lit, wv.typ, wv.field) {
+			if !c.checkLiteral(wv.lit, wv.typ, "field "+wv.field) {
 				continue
 			}
 		}
 		good = append(good, wv)
 	}
 	return good
+}
+
+// cannotInfer reports a type parameter of a generic node that no with
+// value determines.
+func (c *checker) cannotInfer(tp *types.TypeParam, nd *node, with []*spec.Field, call spec.String) {
+	fn := nd.fn.Pkg().Name() + "." + nd.fn.Name()
+	st := nd.in.Underlying().(*types.Struct)
+	var fields []string
+	for i := 0; i < st.NumFields(); i++ {
+		f := st.Field(i)
+		if !f.Exported() || !mentions(f.Type(), tp) {
+			continue
+		}
+		for _, w := range with {
+			if w.Key == f.Name() && w.Value.Kind != spec.KindString {
+				c.errs.Add(w.Value.Pos, "field %s is %s, and a TOML literal cannot tell %s what %s is; set it from an expression, such as %s = \"${rows}\"",
+					f.Name(), c.typeString(f.Type()), fn, tp.Obj().Name(), f.Name())
+				return
+			}
+		}
+		fields = append(fields, fmt.Sprintf("%s (%s)", f.Name(), c.typeString(f.Type())))
+	}
+	if len(fields) == 0 {
+		c.errs.Add(call.Pos, "cannot infer type parameter %s of %s: no field of its input uses it", tp.Obj().Name(), fn)
+		return
+	}
+	c.errs.Add(call.Pos, "cannot infer type parameter %s of %s: set %s from an expression, such as \"${rows}\"", tp.Obj().Name(), fn, joinOr(fields))
+}
+
+// mentions reports whether t refers to the type parameter tp.
+func mentions(t types.Type, tp *types.TypeParam) bool {
+	switch t := types.Unalias(t).(type) {
+	case *types.TypeParam:
+		return t == tp
+	case *types.Slice:
+		return mentions(t.Elem(), tp)
+	case *types.Array:
+		return mentions(t.Elem(), tp)
+	case *types.Pointer:
+		return mentions(t.Elem(), tp)
+	case *types.Map:
+		return mentions(t.Key(), tp) || mentions(t.Elem(), tp)
+	case *types.Named:
+		for i := 0; i < t.TypeArgs().Len(); i++ {
+			if mentions(t.TypeArgs().At(i), tp) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// joinOr formats "a", "a or b", "a, b or c".
+func joinOr(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 func withValuePos(with []*spec.Field, field string) spec.Pos {
@@ -656,7 +882,9 @@ func (c *checker) assignable(e *expr, t types.Type, what string) bool {
 		return true
 	}
 	hint := ""
-	if types.ConvertibleTo(v, t) {
+	if p, ok := t.Underlying().(*types.Pointer); ok && types.AssignableTo(v, p.Elem()) {
+		hint = fmt.Sprintf("; pass a pointer to a copy: ${new(%s)}", e.src)
+	} else if types.ConvertibleTo(v, t) {
 		hint = fmt.Sprintf("; convert it: %s(%s)", c.typeString(t), e.src)
 	}
 	c.errs.Add(e.pos, "cannot use %s (%s) as %s in %s%s", e.src, c.typeString(e.typ), c.typeString(t), what, hint)
@@ -712,9 +940,9 @@ func (c *checker) checkOnError(s *scope, st *spec.Step, x *callStmt) *onErrorIR 
 	}
 	hs := newScope(s)
 	hs.define(&binding{id: "error", kind: bindError, typ: types.Typ[types.String]})
-	input := &binding{id: "input", kind: bindInput, typ: x.inType}
+	input := &binding{id: "input", kind: bindInput, typ: x.inType, broken: x.inType == nil}
 	hs.define(input)
-	env := exprEnv{scope: hs, errVar: "err", inVar: c.goName(st.ID.Value) + "In"}
+	env := exprEnv{scope: hs, errVar: "err", inVar: c.localName(c.goName(st.ID.Value)+"In", st.ID.Value+".input")}
 	h := c.checkNodeCall(hs, oe.Call, oe.With, oe.WithPos, env)
 	if h == nil {
 		return ir
@@ -730,9 +958,7 @@ func (c *checker) checkOnError(s *scope, st *spec.Step, x *callStmt) *onErrorIR 
 
 func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR {
 	a := st.Advance
-	if !c.checkCursorName(a.Cursor) {
-		return nil
-	}
+	declared := c.checkCursorName(a.Cursor)
 	src := bareExpr(a.To)
 	nowVar := x.nowVar
 	if nowVar == "" {
@@ -747,6 +973,9 @@ func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR 
 	}
 	if !c.isCursorValue(e.typ) {
 		c.errs.Add(e.pos, "cannot advance cursor %s to %s (%s); expected a string, an integer or a time.Time", a.Cursor.Value, e.src, c.typeString(e.typ))
+		return nil
+	}
+	if !declared {
 		return nil
 	}
 	return &advanceIR{cursor: a.Cursor.Value, e: e}
@@ -814,7 +1043,7 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 	usesNow := false
 	var fields []rowField
 	ok := true
-	seen := map[string]spec.Pos{}
+	seen := map[string]*spec.Field{}
 	for _, f := range st.Fields {
 		goName := exportedName(f.Key)
 		if goName == "" {
@@ -823,11 +1052,11 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 			continue
 		}
 		if prev, dup := seen[goName]; dup {
-			c.errs.Add(f.KeyPos, "field %s would be Go field %s, like the field at %s", f.Key, goName, prev)
+			c.errs.Add(f.KeyPos, "field %s would be Go field %s, like field %s at %s; rename one", f.Key, goName, prev.Key, prev.KeyPos)
 			ok = false
 			continue
 		}
-		seen[goName] = f.KeyPos
+		seen[goName] = f
 		if f.Value.Kind != spec.KindString {
 			c.errs.Add(f.Value.Pos, "field %s must be an expression string, not %s", f.Key, f.Value.Kind)
 			ok = false
@@ -839,7 +1068,7 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 			continue
 		}
 		usesNow = usesNow || e.now
-		if !c.checkJSONType(e.typ, e.pos, "field "+f.Key) {
+		if !c.checkJSONType(e.typ, e.pos, "field "+f.Key, "cannot be a column", "a row's fields must be data that JSON can write") {
 			ok = false
 			continue
 		}
@@ -1088,6 +1317,9 @@ func (c *checker) checkMerge(s *scope, st *spec.Step) stmt {
 
 func (c *checker) checkIf(s *scope, st *spec.Step) stmt {
 	x := &ifStmt{base: base{st}}
+	if st.ID.Set() {
+		c.bindBlockID(s, st)
+	}
 	x.cond = c.sourceExprIn(s, st.Cond, c.peekName("now"))
 	if x.cond != nil {
 		x.nowVar = c.takeNow(x.cond.now)
@@ -1128,14 +1360,14 @@ func (c *checker) checkWhile(s *scope, st *spec.Step) stmt {
 	return x
 }
 
-// bindBlockID reserves the id of a block step (while, parallel, if) so it
-// cannot be reused; it has no value.
+// bindBlockID reserves the id of a step that has no value (while,
+// parallel, if, do, reset_cursor) so it cannot be reused.
 func (c *checker) bindBlockID(s *scope, st *spec.Step) {
 	if prev, ok := c.defined[st.ID.Value]; ok {
 		c.errs.Add(st.ID.Pos, "step id %s is already defined at %s", st.ID.Value, prev.pos)
 		return
 	}
-	c.defined[st.ID.Value] = &binding{id: st.ID.Value, pos: st.ID.Pos, where: "as a block, which has no value,"}
+	c.defined[st.ID.Value] = &binding{id: st.ID.Value, pos: st.ID.Pos, block: st.Kind.String()}
 }
 
 func (c *checker) checkParallel(s *scope, st *spec.Step) stmt {
@@ -1143,28 +1375,36 @@ func (c *checker) checkParallel(s *scope, st *spec.Step) stmt {
 	if st.ID.Set() {
 		c.bindBlockID(s, st)
 	}
+	// Each branch checks in its own scope, blind to the other branches
+	// (they run at the same time); the branches' top-level outputs are then
+	// defined in s, where the steps after the block see them.
+	var outs []*binding
 	for _, br := range st.Branches {
-		// Each branch checks in its own scope; its top-level outputs are
-		// then defined in s, where the steps after the block see them.
 		bs := newScope(s)
+		leave := c.enterConcurrent(bs, "a parallel branch runs at the same time as the others")
 		var body []stmt
 		if br.Kind == spec.StepSequence {
 			body = c.checkBlock(bs, br.Do, "")
 		} else if y := c.checkStep(bs, br); y != nil {
 			body = []stmt{y}
 		}
+		leave()
 		for _, b := range bs.order {
-			if b.kind != bindStep {
-				continue
+			if b.kind == bindStep {
+				b.where = fmt.Sprintf("in another branch of the parallel block at %s, which runs at the same time", st.Pos)
+				outs = append(outs, b)
 			}
-			if prev := s.lookup(b.id); prev != nil && prev != b {
-				continue // reported by bind
-			}
-			b.predeclared = true
-			s.define(b)
-			x.outs = append(x.outs, b)
 		}
 		x.branches = append(x.branches, body)
+	}
+	for _, b := range outs {
+		b.where = ""
+		if prev := s.lookup(b.id); prev != nil && prev != b {
+			continue // reported by bind
+		}
+		b.predeclared = true
+		s.define(b)
+		x.outs = append(x.outs, b)
 	}
 	return x
 }
@@ -1178,19 +1418,27 @@ func (c *checker) checkForEach(s *scope, st *spec.Step) stmt {
 	if x.src != nil {
 		x.elem = c.elemOf(x.src, "for_each")
 	}
+	inner := newScope(s)
 	if x.elem == nil {
-		if st.ID.Set() {
-			c.bindBroken(s, st.ID)
+		// Check the body all the same, for its own mistakes; expressions
+		// that use the loop variable are not checked.
+		name := "it"
+		if st.As.Set() {
+			name = st.As.Value
 		}
+		inner.define(&binding{id: name, kind: bindLoopVar, broken: true})
+		body := newScope(inner)
+		leave := c.enterConcurrent(body, "a for_each body may run its items at the same time")
+		c.checkBlock(body, st.Do, fmt.Sprintf("inside the for_each loop at %s", st.Pos))
+		leave()
+		c.bindBroken(s, st.ID)
 		return nil
 	}
-	inner := newScope(s)
 	x.loopVar = c.loopVar(inner, st, x.elem)
-	saved := c.loop
-	c.loop = nil // a for_each body runs items concurrently: no re-binding of outer ids
 	body := newScope(inner)
+	leave := c.enterConcurrent(body, "a for_each body may run its items at the same time")
 	x.body = c.checkBlock(body, st.Do, "")
-	c.loop = saved
+	leave()
 	switch {
 	case st.Collect.Set():
 		x.collect = c.sourceExprIn(body, st.Collect, "")
@@ -1270,6 +1518,19 @@ func exportedName(s string) string {
 		}
 	}
 	return out
+}
+
+// objectKind names what a package-level object is: "a variable".
+func objectKind(obj types.Object) string {
+	switch obj.(type) {
+	case *types.Var:
+		return "a variable"
+	case *types.Const:
+		return "a constant"
+	case *types.TypeName:
+		return "a type"
+	}
+	return "not a function"
 }
 
 func isIdent(s string) bool {

@@ -27,6 +27,21 @@ type emitter struct {
 	errScopes []*bool
 }
 
+// commentf is a // comment on one line: the spec text it quotes
+// (expressions, calls) may span lines, which would make jennifer write a
+// /* */ block.
+func commentf(format string, args ...any) *jen.Statement {
+	return jen.Comment(oneLine(fmt.Sprintf(format, args...)))
+}
+
+// oneLine joins the lines of s with single spaces.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
 func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
 
 // multi renders {a, b, c} with one element per line.
@@ -68,7 +83,11 @@ func (p *Program) emit(c *checker, version string) ([]byte, error) {
 	if len(p.Flows) > 1 {
 		doc = append([]string{fmt.Sprintf("Command %s runs %d flows.", programName(p), len(p.Flows)), ""}, doc...)
 	}
-	f.PackageComment(strings.Join(doc, "\n"))
+	// One // comment per line: a /* */ block would end at a "*/" in the
+	// description.
+	for _, line := range strings.Split(strings.Join(doc, "\n"), "\n") {
+		f.PackageComment(strings.TrimRight(line, " \t"))
+	}
 
 	f.Func().Id("main").Params().Block(rt("Main").Call(jen.Id("program")))
 	f.Line()
@@ -228,7 +247,7 @@ func (e *emitter) stmt(s stmt, ret retFunc) []jen.Code {
 		return e.block(s.body, ret)
 	case *resetStmt:
 		return []jen.Code{
-			jen.Commentf("reset cursor %s (%s): the flow starts over from its initial value", s.cursor, e.where(s.step)),
+			commentf("reset cursor %s (%s): the flow starts over from its initial value", s.cursor, e.where(s.step)),
 			jen.Id("r").Dot("ResetCursor").Call(jen.Lit(s.cursor)),
 		}
 	}
@@ -318,7 +337,7 @@ func (e *emitter) callValue(s *callStmt, recover bool) jen.Code {
 func (e *emitter) call(s *callStmt, ret retFunc) []jen.Code {
 	st := s.step
 	var out []jen.Code
-	out = append(out, jen.Commentf("step %q (%s): %s", st.ID.Value, e.where(st), st.Call.Value))
+	out = append(out, commentf("step %q (%s): %s", st.ID.Value, e.where(st), st.Call.Value))
 	if s.nowVar != "" {
 		out = append(out, nowDecl(s.nowVar))
 	}
@@ -347,11 +366,8 @@ func (e *emitter) call(s *callStmt, ret retFunc) []jen.Code {
 	op := e.assignOp(s.out)
 	if op == "=" && !e.errInScope() {
 		out = append(out, jen.Var().Err().Error())
-		e.declareErr()
 	}
-	if op == ":=" {
-		e.declareErr()
-	}
+	e.declareErr()
 	out = append(out, jen.List(jen.Id(s.out.goName), jen.Err()).Op(op).Add(call))
 	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
 	if len(success) > 0 {
@@ -377,12 +393,12 @@ func (e *emitter) onError(s *callStmt, ret retFunc) []jen.Code {
 	}
 	if oe.handler != nil {
 		h := oe.handler
-		out = append(out, jen.Commentf("on_error (%s): %s, then %s", e.c.posOf(s.step.OnError.Pos), h.step.OnError.Call.Value, oe.action))
+		out = append(out, commentf("on_error (%s): %s, then %s", e.c.posOf(s.step.OnError.Pos), h.step.OnError.Call.Value, oe.action))
 		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(e.callValue(h, false)), jen.Id("herr").Op("!=").Nil()).Block(
 			ret(jen.Id("herr")),
 		))
 	} else {
-		out = append(out, jen.Commentf("on_error = %q (%s)", oe.action, e.c.posOf(s.step.OnError.Pos)))
+		out = append(out, commentf("on_error = %q (%s)", oe.action, e.c.posOf(s.step.OnError.Pos)))
 	}
 	if oe.action == "continue" {
 		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.step.ID.Value), jen.Err()))
@@ -401,7 +417,7 @@ func (e *emitter) pureAssign(b *binding, v jen.Code) jen.Code {
 
 func (e *emitter) mapStep(s *mapStmt) []jen.Code {
 	st := s.step
-	out := []jen.Code{jen.Commentf("step %q (%s): map over %s", st.ID.Value, e.where(st), s.src.src)}
+	out := []jen.Code{commentf("step %q (%s): map over %s", st.ID.Value, e.where(st), s.src.src)}
 	if s.nowVar != "" {
 		out = append(out, nowDecl(s.nowVar))
 	}
@@ -419,7 +435,7 @@ func (e *emitter) mapStep(s *mapStmt) []jen.Code {
 
 func (e *emitter) filter(s *filterStmt) []jen.Code {
 	st := s.step
-	out := []jen.Code{jen.Commentf("step %q (%s): filter %s where %s", st.ID.Value, e.where(st), s.src.src, s.where.src)}
+	out := []jen.Code{commentf("step %q (%s): filter %s where %s", st.ID.Value, e.where(st), s.src.src, s.where.src)}
 	if s.nowVar != "" {
 		out = append(out, nowDecl(s.nowVar))
 	}
@@ -437,7 +453,7 @@ func (e *emitter) unique(s *uniqueStmt) []jen.Code {
 	st := s.step
 	param := "item"
 	return []jen.Code{
-		jen.Commentf("step %q (%s): unique %s by %s, the last of each key wins", st.ID.Value, e.where(st), s.src.src, st.Key.Value),
+		commentf("step %q (%s): unique %s by %s, the last of each key wins", st.ID.Value, e.where(st), s.src.src, st.Key.Value),
 		e.pureAssign(s.out, jen.Qual(TransformPath, "UniqueBy").Call(exprCode(s.src),
 			jen.Func().Params(jen.Id(param).Add(e.c.typeCode(s.elem))).Add(e.c.typeCode(s.keyType)).Block(
 				jen.Return(jen.Id(param).Dot(s.keyField)),
@@ -454,7 +470,7 @@ func (e *emitter) merge(s *mergeStmt) []jen.Code {
 		srcs = append(srcs, x.src)
 	}
 	return []jen.Code{
-		jen.Commentf("step %q (%s): merge %s", st.ID.Value, e.where(st), strings.Join(srcs, ", ")),
+		commentf("step %q (%s): merge %s", st.ID.Value, e.where(st), strings.Join(srcs, ", ")),
 		e.pureAssign(s.out, jen.Qual(TransformPath, "Concat").Call(args...)),
 	}
 }
@@ -462,7 +478,7 @@ func (e *emitter) merge(s *mergeStmt) []jen.Code {
 // ---- control flow ----
 
 func (e *emitter) ifStep(s *ifStmt, ret retFunc) []jen.Code {
-	out := []jen.Code{jen.Commentf("if %s (%s)", s.cond.src, e.where(s.step))}
+	out := []jen.Code{commentf("if %s (%s)", s.cond.src, e.where(s.step))}
 	if s.nowVar != "" {
 		out = append(out, nowDecl(s.nowVar))
 	}
@@ -474,8 +490,16 @@ func (e *emitter) ifStep(s *ifStmt, ret retFunc) []jen.Code {
 }
 
 func (e *emitter) while(s *whileStmt, ret retFunc) []jen.Code {
-	where := fmt.Sprintf("while %s (%s)", s.key, e.where(s.step))
-	out := []jen.Code{jen.Commentf("%s: at most %d iterations", where, s.max)}
+	// where names the loop in the run's error when it exceeds its bound.
+	var where string
+	var out []jen.Code
+	if s.step.ID.Set() {
+		where = fmt.Sprintf("while loop %s (%s)", s.step.ID.Value, e.where(s.step))
+		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.step.ID.Value, e.where(s.step), s.cond.src, s.max))
+	} else {
+		where = fmt.Sprintf("while %s (%s)", oneLine(s.cond.src), e.where(s.step))
+		out = append(out, commentf("%s: at most %d iterations", where, s.max))
+	}
 	i := s.iterVar
 	e.push()
 	var body []jen.Code
@@ -533,7 +557,11 @@ func usesRun(stmts []stmt) bool {
 }
 
 func (e *emitter) parallel(s *parallelStmt, ret retFunc) []jen.Code {
-	out := []jen.Code{jen.Commentf("parallel %q (%s): %d branches; the first failure cancels the others", s.key, e.where(s.step), len(s.branches))}
+	name := "parallel"
+	if s.step.ID.Set() {
+		name = fmt.Sprintf("parallel %q", s.step.ID.Value)
+	}
+	out := []jen.Code{commentf("%s (%s): %d branches; the first failure cancels the others", name, e.where(s.step), len(s.branches))}
 	var decls []jen.Code
 	for _, b := range s.outs {
 		if b.used {
@@ -562,11 +590,19 @@ func (e *emitter) parallel(s *parallelStmt, ret retFunc) []jen.Code {
 
 func (e *emitter) forEach(s *forEachStmt, ret retFunc) []jen.Code {
 	st := s.step
-	desc := fmt.Sprintf("for_each %q (%s): over %s", s.key, e.where(st), s.src.src)
-	if s.concurrency > 1 {
-		desc += fmt.Sprintf(", %d at a time", s.concurrency)
+	desc := fmt.Sprintf("for_each %q (%s): over %s", st.ID.Value, e.where(st), s.src.src)
+	if !st.ID.Set() {
+		desc = fmt.Sprintf("for_each over %s (%s)", s.src.src, e.where(st))
 	}
-	out := []jen.Code{jen.Comment(desc)}
+	if s.concurrency > 1 {
+		if st.ID.Set() {
+			desc += ","
+		} else {
+			desc += ":"
+		}
+		desc += fmt.Sprintf(" %d at a time", s.concurrency)
+	}
+	out := []jen.Code{commentf("%s", desc)}
 	result := jen.Struct()
 	var zero jen.Code = jen.Struct().Values()
 	var value jen.Code = jen.Struct().Values()
@@ -591,9 +627,10 @@ func (e *emitter) forEach(s *forEachStmt, ret retFunc) []jen.Code {
 		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
 	op := e.assignOp(s.out)
-	if op == ":=" {
-		e.declareErr()
+	if op == "=" && !e.errInScope() {
+		out = append(out, jen.Var().Err().Error())
 	}
+	e.declareErr()
 	return append(out,
 		jen.List(jen.Id(s.out.goName), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
@@ -695,6 +732,11 @@ func (c *checker) interpCode(parts []part) jen.Code {
 // stringCode converts an expression to text for interpolation.
 func (c *checker) stringCode(x *expr) jen.Code {
 	k, _ := c.stringConv(x)
+	return c.convCode(x, k)
+}
+
+// convCode converts an expression to text the way k says.
+func (c *checker) convCode(x *expr, k convKind) jen.Code {
 	operand := exprCode(x)
 	if x.needsParens() {
 		operand = jen.Parens(jen.Id(x.code))
@@ -716,7 +758,11 @@ func (c *checker) stringCode(x *expr) jen.Code {
 		}
 		return jen.Qual("strconv", "FormatInt").Call(jen.Int64().Call(exprCode(x)), jen.Lit(10))
 	case convFloat:
-		return jen.Qual("strconv", "FormatFloat").Call(jen.Float64().Call(exprCode(x)), jen.LitRune('g'), jen.Lit(-1), jen.Lit(64))
+		arg := exprCode(x)
+		if b, ok := x.typ.(*types.Basic); !ok || b.Kind() != types.Float64 {
+			arg = jen.Float64().Call(arg)
+		}
+		return jen.Qual("strconv", "FormatFloat").Call(arg, jen.LitRune('g'), jen.Lit(-1), jen.Lit(64))
 	case convBool:
 		return jen.Qual("strconv", "FormatBool").Call(exprCode(x))
 	case convTime:
@@ -727,8 +773,14 @@ func (c *checker) stringCode(x *expr) jen.Code {
 	panic("unreachable: interpolation of " + x.src)
 }
 
-// cursorValueCode converts an advance target to the cursor's text.
+// cursorValueCode converts an advance target to the cursor's text: a
+// string as it is, an integer in decimal (even if it has a String
+// method: a cursor is compared and stored, not read), a time.Time in
+// RFC 3339.
 func (c *checker) cursorValueCode(x *expr) jen.Code {
+	if b, ok := x.typ.Underlying().(*types.Basic); ok && b.Info()&types.IsInteger != 0 {
+		return c.convCode(x, convInt)
+	}
 	return c.stringCode(x)
 }
 

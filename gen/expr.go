@@ -40,8 +40,11 @@ type binding struct {
 	kind   bindKind
 	used   bool
 	// where is set when the binding's block has closed, to explain why it is
-	// no longer visible ("inside the if block at sync.toml:27:1").
+	// no longer visible ("inside the then block of the if at sync.toml:27:1").
 	where string
+	// block is set for the id of a step without a value: the step's kind
+	// ("while").
+	block string
 	// predeclared is true when the generated code declares the variable
 	// before the step that assigns it (parallel branch outputs) or when a
 	// step re-binds it inside a loop: such steps assign with =.
@@ -212,6 +215,7 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 			off = list[0].Pos.Offset
 			msg = list[0].Msg
 		}
+		msg = strings.ReplaceAll(msg, "'EOF'", "the end of the expression")
 		c.errs.Add(xs.pos(min(off, len(src))), "invalid Go expression %q: %s", src, msg)
 		return nil
 	}
@@ -278,7 +282,11 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}}
 	if err := types.CheckExpr(c.fset, pkg, token.NoPos, x, info); err != nil {
 		if te, ok := err.(types.Error); ok {
-			c.errs.Add(at(te.Pos), "%s", c.typeErrorMsg(te.Msg))
+			msg := c.missingMember(x, info, te.Pos)
+			if msg == "" {
+				msg = c.typeErrorMsg(te.Msg)
+			}
+			c.errs.Add(at(te.Pos), "%s", msg)
 		} else {
 			c.errs.Add(pos, "%v", err)
 		}
@@ -312,16 +320,35 @@ func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) sp
 		used[b] = true
 		return
 	}
+	if id.Name == "error" || id.Name == "input" {
+		*ok = false
+		c.errs.Add(at(id.Pos()), "%s is defined only in the with of an on_error handler, where it holds %s", id.Name, map[string]string{
+			"error": "the failed step's error text",
+			"input": "the failed step's input",
+		}[id.Name])
+		return
+	}
 	if types.Universe.Lookup(id.Name) != nil {
 		return
 	}
 	*ok = false
 	if def, known := c.defined[id.Name]; known {
-		if def.where != "" {
-			c.errs.Add(at(id.Pos()), "%s is defined %s (%s) and is not visible here", id.Name, def.where, def.pos)
-		} else {
-			c.errs.Add(at(id.Pos()), "%s is not defined yet: step %q is at %s, after this expression", id.Name, id.Name, def.pos)
+		switch {
+		case def.block != "":
+			c.errs.Add(at(id.Pos()), "%s is the id of the %s step at %s, which has no value", id.Name, def.block, def.pos)
+		case def.where != "":
+			c.errs.Add(at(id.Pos()), "%s is defined at %s, %s, and is not visible here", id.Name, def.pos, def.where)
+		default:
+			c.errs.Add(at(id.Pos()), "%s is not defined yet: step %s is at %s, after this expression", id.Name, id.Name, def.pos)
 		}
+		return
+	}
+	if c.step != nil && c.step.ID.Set() && c.step.ID.Value == id.Name {
+		c.errs.Add(at(id.Pos()), "%s is this step's own output, which does not exist before the step has run", id.Name)
+		return
+	}
+	if pos, later := c.ids[id.Name]; later {
+		c.errs.Add(at(id.Pos()), "%s is not defined yet: step %s is at %s, after this expression", id.Name, id.Name, pos)
 		return
 	}
 	c.errs.Add(at(id.Pos()), "undefined: %s%s", id.Name, spec.DidYouMean(id.Name, env.scope.visible()))
@@ -333,13 +360,13 @@ func (c *checker) checkEnvCursor(kind bindKind, name string, pos spec.Pos) bool 
 		if _, ok := c.envByName[name]; ok {
 			return true
 		}
-		c.errs.Add(pos, "env var %s is not declared; add it to [env]%s", name, spec.DidYouMean(name, sortedKeys(c.envByName)))
+		c.errs.Add(pos, "%s", c.undeclared("env", name))
 		return false
 	}
 	if _, ok := c.cursorByName[name]; ok {
 		return true
 	}
-	c.errs.Add(pos, "cursor %s is not declared; add a [cursor.%s] table%s", name, name, spec.DidYouMean(name, sortedKeys(c.cursorByName)))
+	c.errs.Add(pos, "%s", c.undeclared("cursor", name))
 	return false
 }
 
@@ -365,6 +392,68 @@ func namesStruct(pkg *types.Package, names []string) *types.Struct {
 		fields[i] = types.NewField(token.NoPos, pkg, n, types.Typ[types.String], false)
 	}
 	return types.NewStruct(fields, nil)
+}
+
+// missingMember explains a selector x.Name whose Name go/types could not
+// find at pos, suggesting the nearest field or method; "" if the error at
+// pos is another one.
+func (c *checker) missingMember(x ast.Expr, info *types.Info, pos token.Pos) string {
+	var sel *ast.SelectorExpr
+	ast.Inspect(x, func(n ast.Node) bool {
+		if s, ok := n.(*ast.SelectorExpr); ok && s.Sel.Pos() == pos {
+			sel = s
+		}
+		return sel == nil
+	})
+	if sel == nil {
+		return ""
+	}
+	tv, ok := info.Types[sel.X]
+	if !ok || tv.Type == nil {
+		return ""
+	}
+	t := tv.Type
+	name := sel.Sel.Name
+	if obj, _, _ := types.LookupFieldOrMethod(t, true, c.mainPkg, name); obj != nil {
+		return "" // it exists: the error is about something else
+	}
+	var names []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	base := t
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		base = p.Elem()
+	}
+	if st, ok := base.Underlying().(*types.Struct); ok {
+		for i := 0; i < st.NumFields(); i++ {
+			if f := st.Field(i); f.Exported() || f.Pkg() == c.mainPkg {
+				add(f.Name())
+			}
+		}
+	}
+	ms := types.NewMethodSet(types.NewPointer(base))
+	for i := 0; i < ms.Len(); i++ {
+		if m := ms.At(i).Obj(); m.Exported() {
+			add(m.Name())
+		}
+	}
+	what := "field or method"
+	if len(names) == 0 {
+		return fmt.Sprintf("%s (%s) has no fields or methods; %s.%s is not valid", types.ExprString(sel.X), c.typeString(t), types.ExprString(sel.X), name)
+	}
+	msg := fmt.Sprintf("%s (%s) has no %s %s", types.ExprString(sel.X), c.typeString(t), what, name)
+	if s := spec.Suggest(name, names); s != "" {
+		return msg + fmt.Sprintf("; did you mean %q?", s)
+	}
+	if len(names) <= 8 {
+		return msg + "; it has " + joinAnd(names)
+	}
+	return msg
 }
 
 // typeErrorMsg makes go/types' messages read well in a spec: the synthetic

@@ -23,6 +23,13 @@ type Config struct {
 	Dir string
 	// Version is written in the generated file's header.
 	Version string
+	// Env is the environment of the go command that loads packages, as
+	// in os/exec (nil: this process's environment).
+	Env []string
+	// Packages, if not nil, is a cache of loaded Go packages shared with
+	// other checks (tests check many programs); Dir and Env are then
+	// ignored.
+	Packages *Packages
 }
 
 // Parse reads spec files, reporting the problems of every file together.
@@ -52,7 +59,7 @@ func Check(paths []string, cfg Config) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return check(files, cfg.Dir)
+	return check(files, cfg)
 }
 
 // Generate checks the spec files and returns the generated program's

@@ -54,9 +54,19 @@ func goldenCases(t *testing.T) []goldenCase {
 // `go test ./gen -update` to rewrite the expectations after a deliberate
 // change, then review the diff.
 func TestGolden(t *testing.T) {
-	for _, c := range goldenCases(t) {
+	cases := goldenCases(t)
+	// One go/packages call for every case: loading is what costs.
+	pkgs := gen.NewPackages(gen.Config{Dir: goldenDir})
+	var all []string
+	for _, c := range cases {
+		all = append(all, c.specs...)
+	}
+	if err := pkgs.Preload(all...); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := gen.Generate(c.specs, gen.Config{Dir: c.dir, Version: "(golden)"})
+			out, err := gen.Generate(c.specs, gen.Config{Version: "(golden)", Packages: pkgs})
 			goPath := filepath.Join(c.dir, "expected.go")
 			errPath := filepath.Join(c.dir, "expected.err")
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"go/types"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dave/jennifer/jen"
@@ -26,7 +27,7 @@ func (c *checker) checkLiteral(v *spec.Value, t types.Type, field string) bool {
 // cannot be one.
 func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, bool) {
 	bad := func(expected string) (jen.Code, bool) {
-		c.errs.Add(v.Pos, "%s is %s; expected %s, not a TOML %s", what, c.typeString(t), expected, v.Kind)
+		c.errs.Add(v.Pos, "%s is %s; expected %s, not a TOML %s%s", what, c.typeString(t), expected, v.Kind, unquoteHint(v, t))
 		return nil, false
 	}
 	t = types.Unalias(t)
@@ -38,7 +39,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 			}
 			d, err := time.ParseDuration(v.Str.Value)
 			if err != nil {
-				c.errs.Add(v.Pos, "%s: invalid duration %q; expected a Go duration like \"30s\", \"5m\" or \"1h30m\"", what, v.Str.Value)
+				c.errs.Add(v.Pos, "%s is time.Duration; %q is not a Go duration such as \"30s\", \"5m\" or \"1h30m\"", what, v.Str.Value)
 				return nil, false
 			}
 			return durationCode(d), true
@@ -70,7 +71,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				return bad("an integer")
 			}
 			if !intFits(v.Int, u.Kind()) {
-				c.errs.Add(v.Pos, "%s is %s; %d does not fit", what, c.typeString(t), v.Int)
+				c.errs.Add(v.Pos, "%s is %s, which holds %s; %d does not fit", what, c.typeString(t), intRange(u.Kind()), v.Int)
 				return nil, false
 			}
 			return jen.Op(strconv.FormatInt(v.Int, 10)), true
@@ -120,15 +121,17 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 		if b, ok := u.Key().Underlying().(*types.Basic); !ok || b.Info()&types.IsString == 0 {
 			return bad("a value written in Go (its keys are not strings)")
 		}
-		d := jen.Dict{}
+		// Keys in the spec's order, which is deterministic and reads like
+		// the spec.
+		var items []jen.Code
 		for _, f := range v.Fields {
-			code, ok := c.literal(f.Value, u.Elem(), what+"."+f.Key)
+			code, ok := c.literal(f.Value, u.Elem(), fmt.Sprintf("%s[%q]", what, f.Key))
 			if !ok {
 				return nil, false
 			}
-			d[jen.Lit(f.Key)] = code
+			items = append(items, jen.Lit(f.Key).Op(":").Add(code))
 		}
-		return c.typeCode(t).Values(d), true
+		return c.typeCode(t).Add(multi(items...)), true
 	case *types.Struct:
 		if v.Kind != spec.KindTable {
 			return bad("a table of its fields")
@@ -141,7 +144,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				names = append(names, f.Name())
 			}
 		}
-		d := jen.Dict{}
+		var items []jen.Code
 		ok := true
 		for _, kv := range v.Fields {
 			f := fields[kv.Key]
@@ -155,12 +158,12 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				ok = false
 				continue
 			}
-			d[jen.Id(kv.Key)] = code
+			items = append(items, field(kv.Key, code))
 		}
 		if !ok {
 			return nil, false
 		}
-		return c.typeCode(t).Values(d), true
+		return c.typeCode(t).Add(multi(items...)), true
 	case *types.Interface:
 		if u.Empty() {
 			return c.anyLiteral(v), true
@@ -187,11 +190,11 @@ func (c *checker) anyLiteral(v *spec.Value) jen.Code {
 		}
 		return jen.Index().Any().Values(elems...)
 	case spec.KindTable:
-		d := jen.Dict{}
+		var items []jen.Code
 		for _, f := range v.Fields {
-			d[jen.Lit(f.Key)] = c.anyLiteral(f.Value)
+			items = append(items, jen.Lit(f.Key).Op(":").Add(c.anyLiteral(f.Value)))
 		}
-		return jen.Map(jen.String()).Any().Values(d)
+		return jen.Map(jen.String()).Any().Values(items...)
 	}
 	return jen.Lit(v.Raw)
 }
@@ -203,6 +206,57 @@ func parseTOMLTime(v *spec.Value) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("cannot read %q as a date-time", v.Raw)
+}
+
+// intRange describes the values an integer kind holds, for messages.
+func intRange(k types.BasicKind) string {
+	switch k {
+	case types.Int8:
+		return "-128 to 127"
+	case types.Int16:
+		return "-32768 to 32767"
+	case types.Int32:
+		return "-2147483648 to 2147483647"
+	case types.Uint8:
+		return "0 to 255"
+	case types.Uint16:
+		return "0 to 65535"
+	case types.Uint32:
+		return "0 to 4294967295"
+	}
+	return "no negative numbers"
+}
+
+// unquoteHint suggests dropping the quotes of a string literal whose text
+// would be a valid value of t without them: Size = "10".
+func unquoteHint(v *spec.Value, t types.Type) string {
+	if v.Kind != spec.KindString {
+		return ""
+	}
+	text := v.Str.Value
+	ok := false
+	{
+		if named, isNamed := types.Unalias(t).(*types.Named); isNamed && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == "time" && named.Obj().Name() == "Time" {
+			v := &spec.Value{Raw: text}
+			_, err := parseTOMLTime(v)
+			ok = err == nil
+		} else if b, isBasic := t.Underlying().(*types.Basic); isBasic {
+			switch {
+			case b.Info()&types.IsInteger != 0:
+				_, err := strconv.ParseInt(text, 10, 64)
+				ok = err == nil
+			case b.Info()&types.IsFloat != 0:
+				_, err := strconv.ParseFloat(text, 64)
+				ok = err == nil && !strings.ContainsAny(text, "xXpPnN")
+			case b.Info()&types.IsBoolean != 0:
+				ok = text == "true" || text == "false"
+			}
+		}
+	}
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("; write %s without quotes", text)
 }
 
 func intFits(v int64, k types.BasicKind) bool {
@@ -245,7 +299,9 @@ func durationCode(d time.Duration) jen.Code {
 
 // checkJSONType checks that values of t survive the journal: they are
 // written as JSON and read back on replay.
-func (c *checker) checkJSONType(t types.Type, pos spec.Pos, what string) bool {
+// what names the value and cannot says what it cannot be ("cannot be
+// journaled"); why explains the rule.
+func (c *checker) checkJSONType(t types.Type, pos spec.Pos, what, cannot, why string) bool {
 	seen := map[types.Type]bool{}
 	var walk func(t types.Type, path string) string
 	walk = func(t types.Type, path string) string {
@@ -296,7 +352,7 @@ func (c *checker) checkJSONType(t types.Type, pos spec.Pos, what string) bool {
 		return ""
 	}
 	if msg := walk(t, c.typeString(t)); msg != "" {
-		c.errs.Add(pos, "%s cannot be journaled: %s; step outputs are written as JSON so a resumed run can replay them", what, msg)
+		c.errs.Add(pos, "%s %s: %s; %s", what, cannot, msg, why)
 		return false
 	}
 	return true
@@ -335,6 +391,10 @@ func (c *checker) stringConv(e *expr) (convKind, bool) {
 	if types.Identical(t, c.timeType) {
 		return convTime, true
 	}
+	// A type's own String method says how it reads, before its kind does.
+	if n, ok := types.Unalias(t).(*types.Named); ok && hasStringMethod(n) {
+		return convStringer, true
+	}
 	if b, ok := t.Underlying().(*types.Basic); ok {
 		switch {
 		case b.Info()&types.IsString != 0:
@@ -350,8 +410,17 @@ func (c *checker) stringConv(e *expr) (convKind, bool) {
 			return convBool, true
 		}
 	}
-	if n, ok := types.Unalias(t).(*types.Named); ok && hasMethod(n, "String") {
-		return convStringer, true
-	}
 	return 0, false
+}
+
+// hasStringMethod reports whether n has the method String() string, on
+// its value (an addressable value is not guaranteed in an expression).
+func hasStringMethod(n *types.Named) bool {
+	obj, _, _ := types.LookupFieldOrMethod(n, false, nil, "String")
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.String])
 }

@@ -3,9 +3,12 @@ package gen
 import (
 	"fmt"
 	"go/types"
+	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/packages"
 
@@ -33,8 +36,13 @@ const TransformPath = ModulePath + "/runtime/transform"
 // callRef is a parsed `call` value: a package to load and a function in it.
 type callRef struct {
 	pattern string // what to hand to go/packages: an import path or an absolute directory
+	pkg     string // the package as the spec wrote it: jira, ./nodes, example.com/m/nodes
 	name    string // the function
+	nameOff int    // byte offset of the function name in the call value
 }
+
+// callForms says what a call may look like, for messages.
+const callForms = `a built-in like "jira.FetchIssues", an import path like "example.com/m/nodes.Fetch" or a path relative to the spec like "./nodes.Fetch"`
 
 // parseCall splits a `call` value into package and function. Three forms:
 // a built-in short name ("jira.FetchIssues"), a full import path
@@ -45,34 +53,71 @@ func parseCall(s spec.String, specDir string) (callRef, error) {
 	slash := strings.LastIndex(v, "/")
 	dot := strings.LastIndex(v, ".")
 	if dot <= slash || dot == len(v)-1 || dot == 0 {
-		return callRef{}, fmt.Errorf("call %q is not of the form package.Function; expected a built-in like \"jira.FetchIssues\", an import path like \"example.com/m/nodes.Fetch\" or a relative path like \"./nodes.Fetch\"", v)
+		return callRef{}, fmt.Errorf("call %q is not of the form package.Function; expected %s", v, callForms)
 	}
 	pkg, fn := v[:dot], v[dot+1:]
 	if !isIdent(fn) {
 		return callRef{}, fmt.Errorf("call %q: %q is not a Go function name", v, fn)
 	}
+	ref := callRef{pkg: pkg, name: fn, nameOff: dot + 1}
 	switch {
 	case strings.HasPrefix(pkg, "./") || strings.HasPrefix(pkg, "../") || pkg == ".":
 		abs, err := filepath.Abs(filepath.Join(specDir, filepath.FromSlash(pkg)))
 		if err != nil {
 			return callRef{}, err
 		}
-		return callRef{pattern: abs, name: fn}, nil
+		ref.pattern = abs
 	case !strings.Contains(pkg, "/"):
 		path, ok := builtins[pkg]
 		if !ok {
-			names := make([]string, 0, len(builtins))
-			for n := range builtins {
-				names = append(names, n)
+			names := sortedKeys(builtins)
+			if s := spec.Suggest(pkg, names); s != "" {
+				return callRef{}, fmt.Errorf("unknown built-in package %q in call %q; did you mean %q?", pkg, v, s)
 			}
-			sort.Strings(names)
-			return callRef{}, fmt.Errorf("unknown built-in package %q in call %q%s; built-ins are %s, other packages are named by import path (example.com/m/nodes.Fetch) or relative path (./nodes.Fetch)",
-				pkg, v, spec.DidYouMean(pkg, names), strings.Join(names, ", "))
+			return callRef{}, fmt.Errorf("unknown built-in package %q in call %q; the built-ins are %s; other packages are named by import path (\"example.com/m/nodes.Fetch\") or by a path relative to the spec (\"./nodes.Fetch\")",
+				pkg, v, joinAnd(names))
 		}
-		return callRef{pattern: path, name: fn}, nil
+		ref.pattern = path
 	default:
-		return callRef{pattern: pkg, name: fn}, nil
+		ref.pattern = pkg
 	}
+	return ref, nil
+}
+
+// joinAnd formats "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// loadError says in one line why the package of a call did not load.
+func loadError(ref callRef, msgs []string) string {
+	if filepath.IsAbs(ref.pattern) {
+		if fi, err := os.Stat(ref.pattern); err != nil || !fi.IsDir() {
+			return fmt.Sprintf("directory %s does not exist (paths in call are relative to the spec file)", ref.pkg)
+		}
+		if len(msgs) == 0 || msgs[0] == "package not found" {
+			return fmt.Sprintf("directory %s holds no Go package", ref.pkg)
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		for _, line := range strings.Split(m, "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "# ") || seen[line] {
+				continue
+			}
+			seen[line] = true
+			out = append(out, line)
+		}
+	}
+	msg := strings.Join(out, " ")
+	// The go command's advice spans two lines; keep it on one.
+	msg = strings.Replace(msg, "; to add it: go get ", "; add it to the module with go get ", 1)
+	return msg
 }
 
 // loaded is the result of loading every package a program's calls name,
@@ -86,13 +131,113 @@ type loaded struct {
 	errors    map[string][]string // pattern -> load errors
 }
 
+// Packages keeps the Go packages loaded for checks, so that several checks
+// share one go/packages call: the loader, not the checking, is what costs.
+// Every check that uses a Packages resolves import paths from its directory
+// (Config.Dir is then ignored), so share one only between programs of one
+// module, and only while their node packages do not change.
+type Packages struct {
+	dir      string
+	env      []string
+	mu       sync.Mutex
+	l        *loaded
+	patterns map[string]bool
+}
+
+// NewPackages returns an empty cache that resolves packages from cfg.Dir
+// with the go command's environment cfg.Env.
+func NewPackages(cfg Config) *Packages {
+	return &Packages{dir: cfg.Dir, env: cfg.Env, patterns: map[string]bool{}}
+}
+
+// Preload loads, in one go/packages call, every package that the calls of
+// the spec files at paths name. Files that do not parse are read as far as
+// they go. Later checks that need no other package load nothing.
+func (p *Packages) Preload(paths ...string) error {
+	var files []*spec.File
+	for _, path := range paths {
+		if f, _ := spec.ParseFile(path); f != nil {
+			files = append(files, f)
+		}
+	}
+	_, err := p.load(callPatterns(files))
+	return err
+}
+
+// load returns the packages of patterns, loading them (with every pattern
+// loaded before, so that type identities agree) if any is new.
+func (p *Packages) load(patterns []string) (*loaded, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fresh := p.l == nil
+	for _, pat := range patterns {
+		if !p.patterns[pat] {
+			fresh = true
+		}
+	}
+	if fresh {
+		all := slices.Clone(patterns)
+		for pat := range p.patterns {
+			if !slices.Contains(all, pat) {
+				all = append(all, pat)
+			}
+		}
+		sort.Strings(all)
+		l, err := loadPackages(p.dir, nil, all)
+		if err != nil {
+			return nil, err
+		}
+		p.l = l
+		for _, pat := range all {
+			p.patterns[pat] = true
+		}
+	}
+	return p.l.only(patterns), nil
+}
+
+// only returns the view of l that holds patterns alone: a program's
+// reserved and imported names must not depend on what else was loaded.
+func (l *loaded) only(patterns []string) *loaded {
+	v := *l
+	v.byPattern = map[string]*packages.Package{}
+	v.errors = map[string][]string{}
+	for _, pat := range patterns {
+		if p, ok := l.byPattern[pat]; ok {
+			v.byPattern[pat] = p
+		}
+		if msgs, ok := l.errors[pat]; ok {
+			v.errors[pat] = msgs
+		}
+	}
+	return &v
+}
+
+// callPatterns lists, in order of first use, the packages the calls of
+// files name (calls that do not parse are reported when checked).
+func callPatterns(files []*spec.File) []string {
+	var patterns []string
+	seen := map[string]bool{}
+	forEachCall(files, func(f *spec.File, call spec.String) {
+		ref, err := parseCall(call, filepath.Dir(f.Path))
+		if err != nil {
+			return
+		}
+		if !seen[ref.pattern] {
+			seen[ref.pattern] = true
+			patterns = append(patterns, ref.pattern)
+		}
+	})
+	return patterns
+}
+
 // loadPackages loads the patterns from dir (a directory inside the module
 // that resolves them).
-func loadPackages(dir string, patterns []string) (*loaded, error) {
+func loadPackages(dir string, env []string, patterns []string) (*loaded, error) {
 	want := append([]string{"time", "context", TransformPath}, patterns...)
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedTypes,
 		Dir:  dir,
+		Env:  env,
 	}
 	pkgs, err := packages.Load(cfg, want...)
 	if err != nil {
@@ -128,11 +273,23 @@ func loadPackages(dir string, patterns []string) (*loaded, error) {
 			continue
 		}
 		for _, e := range p.Errors {
-			l.errors[pat] = append(l.errors[pat], e.Msg)
+			msg := e.Msg
+			if e.Pos != "" && e.Pos != "-" {
+				// Name the Go file by its base name: the directory is the
+				// package's, already in the message.
+				msg = filepath.Base(e.Pos) + ": " + msg
+			}
+			l.errors[pat] = append(l.errors[pat], msg)
 		}
 	}
 	if l.time == nil || l.context == nil {
-		return nil, fmt.Errorf("loading Go packages: the standard library is not available from %s", dir)
+		var msgs []string
+		for _, p := range pkgs {
+			for _, e := range p.Errors {
+				msgs = append(msgs, e.Msg)
+			}
+		}
+		return nil, fmt.Errorf("loading Go packages from %s failed: %s", dir, strings.Join(msgs, "; "))
 	}
 	return l, nil
 }
@@ -163,22 +320,33 @@ func checkNode(fn *types.Func, ctxPkg *types.Package) (*node, string) {
 	if sig.Recv() != nil {
 		return nil, "is a method; a node is a package-level function"
 	}
+	q := qualifier(nil)
 	shape := "a node is func(context.Context, In) (Out, error) with struct In and Out"
 	if sig.Params().Len() != 2 || sig.Results().Len() != 2 || sig.Variadic() {
-		return nil, fmt.Sprintf("has signature %s; %s", types.TypeString(sig, qualifier(nil)), shape)
+		return nil, fmt.Sprintf("has signature %s; %s", types.TypeString(sig, q), shape)
 	}
-	if !isContext(sig.Params().At(0).Type()) {
-		return nil, fmt.Sprintf("takes %s as its first parameter; %s", types.TypeString(sig.Params().At(0).Type(), qualifier(nil)), shape)
+	if p := sig.Params().At(0).Type(); !isContext(p) {
+		return nil, fmt.Sprintf("takes %s as its first parameter, not context.Context; a node is func(context.Context, In) (Out, error)", types.TypeString(p, q))
 	}
-	if !isError(sig.Results().At(1).Type()) {
-		return nil, fmt.Sprintf("returns %s as its second result; %s", types.TypeString(sig.Results().At(1).Type(), qualifier(nil)), shape)
+	if r := sig.Results().At(1).Type(); !isError(r) {
+		return nil, fmt.Sprintf("returns %s as its second result, not error; a node is func(context.Context, In) (Out, error)", types.TypeString(r, q))
 	}
 	in, out := sig.Params().At(1).Type(), sig.Results().At(0).Type()
+	if ptr, ok := in.Underlying().(*types.Pointer); ok {
+		if _, ok := ptr.Elem().Underlying().(*types.Struct); ok {
+			return nil, fmt.Sprintf("takes %s as input; a node takes its input struct by value: func(context.Context, %s) (Out, error)", types.TypeString(in, q), types.TypeString(ptr.Elem(), q))
+		}
+	}
 	if _, ok := in.Underlying().(*types.Struct); !ok {
-		return nil, fmt.Sprintf("takes %s as input; %s", types.TypeString(in, qualifier(nil)), shape)
+		return nil, fmt.Sprintf("takes %s as input, not a struct; %s", types.TypeString(in, q), shape)
+	}
+	if ptr, ok := out.Underlying().(*types.Pointer); ok {
+		if _, ok := ptr.Elem().Underlying().(*types.Struct); ok {
+			return nil, fmt.Sprintf("returns %s as output; a node returns its output struct by value: func(context.Context, In) (%s, error)", types.TypeString(out, q), types.TypeString(ptr.Elem(), q))
+		}
 	}
 	if _, ok := out.Underlying().(*types.Struct); !ok {
-		return nil, fmt.Sprintf("returns %s as output; %s", types.TypeString(out, qualifier(nil)), shape)
+		return nil, fmt.Sprintf("returns %s as output, not a struct; %s", types.TypeString(out, q), shape)
 	}
 	return &node{fn: fn, sig: sig, in: in, out: out, generic: sig.TypeParams().Len() > 0}, ""
 }

@@ -215,3 +215,54 @@ type PickIn[T any] struct {
 
 // Pick returns nothing.
 func Pick[T any](ctx context.Context, in PickIn[T]) (StoreOut, error) { return StoreOut{}, nil }
+
+// ScalarIn takes a string, not a struct, as input.
+func ScalarIn(ctx context.Context, name string) (PageOut, error) { return PageOut{}, nil }
+
+// ScalarOut returns an int, not a struct, as output.
+func ScalarOut(ctx context.Context, in PageIn) (int, error) { return 0, nil }
+
+// Kind is an integer with a String method: interpolated with String().
+type Kind int
+
+// The kinds.
+const (
+	KindNone Kind = iota
+	KindBug
+)
+
+// String names the kind.
+func (k Kind) String() string {
+	if k == KindBug {
+		return "bug"
+	}
+	return "none"
+}
+
+// SummaryIn names what to summarize.
+type SummaryIn struct {
+	Source string
+}
+
+// SummaryOut has a field of each kind a string can interpolate.
+type SummaryOut struct {
+	Count   int
+	Total   int64
+	Small   int8
+	Ratio   float64
+	Partial bool
+	At      time.Time
+	Level   Level
+	Kind    Kind
+	Missing []string
+}
+
+// Summarize returns a fixed summary.
+func Summarize(ctx context.Context, in SummaryIn) (SummaryOut, error) {
+	return SummaryOut{Count: 3, Total: 3, Ratio: 0.5, At: time.Unix(0, 0).UTC(), Level: "info", Kind: KindBug}, nil
+}
+
+// hidden has the node shape but is not exported: a spec cannot call it.
+func hidden(ctx context.Context, in PageIn) (PageOut, error) { return PageOut{}, nil }
+
+var _ = hidden

@@ -26,14 +26,15 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "by_time", Initial: ""},
 		{Name: "by_int", Initial: "0"},
+		{Name: "by_kind", Initial: "0"},
 		{Name: "by_string", Initial: ""},
 	},
-	SpecHash: "sha256:8f61dc99544a1c8aba9dbc666169955086078ec553ae27ca17d0e5ae4dad47b8",
+	SpecHash: "sha256:d680ce645e1ed0d1e34b8a6f517adec30d4298cf4730ddbf5e99cef6da26e442",
 }
 
 // runCursors runs flow "cursors" (sync.toml:2).
 func runCursors(ctx context.Context, r *runtime.Run) error {
-	// step "src" (sync.toml:10): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
+	// step "src" (sync.toml:12): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
 	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
 		return testnodes.FetchSource(ctx, testnodes.SourceIn{
 			Name:  "x",
@@ -45,7 +46,7 @@ func runCursors(ctx context.Context, r *runtime.Run) error {
 	}
 	r.Advance("by_time", src.MaxUpdated.UTC().Format(time.RFC3339Nano))
 
-	// step "src2" (sync.toml:16): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
+	// step "src2" (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
 	src2, err := runtime.Call(ctx, r, "src2", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
 		return testnodes.FetchSource(ctx, testnodes.SourceIn{
 			Name:  "y",
@@ -57,7 +58,7 @@ func runCursors(ctx context.Context, r *runtime.Run) error {
 	}
 	r.Advance("by_int", strconv.FormatInt(src2.Cursor, 10))
 
-	// step "page" (sync.toml:22): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
+	// step "page" (sync.toml:24): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
 	page, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
 		return testnodes.FetchPage(ctx, testnodes.PageIn{
 			Source: r.Cursor("by_string"),
@@ -67,5 +68,14 @@ func runCursors(ctx context.Context, r *runtime.Run) error {
 		return err
 	}
 	r.Advance("by_string", page.Next)
+
+	// step "summary" (sync.toml:30): github.com/resolute/resolute-gen/internal/testnodes.Summarize
+	summary, err := runtime.Call(ctx, r, "summary", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SummaryOut, error) {
+		return testnodes.Summarize(ctx, testnodes.SummaryIn{})
+	})
+	if err != nil {
+		return err
+	}
+	r.Advance("by_kind", strconv.FormatInt(int64(summary.Kind), 10))
 	return nil
 }

@@ -44,8 +44,8 @@ func runLiterals(ctx context.Context, r *runtime.Run) error {
 				"tier": "1",
 			},
 			Options: testnodes.Options{
-				Depth:   3,
 				Verbose: true,
+				Depth:   3,
 			},
 			Level:    "debug",
 			Extra:    []any{int64(1), "two", float64(3.5), map[string]any{"four": int64(4)}},

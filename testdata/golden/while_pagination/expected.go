@@ -42,10 +42,10 @@ func runPaginatedSync(ctx context.Context, r *runtime.Run) error {
 		return err
 	}
 
-	// while pages (sync.toml:16): at most 100 iterations
+	// while "pages" (sync.toml:16): page.HasMore, at most 100 iterations
 	for i := 0; page.HasMore; i++ {
 		if i == 100 {
-			return runtime.MaxIterations("while pages (sync.toml:16)", 100)
+			return runtime.MaxIterations("while loop pages (sync.toml:16)", 100)
 		}
 		r := r.Iteration("pages", i)
 		// step "processed" (sync.toml:21): ../../../internal/testnodes.Process
