@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"go/types"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -253,11 +254,19 @@ func (c *checker) table(e *tentry) (*tnode, bool) {
 
 // duration reads a positive Go duration such as "30s".
 func (c *checker) duration(e *tentry) (String, time.Duration, bool) {
+	if e.val.kind == tScalar && (e.val.sk == unstable.Integer || e.val.sk == unstable.Float) {
+		c.errs.Add(e.val.pos, "%s must be a duration string such as \"%ss\" or \"5m\", not a number", e.key, e.val.raw)
+		return String{}, 0, false
+	}
 	s, ok := c.str(e)
 	if !ok {
 		return s, 0, false
 	}
 	d, err := time.ParseDuration(s.Value)
+	if err != nil && s.Value != "" && strings.Trim(s.Value, "0123456789") == "" {
+		c.errs.Add(s.Pos, "%s must be a Go duration with a unit, such as \"%ss\" or \"%sm\", not %q", e.key, s.Value, s.Value, s.Value)
+		return s, 0, false
+	}
 	if err != nil {
 		c.errs.Add(s.Pos, "%s must be a Go duration such as \"30s\" or \"5m\", not %q", e.key, s.Value)
 		return s, 0, false
@@ -267,6 +276,18 @@ func (c *checker) duration(e *tentry) (String, time.Duration, bool) {
 		return s, 0, false
 	}
 	return s, d, true
+}
+
+// misspelt reports whether some key of t that is not in known looks like a
+// misspelling of want: then "needs want" would only repeat the unknown-key
+// error, which already says "did you mean want?".
+func misspelt(t *tnode, want string, known []string) bool {
+	for _, e := range t.entries {
+		if !slices.Contains(known, e.key) && Suggest(e.key, known) == want {
+			return true
+		}
+	}
+	return false
 }
 
 // unknown reports an unknown key, suggesting the nearest known one, or

@@ -65,6 +65,25 @@ var stepKeys = []string{
 	"for_each", "concurrency", "collect", "reset_cursor",
 }
 
+// keysFor lists the keys a step of kind k may hold (every step key when the
+// kind is unknown), so an unknown key is matched against what fits.
+func keysFor(k StepKind) []string {
+	if k == 0 {
+		return stepKeys
+	}
+	keys := []string{"id"}
+	for _, kk := range kindKeys {
+		keys = append(keys, kk.key)
+	}
+	for key, kinds := range stepOptions {
+		if slices.Contains(kinds, k) {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 // steps reads an array of step tables: [[path]] headers or an array of
 // inline tables.
 func (c *checker) steps(e *tentry, path string) []*Step {
@@ -109,7 +128,13 @@ func (c *checker) step(t *tnode, path string) *Step {
 		for i, k := range kindKeys {
 			keys[i] = k.key
 		}
-		c.errs.Add(t.pos, "step has nothing to do; expected one of %s", strings.Join(keys, ", "))
+		misspeltKind := false
+		for _, k := range keys {
+			misspeltKind = misspeltKind || misspelt(t, k, stepKeys)
+		}
+		if !misspeltKind {
+			c.errs.Add(t.pos, "step has nothing to do; expected one of %s", strings.Join(keys, ", "))
+		}
 	}
 
 	for _, e := range t.entries {
@@ -128,7 +153,7 @@ func (c *checker) step(t *tnode, path string) *Step {
 		}
 		kinds, isOption := stepOptions[e.key]
 		if !isOption {
-			c.unknown(e, " in step", stepKeys)
+			c.unknown(e, " in step", keysFor(s.Kind))
 			continue
 		}
 		if s.Kind != 0 && !slices.Contains(kinds, s.Kind) {
@@ -146,7 +171,7 @@ func (c *checker) step(t *tnode, path string) *Step {
 		return s
 	}
 	need := func(key, what string) {
-		if t.get(key) == nil {
+		if t.get(key) == nil && !misspelt(t, key, stepKeys) {
 			c.errs.Add(s.KindPos, "%s needs %s, %s", kindEntry.key, key, what)
 		}
 	}
@@ -320,7 +345,7 @@ func (c *checker) retry(e *tentry) *Retry {
 			c.unknown(k, " in retry", retryKeys)
 		}
 	}
-	if t.get("attempts") == nil {
+	if t.get("attempts") == nil && !misspelt(t, "attempts", retryKeys) {
 		c.errs.Add(e.keyPos, "retry needs attempts, the number of tries including the first")
 	}
 	if backoff > 0 && maxBackoff > 0 && maxBackoff < backoff {
@@ -350,10 +375,10 @@ func (c *checker) advance(e *tentry) *Advance {
 			c.unknown(k, " in advance", advanceKeys)
 		}
 	}
-	if t.get("cursor") == nil {
+	if t.get("cursor") == nil && !misspelt(t, "cursor", advanceKeys) {
 		c.errs.Add(e.keyPos, "advance needs cursor, the name of the cursor to move")
 	}
-	if t.get("to") == nil {
+	if t.get("to") == nil && !misspelt(t, "to", advanceKeys) {
 		c.errs.Add(e.keyPos, "advance needs to, the expression the cursor moves to")
 	}
 	return a
@@ -395,7 +420,7 @@ func (c *checker) onError(e *tentry) *OnError {
 			c.unknown(k, " in on_error", onErrorKeys)
 		}
 	}
-	if v.get("call") == nil {
+	if v.get("call") == nil && !misspelt(v, "call", onErrorKeys) {
 		c.errs.Add(e.keyPos, "on_error needs call, the handler to run when the step fails")
 	}
 	return o
