@@ -61,7 +61,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ws.cleanup()
-	src, err := gen.Generate(specs, gen.Config{Dir: ws.dir, Version: version()})
+	src, err := gen.Generate(specs, gen.Config{Dir: ws.dir, Env: ws.env(), Version: version()})
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ws.cleanup()
-	_, err = gen.Check(specs, gen.Config{Dir: ws.dir, Version: version()})
+	_, err = gen.Check(specs, gen.Config{Dir: ws.dir, Env: ws.env(), Version: version()})
 	return err
 }
 
@@ -113,7 +113,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ws.cleanup()
-	src, err := gen.Generate(specs, gen.Config{Dir: ws.dir, Version: version()})
+	src, err := gen.Generate(specs, gen.Config{Dir: ws.dir, Env: ws.env(), Version: version()})
 	if err != nil {
 		return err
 	}
@@ -126,6 +126,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	}
 	cmd := exec.Command("go", "build", "-o", absOut, ".")
 	cmd.Dir = pkgDir
+	cmd.Env = ws.env()
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {

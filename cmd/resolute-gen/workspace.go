@@ -43,6 +43,18 @@ func (w *workspace) mainDir() (string, error) {
 	return dir, nil
 }
 
+// env is the environment of the go commands run in the workspace (go list
+// through go/packages, go build). In a temporary module the replace
+// directive points at the embedded copy and go.sum comes along, so
+// -mod=mod only fills gaps from the module cache; no go.work of the caller
+// applies. In the user's module, the user's own environment rules.
+func (w *workspace) env() []string {
+	if !w.temp {
+		return nil
+	}
+	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+}
+
 // workspaceFor finds the module of the specs. A module that requires this
 // one (or is this one) is used as it is. Outside any module, building (and
 // checking) happens in a temporary module. A module that does not require
@@ -110,12 +122,6 @@ func tempModule() (*workspace, error) {
 		return nil, err
 	}
 	ws := &workspace{dir: root, root: root, temp: true}
-	// The go commands this process starts (go/packages' go list, go build)
-	// inherit these: the temporary module's replace directive points at the
-	// embedded copy, go.sum comes along, and -mod=mod only fills gaps from
-	// the module cache. No go.work of the caller applies.
-	os.Setenv("GOFLAGS", "-mod=mod")
-	os.Setenv("GOWORK", "off")
 	src := filepath.Join(root, "resolute-gen")
 	err = fs.WalkDir(resolutegen.Source, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
