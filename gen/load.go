@@ -183,7 +183,7 @@ func (p *Packages) load(patterns []string) (*loaded, error) {
 			}
 		}
 		sort.Strings(all)
-		l, err := loadPackages(p.dir, nil, all)
+		l, err := loadPackages(p.dir, p.env, all)
 		if err != nil {
 			return nil, err
 		}
@@ -288,6 +288,9 @@ func loadPackages(dir string, env []string, patterns []string) (*loaded, error) 
 			for _, e := range p.Errors {
 				msgs = append(msgs, e.Msg)
 			}
+		}
+		if len(msgs) == 0 {
+			msgs = append(msgs, "the go command did not return the standard library (is GOROOT or GOFLAGS set oddly?)")
 		}
 		return nil, fmt.Errorf("loading Go packages from %s failed: %s", dir, strings.Join(msgs, "; "))
 	}
