@@ -679,6 +679,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 	}
 	inName := c.typeString(nd.in)
 	var out []*withValue
+	failed := false // a value did not check: its error (or its broken source's) is reported
 	for _, w := range with {
 		f, ok := fields[w.Key]
 		if !ok {
@@ -696,6 +697,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 			case len(parts) == 1 && parts[0].expr:
 				wv.e = c.checkExpr(env, exprSrc{text: parts[0].text, in: w.Value.Str, off: parts[0].off})
 				if wv.e == nil {
+					failed = true
 					continue
 				}
 			case hasExpr(parts):
@@ -718,6 +720,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 					wv.parts = append(wv.parts, part{e: e})
 				}
 				if !ok {
+					failed = true
 					continue
 				}
 			default:
@@ -749,7 +752,9 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 		for i := 0; i < tparams.Len(); i++ {
 			t, ok := bound[tparams.At(i)]
 			if !ok {
-				c.cannotInfer(tparams.At(i), nd, with, call)
+				if !failed {
+					c.cannotInfer(tparams.At(i), nd, with, call)
+				}
 				x.inType = nil
 				return nil
 			}
