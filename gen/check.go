@@ -368,6 +368,12 @@ func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
 	saved := c.step
 	c.step = st
 	defer func() { c.step = saved }()
+	if !kindComplete(st) {
+		// The spec reader reported what is missing or malformed; checking
+		// the rest of the step would only echo it.
+		c.bindBroken(s, st.ID)
+		return nil
+	}
 	switch st.Kind {
 	case spec.StepCall:
 		return c.checkCall(s, st)
@@ -497,6 +503,42 @@ func (c *checker) enterConcurrent(floor *scope, why string) func() {
 	return func() { c.loop, c.floor, c.floorWhy = loop, oldFloor, oldWhy }
 }
 
+// kindComplete reports whether the keys that make a step's kind were read
+// well enough to check it.
+func kindComplete(st *spec.Step) bool {
+	has := func(s spec.String) bool { return s.Set() && strings.TrimSpace(s.Value) != "" }
+	switch st.Kind {
+	case spec.StepCall:
+		return has(st.Call)
+	case spec.StepMap:
+		return has(st.Source) && len(st.Fields) > 0
+	case spec.StepUnique:
+		return has(st.Source) && has(st.Key)
+	case spec.StepFilter:
+		return has(st.Source) && has(st.Where)
+	case spec.StepMerge:
+		for _, m := range st.Merge {
+			if !has(m) {
+				return false
+			}
+		}
+		return len(st.Merge) >= 2
+	case spec.StepIf:
+		return has(st.Cond)
+	case spec.StepWhile:
+		return has(st.Cond) && st.MaxIterations.Value > 0
+	case spec.StepForEach:
+		return has(st.Source) && (!st.Concurrency.Set() || st.Concurrency.Value >= 1)
+	case spec.StepParallel:
+		return len(st.Branches) > 0
+	case spec.StepSequence:
+		return true
+	case spec.StepResetCursor:
+		return has(st.ResetCursor)
+	}
+	return false
+}
+
 // bindBroken defines id for a step that failed to check, so that later
 // expressions using it are not reported again.
 func (c *checker) bindBroken(s *scope, id spec.String) {
@@ -547,7 +589,7 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 	if st.Timeout.Set() {
 		d, err := time.ParseDuration(st.Timeout.Value)
 		if err != nil || d <= 0 {
-			c.errs.Add(st.Timeout.Pos, "invalid timeout %q; expected a positive duration like \"30s\" or \"5m\"", st.Timeout.Value)
+			d = 0 // the spec reader reported it
 		}
 		x.timeout = d
 	}
@@ -940,8 +982,8 @@ func (c *checker) checkOnError(s *scope, st *spec.Step, x *callStmt) *onErrorIR 
 	if ir.action == "" {
 		ir.action = "fail"
 	}
-	if !oe.Call.Set() {
-		return ir
+	if strings.TrimSpace(oe.Call.Value) == "" {
+		return ir // the plain form, or a handler the spec reader reported
 	}
 	hs := newScope(s)
 	hs.define(&binding{id: "error", kind: bindError, typ: types.Typ[types.String]})
@@ -963,6 +1005,9 @@ func (c *checker) checkOnError(s *scope, st *spec.Step, x *callStmt) *onErrorIR 
 
 func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR {
 	a := st.Advance
+	if a.Cursor.Value == "" || strings.TrimSpace(a.To.Value) == "" {
+		return nil // the spec reader reported the missing key
+	}
 	declared := c.checkCursorName(a.Cursor)
 	src := bareExpr(a.To)
 	nowVar := x.nowVar
@@ -1063,7 +1108,7 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 		}
 		seen[goName] = f
 		if f.Value.Kind != spec.KindString {
-			c.errs.Add(f.Value.Pos, "field %s must be an expression string, not %s", f.Key, f.Value.Kind)
+			// the spec reader reported it
 			ok = false
 			continue
 		}

@@ -53,13 +53,38 @@ func Parse(paths []string) ([]*spec.File, error) {
 	return files, nil
 }
 
-// Check parses and type-checks the spec files that form one program.
+// Check parses and type-checks the spec files that form one program. All
+// problems are reported together: those of the spec reader, and the type
+// errors of every part of the files that it could read.
 func Check(paths []string, cfg Config) (*Program, error) {
-	files, err := Parse(paths)
-	if err != nil {
-		return nil, err
+	var files []*spec.File
+	var errs spec.ErrorList
+	for _, p := range paths {
+		f, err := spec.ParseFile(p)
+		if err != nil {
+			list, ok := err.(spec.ErrorList)
+			if !ok {
+				return nil, err
+			}
+			errs = append(errs, list...)
+		}
+		// A file that did not parse as TOML has no flow to check.
+		if f != nil && f.Flow.Set() {
+			files = append(files, f)
+		}
 	}
-	return check(files, cfg)
+	prog, err := check(files, cfg)
+	if err != nil {
+		list, ok := err.(spec.ErrorList)
+		if !ok {
+			return nil, err
+		}
+		errs = append(errs, list...)
+	}
+	if len(errs) > 0 {
+		return nil, errs.Sort()
+	}
+	return prog, nil
 }
 
 // Generate checks the spec files and returns the generated program's
