@@ -47,21 +47,32 @@ Flags:
   -o BIN    the binary to write (required)
 `
 
-func cmdGen(args []string, stdout, stderr io.Writer) error {
-	var out string
-	specs, err := flags(args, map[string]*string{"o": &out}, nil, genHelp, stdout)
+// setup is what every command does first: read its flags, require spec
+// files, and find the workspace that resolves their Go packages. The
+// caller must call ws.cleanup.
+func setup(cmd string, args []string, valueFlags map[string]*string, help string, stdout io.Writer) ([]string, *workspace, gen.Config, error) {
+	specs, err := flags(args, valueFlags, nil, help, stdout)
 	if err != nil {
-		return err
+		return nil, nil, gen.Config{}, err
 	}
 	if len(specs) == 0 {
-		return usageErr("gen needs at least one spec file\n\n%s", genHelp)
+		return nil, nil, gen.Config{}, usageErr("%s needs at least one spec file\n\n%s", cmd, help)
 	}
-	ws, err := workspaceFor(specs, false)
+	ws, err := workspaceFor(specs)
+	if err != nil {
+		return nil, nil, gen.Config{}, err
+	}
+	return specs, ws, gen.Config{Dir: ws.dir, Env: ws.env(), Version: version()}, nil
+}
+
+func cmdGen(args []string, stdout, stderr io.Writer) error {
+	var out string
+	specs, ws, cfg, err := setup("gen", args, map[string]*string{"o": &out}, genHelp, stdout)
 	if err != nil {
 		return err
 	}
 	defer ws.cleanup()
-	src, err := gen.Generate(specs, gen.Config{Dir: ws.dir, Env: ws.env(), Version: version()})
+	src, err := gen.Generate(specs, cfg)
 	if err != nil {
 		return err
 	}
@@ -73,31 +84,22 @@ func cmdGen(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
-	specs, err := flags(args, nil, nil, checkHelp, stdout)
-	if err != nil {
-		return err
-	}
-	if len(specs) == 0 {
-		return usageErr("check needs at least one spec file\n\n%s", checkHelp)
-	}
-	ws, err := workspaceFor(specs, false)
+	specs, ws, cfg, err := setup("check", args, nil, checkHelp, stdout)
 	if err != nil {
 		return err
 	}
 	defer ws.cleanup()
-	_, err = gen.Check(specs, gen.Config{Dir: ws.dir, Env: ws.env(), Version: version()})
+	_, err = gen.Check(specs, cfg)
 	return err
 }
 
 func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	var out string
-	specs, err := flags(args, map[string]*string{"o": &out}, nil, buildHelp, stdout)
+	specs, ws, cfg, err := setup("build", args, map[string]*string{"o": &out}, buildHelp, stdout)
 	if err != nil {
 		return err
 	}
-	if len(specs) == 0 {
-		return usageErr("build needs at least one spec file\n\n%s", buildHelp)
-	}
+	defer ws.cleanup()
 	if out == "" {
 		return usageErr("build needs -o BIN, the binary to write\n\n%s", buildHelp)
 	}
@@ -108,12 +110,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ws, err := workspaceFor(specs, true)
-	if err != nil {
-		return err
-	}
-	defer ws.cleanup()
-	src, err := gen.Generate(specs, gen.Config{Dir: ws.dir, Env: ws.env(), Version: version()})
+	src, err := gen.Generate(specs, cfg)
 	if err != nil {
 		return err
 	}

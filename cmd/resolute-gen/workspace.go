@@ -56,10 +56,10 @@ func (w *workspace) env() []string {
 }
 
 // workspaceFor finds the module of the specs. A module that requires this
-// one (or is this one) is used as it is. Outside any module, building (and
-// checking) happens in a temporary module. A module that does not require
+// one (or is this one) is used as it is. Outside any module, checking and
+// building happen in a temporary module. A module that does not require
 // resolute-gen is an error with the command that fixes it.
-func workspaceFor(specs []string, building bool) (*workspace, error) {
+func workspaceFor(specs []string) (*workspace, error) {
 	specDir, err := filepath.Abs(filepath.Dir(specs[0]))
 	if err != nil {
 		return nil, err
