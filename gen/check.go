@@ -27,6 +27,7 @@ type checker struct {
 
 	timeType types.Type
 
+	cursorStore  spec.String // the first file's cursor_store
 	envByName    map[string]*spec.EnvVar
 	cursorByName map[string]*spec.Cursor
 
@@ -167,6 +168,15 @@ func (c *checker) checkProgramDecls(prog *Program) {
 				c.errs.Add(f.Schedule.Pos, "invalid schedule %q: %v; expected 5 cron fields (minute hour day-of-month month day-of-week), @hourly, @daily or @every 15m", f.Schedule.Value, err)
 			}
 		}
+		if cs := f.CursorStore; cs.Set() {
+			switch prev := c.cursorStore; {
+			case !prev.Set():
+				c.cursorStore = cs
+				prog.CursorStore = cs.Value
+			case prev.Value != cs.Value:
+				c.errs.Add(cs.Pos, "cursor_store is %q here but %q at %s; files of one program keep their cursors in one store", cs.Value, prev.Value, prev.Pos)
+			}
+		}
 		for _, e := range f.Env {
 			if prev, ok := c.envByName[e.Name]; ok {
 				if a, b := envDecl(e), envDecl(prev); a != b {
@@ -219,6 +229,7 @@ func (c *checker) reservedNames() map[string]bool {
 	r := map[string]bool{
 		"r": true, "ctx": true, "err": true, "herr": true, "main": true, "program": true,
 		"runtime": true, "context": true, "time": true, "strconv": true, "transform": true, "fmt": true,
+		"pgstore": true, "redisstore": true,
 	}
 	for _, p := range c.pkgs.byPattern {
 		if p.Types == nil {

@@ -42,6 +42,13 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// cursorStorePackages maps cursor_store to the package whose Open the
+// program hands the runtime; the file store needs none.
+var cursorStorePackages = map[string]string{
+	"postgres": RuntimePath + "/cursorstore/pgstore",
+	"redis":    RuntimePath + "/cursorstore/redisstore",
+}
+
 func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
 
 // multi renders {a, b, c} with one element per line.
@@ -172,6 +179,9 @@ func (e *emitter) programValue(p *Program) jen.Code {
 		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
 	}
 	items = append(items, field("SpecHash", jen.Lit(p.SpecHash)))
+	if path, ok := cursorStorePackages[p.CursorStore]; ok {
+		items = append(items, field("CursorStore", jen.Qual(path, "Open")))
+	}
 	return rt("Program").Add(multi(items...))
 }
 
@@ -790,6 +800,9 @@ func (c *checker) importNames() map[string]string {
 	names := map[string]string{
 		RuntimePath:   "runtime",
 		TransformPath: "transform",
+	}
+	for _, path := range cursorStorePackages {
+		names[path] = filepath.Base(path)
 	}
 	seen := map[*types.Package]bool{}
 	var walk func(p *types.Package)

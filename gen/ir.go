@@ -15,6 +15,9 @@ type Program struct {
 	Env      []*spec.EnvVar
 	Cursors  []*spec.Cursor
 	SpecHash string
+	// CursorStore is where committed cursors live: "" or "file" (the state
+	// directory), "postgres" or "redis".
+	CursorStore string
 
 	rows []*rowType
 	c    *checker

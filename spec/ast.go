@@ -150,6 +150,10 @@ type File struct {
 	Flow        String // flow name; may contain '-'
 	Description String
 	Schedule    String // 5-field cron, @hourly, @every 15m; empty = manual only
+	// CursorStore is where committed cursors live: "file" (the default, in
+	// the state directory), "postgres" or "redis"; the store's URL is given
+	// to the program at run time.
+	CursorStore String
 	Env         []*EnvVar
 	Cursors     []*Cursor
 	Steps       []*Step

@@ -82,7 +82,10 @@ type checker struct {
 	errs ErrorList
 }
 
-var topKeys = []string{"version", "flow", "description", "schedule", "env", "cursor", "step"}
+var topKeys = []string{"version", "flow", "description", "schedule", "cursor_store", "env", "cursor", "step"}
+
+// CursorStores are the values of cursor_store: where committed cursors live.
+var CursorStores = []string{"file", "postgres", "redis"}
 
 func (c *checker) file(root *tnode, f *File) {
 	for _, e := range root.entries {
@@ -105,6 +108,13 @@ func (c *checker) file(root *tnode, f *File) {
 			f.Description, _ = c.str(e)
 		case "schedule":
 			f.Schedule, _ = c.str(e)
+		case "cursor_store":
+			if s, ok := c.str(e); ok {
+				f.CursorStore = s
+				if !slices.Contains(CursorStores, s.Value) {
+					c.errs.Add(s.Pos, "cursor_store must be one of %s, not %q%s", joinList(quoteAll(CursorStores), "or"), s.Value, DidYouMean(s.Value, CursorStores))
+				}
+			}
 		case "env":
 			f.Env = c.env(e)
 		case "cursor":
@@ -300,6 +310,14 @@ func (c *checker) unknown(e *tentry, where string, known []string) {
 		msg += "; expected one of " + strings.Join(known, ", ")
 	}
 	c.errs.Add(e.keyPos, "%s", msg)
+}
+
+func quoteAll(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = fmt.Sprintf("%q", w)
+	}
+	return out
 }
 
 // andList formats "a", "a and b", "a, b and c".

@@ -547,7 +547,7 @@ func TestParseErrors(t *testing.T) {
 			"f.toml:2:8: flow name \"9lives\" must start with a letter and hold only letters, digits, '-' and '_'"}},
 		{"unknown top-level keys", hdr + "flw = \"x\"\nzzz = 1\n", []string{
 			"f.toml:3:1: unknown key \"flw\"; did you mean \"flow\"?",
-			"f.toml:4:1: unknown key \"zzz\"; expected one of version, flow, description, schedule, env, cursor, step"}},
+			"f.toml:4:1: unknown key \"zzz\"; expected one of version, flow, description, schedule, cursor_store, env, cursor, step"}},
 		{"schedule kind", hdr + "schedule = 5\n", []string{
 			"f.toml:3:12: schedule must be a string, not an integer"}},
 		{"step is a table", hdr + "[step]\ncall = \"x.Y\"\n", []string{
@@ -581,6 +581,8 @@ func TestParseErrors(t *testing.T) {
 		{"two kinds", hdr + "[[step]]\ncall = \"x.Y\"\nmap = \"a\"\nfilter = \"b\"\n", []string{
 			"f.toml:5:1: step has both call (f.toml:4:1) and map; a step does one thing",
 			"f.toml:6:1: step has both call (f.toml:4:1) and filter; a step does one thing"}},
+		{"cursor_store value", "version = 1\nflow = \"f\"\ncursor_store = \"postgress\"\n", []string{
+			"f.toml:3:16: cursor_store must be one of \"file\", \"postgres\" or \"redis\", not \"postgress\"; did you mean \"postgres\"?"}},
 		{"unknown step key", hdr + "[[step]]\ncalll = \"x.Y\"\n", []string{
 			"f.toml:4:1: unknown key \"calll\" in step; did you mean \"call\"?"}},
 		{"empty call", hdr + "[[step]]\ncall = \"\"\n", []string{
