@@ -46,6 +46,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 					st.j.path, key, out, err, st.eng.name, st.flow)
 			}
 			st.count(true)
+			st.eng.metrics.stepReplayed(st.fm, r.scope, id)
 			st.log.Info("step completed", "step", key, "replayed", true)
 			return out, nil
 		case recError:
@@ -64,6 +65,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 	})
 	elapsed := time.Since(start)
 	if err != nil {
+		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		if opts.Recover && ctx.Err() == nil {
 			rec := record{Type: recError, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Err: err.Error()}
 			if jerr := st.j.append(&rec, false); jerr != nil {
@@ -80,14 +82,17 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 		err = json.Unmarshal(data, &out)
 	}
 	if err != nil {
+		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		return zero, &StepError{Key: key, Attempts: attempts, Err: Permanent(fmt.Errorf("the output (%T) cannot be journaled as JSON: %w", out, err))}
 	}
 	rec := record{Type: recCall, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Out: data}
 	if err := st.j.append(&rec, false); err != nil {
+		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		st.setFatal(err)
 		return zero, err
 	}
 	st.count(false)
+	st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, true)
 	st.log.Info("step completed", "step", key, "duration", elapsed, "attempts", attempts)
 	return out, nil
 }

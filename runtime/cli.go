@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -39,7 +42,12 @@ type invocation struct {
 	stateDir   string
 	logFormat  string
 	durability string
-	given      map[string]bool // flags present on the command line
+	// cursorStore and cursorNamespace configure a Program.CursorStore.
+	cursorStore     string
+	cursorNamespace string
+	metricsAddr     string
+	metricsFile     string
+	given           map[string]bool // flags present on the command line
 }
 
 // parseArgs parses the command line; flags may come before or after the
@@ -55,6 +63,10 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	fs.StringVar(&inv.stateDir, "state-dir", "", "")
 	fs.StringVar(&inv.logFormat, "log-format", "text", "")
 	fs.StringVar(&inv.durability, "durability", string(durFsync), "")
+	fs.StringVar(&inv.cursorStore, "cursor-store", "", "")
+	fs.StringVar(&inv.cursorNamespace, "cursor-namespace", "", "")
+	fs.StringVar(&inv.metricsAddr, "metrics-addr", "", "")
+	fs.StringVar(&inv.metricsFile, "metrics-file", "", "")
 
 	var rest []string
 	if i := slices.Index(args, "--"); i >= 0 {
@@ -85,7 +97,7 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	if inv.help || inv.cmd == "help" {
 		return inv, nil
 	}
-	for _, f := range []string{"once", "fresh", "durability"} {
+	for _, f := range []string{"once", "fresh", "durability", "metrics-addr", "metrics-file"} {
 		if inv.given[f] && inv.cmd != "run" {
 			return nil, fmt.Errorf("--%s only applies to the run command", f)
 		}
@@ -150,8 +162,18 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 	env, envErr := p.resolveEnv(getenv)
 	e := newEngine(p, name, dir, env, getenv, func(red *redactor) *slog.Logger { return newLogger(stderr, inv.logFormat, red) })
 	e.mode = durability(inv.durability)
+	storeCfg, err := storeConfig(p, inv, name, getenv, e.red)
+	if err != nil {
+		return fail(2, fmt.Errorf("%v\nRun '%s help' for usage.", err, name), e.red)
+	}
 
 	if inv.cmd == "status" {
+		if storeCfg != nil {
+			if err := e.openStore(ctx, *storeCfg); err != nil {
+				e.store = errStore{err}
+			}
+			defer e.closeStore()
+		}
 		return status(ctx, e, stdout)
 	}
 	if inv.cmd == "run" && envErr != nil {
@@ -165,6 +187,22 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		return fail(2, err, e.red)
 	}
 	defer release()
+	if storeCfg != nil {
+		if err := e.openStore(ctx, *storeCfg); err != nil {
+			return fail(2, err, e.red)
+		}
+		defer e.closeStore()
+	}
+	if inv.cmd == "run" {
+		if storeCfg == nil && getenv(envCursorStore) != "" {
+			e.log.Warn(envCursorStore + " is set, but this program keeps its cursors in its state directory; ignoring it")
+		}
+		stop, err := e.prepareRun(ctx, inv)
+		if err != nil {
+			return fail(2, err, e.red)
+		}
+		defer stop()
+	}
 
 	switch {
 	case inv.cmd == "cursor":
@@ -226,17 +264,137 @@ func cursorCommand(ctx context.Context, e *engine, args []string, stdout, stderr
 	case "set":
 		value = args[2]
 	}
-	if err := e.store.Commit(ctx, map[string]string{name: value}); err != nil {
+	if err := e.store.Commit(ctx, map[string]string{name: value}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "cursor %s = %s (was %s)\n", name, value, old)
 	for _, f := range e.prog.Flows {
 		if recs, _, _ := readJournal(e.journalPath(f.Name), nil); len(recs) > 0 {
 			if v, ok := recs[0].Cursors[name]; ok && v != value {
-				fmt.Fprintf(stderr, "note: flow %q has an unfinished run that started with %s = %s and will resume with that value; `%s run --once %s --fresh` discards it\n",
-					f.Name, name, v, e.name, f.Name)
+				fmt.Fprintf(stderr, "note: flow %q has an unfinished run that started with %s = %s; it resumes with that value, and if it advances %s it will refuse to commit (a run only commits a cursor nobody changed since it began); `%s run --once %s --fresh` discards it\n",
+					f.Name, name, v, name, e.name, f.Name)
 			}
 		}
 	}
 	return nil
+}
+
+// Environment variables that configure a Program.CursorStore.
+const (
+	envCursorStore     = "RESOLUTE_CURSOR_STORE"
+	envCursorNamespace = "RESOLUTE_CURSOR_NAMESPACE"
+)
+
+// storeConfig returns the configuration of the program's cursor store, or
+// nil for the file store. It adds the passwords in the store's URL to red.
+func storeConfig(p Program, inv *invocation, name string, getenv func(string) string, red *redactor) (*CursorStoreConfig, error) {
+	if p.CursorStore == nil {
+		for _, f := range []string{"cursor-store", "cursor-namespace"} {
+			if inv.given[f] {
+				return nil, fmt.Errorf("--%s: this program keeps its cursors in its state directory (cursors.json), not in a cursor store", f)
+			}
+		}
+		return nil, nil
+	}
+	cfg := &CursorStoreConfig{URL: inv.cursorStore, Namespace: inv.cursorNamespace, Program: name}
+	if cfg.URL == "" {
+		cfg.URL = getenv(envCursorStore)
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = getenv(envCursorNamespace)
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = strings.TrimSuffix(name, ".exe")
+	}
+	red.add(envCursorStore, urlPasswords(cfg.URL)...)
+	if cfg.URL == "" {
+		return nil, fmt.Errorf("this program keeps its cursors in a cursor store: give its URL with --cursor-store URL or in the environment variable %s", envCursorStore)
+	}
+	return cfg, nil
+}
+
+// urlPasswords returns the passwords in a store URL: its user info's and
+// those of query parameters such as password=.
+func urlPasswords(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var pw []string
+	if p, ok := u.User.Password(); ok && p != "" {
+		pw = append(pw, p, url.QueryEscape(p), url.PathEscape(p))
+	}
+	for k, vs := range u.Query() {
+		if strings.Contains(strings.ToLower(k), "password") {
+			for _, v := range vs {
+				if v != "" {
+					pw = append(pw, v, url.QueryEscape(v))
+				}
+			}
+		}
+	}
+	return pw
+}
+
+// openStore opens the program's cursor store.
+func (e *engine) openStore(ctx context.Context, cfg CursorStoreConfig) error {
+	store, err := catchPanicValue(func() (CursorStore, error) { return e.prog.CursorStore(ctx, cfg) })
+	if err == nil && store == nil {
+		err = errors.New("the cursor store's open function returned no store")
+	}
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), "cursor store") {
+			err = fmt.Errorf("cursor store: %w", err)
+		}
+		return StateError(err)
+	}
+	e.store, e.external = store, true
+	return nil
+}
+
+func catchPanicValue[T any](fn func() (T, error)) (v T, err error) {
+	err = catchPanic("the cursor store", func() error {
+		var ferr error
+		v, ferr = fn()
+		return ferr
+	})
+	return v, err
+}
+
+// closeStore closes the cursor store if it can be closed.
+func (e *engine) closeStore() {
+	if c, ok := e.store.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			e.log.Warn("closing the cursor store", "error", err)
+		}
+	}
+}
+
+// prepareRun prepares the run command: it reads the committed cursors (so
+// that a store that cannot be read stops the program now, not at the first
+// scheduled run) and the last runs, so that the metrics are complete before
+// the first run; it writes the metrics file once (so that a bad path fails
+// now, not after a run) and starts serving /metrics. stop stops serving.
+func (e *engine) prepareRun(ctx context.Context, inv *invocation) (stop func(), err error) {
+	committed, err := e.store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.metrics.setCursors(committed)
+	e.restoreMetrics()
+	if inv.metricsFile != "" {
+		e.metricsFile = inv.metricsFile
+		if err := e.writeMetricsFile(); err != nil {
+			return nil, configError("--metrics-file: %v", err)
+		}
+	}
+	if inv.metricsAddr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", inv.metricsAddr)
+	if err != nil {
+		return nil, configError("--metrics-addr: %v", err)
+	}
+	e.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return serveMetrics(ln, e.metrics), nil
 }

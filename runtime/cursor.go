@@ -7,20 +7,68 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 )
 
-// CursorStore persists committed cursor values. The file store is the
-// default; other stores (Postgres, Redis) implement the same two methods.
+// CursorStore persists committed cursor values. The file store
+// ([FileCursorStore], in the state directory) is the default; a program
+// whose [Program.CursorStore] is set uses the store that function opens
+// (runtime/cursorstore/pgstore, runtime/cursorstore/redisstore).
+//
+// A store may also implement io.Closer (called when the program exits) and
+// fmt.Stringer (a description for status and logs, such as
+// `postgres://etl@db:5432/dw table resolute_cursors, namespace "sync"`; it
+// must not contain a password).
 type CursorStore interface {
 	// Load returns every committed cursor value. A cursor that was never
 	// committed is absent. A store that cannot be read returns an error
 	// saying how to repair it; it never pretends to be empty.
 	Load(ctx context.Context) (map[string]string, error)
 	// Commit sets the given cursors atomically (all or none), leaving the
-	// others as they are.
-	Commit(ctx context.Context, values map[string]string) error
+	// others as they are. If check is not nil, Commit first reads the
+	// committed values within the same transaction (or under the same
+	// lock) and passes them to check; if check returns an error, nothing
+	// is committed and Commit returns that error unchanged. check may be
+	// called more than once (a store may retry a transaction that lost a
+	// race), so it must only compare.
+	Commit(ctx context.Context, values map[string]string, check func(committed map[string]string) error) error
+}
+
+// CursorStoreConfig is what [Program.CursorStore] is given to open a store.
+type CursorStoreConfig struct {
+	// URL locates the store: --cursor-store, else $RESOLUTE_CURSOR_STORE.
+	// It may contain a password; it is redacted from everything the
+	// program prints.
+	URL string
+	// Namespace separates the cursors of different programs sharing one
+	// store: --cursor-namespace, else $RESOLUTE_CURSOR_NAMESPACE, else the
+	// program's name (its executable's base name, without ".exe").
+	Namespace string
+	// Program is the program's name, for repair commands in messages.
+	Program string
+}
+
+// StateError marks err as a problem with the program's state or
+// configuration rather than a failed run: a cursor store that cannot be
+// reached when the program starts, or that holds data it does not
+// understand. The program then exits with status 2, and a scheduled flow
+// does not run until the state is repaired. StateError(nil) is nil.
+func StateError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{2, err}
+}
+
+// errStore is the store of a program whose store could not be opened: status
+// still shows everything else.
+type errStore struct{ err error }
+
+func (s errStore) Load(context.Context) (map[string]string, error) { return nil, s.err }
+func (s errStore) Commit(context.Context, map[string]string, func(map[string]string) error) error {
+	return s.err
 }
 
 // FileCursorStore keeps cursors in a JSON file, replaced atomically on
@@ -66,15 +114,24 @@ func (s *FileCursorStore) Load(ctx context.Context) (map[string]string, error) {
 	return cf.Cursors, nil
 }
 
+// String describes the store for status and logs.
+func (s *FileCursorStore) String() string { return "file " + s.Path }
+
 // Commit merges values into the file: it writes <path>.tmp, fsyncs it,
-// renames it over the file and fsyncs the directory.
-func (s *FileCursorStore) Commit(ctx context.Context, values map[string]string) error {
+// renames it over the file and fsyncs the directory. The caller holds the
+// state directory's lock, which makes check and the write one atomic step.
+func (s *FileCursorStore) Commit(ctx context.Context, values map[string]string, check func(map[string]string) error) error {
 	if len(values) == 0 {
 		return nil
 	}
 	cur, err := s.Load(ctx)
 	if err != nil {
 		return err
+	}
+	if check != nil {
+		if err := check(maps.Clone(cur)); err != nil {
+			return err
+		}
 	}
 	for k, v := range values {
 		cur[k] = v
@@ -83,14 +140,15 @@ func (s *FileCursorStore) Commit(ctx context.Context, values map[string]string) 
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.Path, append(data, '\n'))
+	return writeFileAtomic(s.Path, append(data, '\n'), 0o600)
 }
 
 // writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content.
-func writeFileAtomic(path string, data []byte) error {
+// old or the new content. A new file gets mode perm (before the umask).
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	os.Remove(tmp) // a leftover temp file would keep its old mode
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err
 	}

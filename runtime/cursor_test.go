@@ -15,10 +15,10 @@ func TestFileCursorStoreCommit(t *testing.T) {
 	if c, err := s.Load(ctx); err != nil || len(c) != 0 {
 		t.Fatalf("missing file: %v %v", c, err)
 	}
-	if err := s.Commit(ctx, map[string]string{"a": "1", "b": "x"}); err != nil {
+	if err := s.Commit(ctx, map[string]string{"a": "1", "b": "x"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, map[string]string{"a": "2"}); err != nil {
+	if err := s.Commit(ctx, map[string]string{"a": "2"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	c, err := s.Load(ctx)
@@ -49,7 +49,7 @@ func TestFileCursorStoreCorrupt(t *testing.T) {
 				t.Fatalf("err = %v, want a state error", err)
 			}
 			mustContain(t, "error", err.Error(), s.Path, "corrupt", "prog cursor set NAME VALUE")
-			if s.Commit(context.Background(), map[string]string{"a": "2"}) == nil {
+			if s.Commit(context.Background(), map[string]string{"a": "2"}, nil) == nil {
 				t.Fatal("commit over a corrupt file must fail, not drop the other cursors")
 			}
 		})
@@ -62,7 +62,7 @@ func cursorProgram() Program {
 
 func TestAdvanceForwardOnly(t *testing.T) {
 	h := newHarness(t, cursorProgram(), nil)
-	h.e.store.Commit(context.Background(), map[string]string{"n": "100"})
+	h.e.store.Commit(context.Background(), map[string]string{"n": "100"}, nil)
 	sum, err := h.run(func(ctx context.Context, r *Run) error {
 		r.Advance("n", "150")
 		r.Advance("n", "120") // behind the staged 150: ignored
@@ -92,7 +92,7 @@ func TestAdvanceForwardOnly(t *testing.T) {
 
 func TestAdvanceBehindCommittedValue(t *testing.T) {
 	h := newHarness(t, cursorProgram(), nil)
-	h.e.store.Commit(context.Background(), map[string]string{"n": "100"})
+	h.e.store.Commit(context.Background(), map[string]string{"n": "100"}, nil)
 	h.run(func(ctx context.Context, r *Run) error { r.Advance("n", "99"); return nil })
 	if c := h.cursors(); c["n"] != "100" {
 		t.Errorf("n = %s", c["n"])
@@ -120,7 +120,7 @@ func TestRollbackPins(t *testing.T) {
 
 func TestResetCursor(t *testing.T) {
 	h := newHarness(t, cursorProgram(), nil)
-	h.e.store.Commit(context.Background(), map[string]string{"n": "100"})
+	h.e.store.Commit(context.Background(), map[string]string{"n": "100"}, nil)
 	_, err := h.run(func(ctx context.Context, r *Run) error {
 		if r.Cursor("n") != "100" {
 			t.Errorf("before reset: %s", r.Cursor("n"))
@@ -149,7 +149,7 @@ func TestResetCursor(t *testing.T) {
 
 func TestFailedRunLeavesCursorsUntouched(t *testing.T) {
 	h := newHarness(t, cursorProgram(), nil)
-	h.e.store.Commit(context.Background(), map[string]string{"n": "1"})
+	h.e.store.Commit(context.Background(), map[string]string{"n": "1"}, nil)
 	before, _ := os.ReadFile(filepath.Join(h.e.dir, "cursors.json"))
 	_, err := h.run(func(ctx context.Context, r *Run) error {
 		r.Advance("n", "2")
@@ -176,7 +176,7 @@ func TestResumeUsesCursorSnapshot(t *testing.T) {
 		return errors.New("fail")
 	}
 	h.run(flow)
-	h.e.store.Commit(context.Background(), map[string]string{"n": "50"})
+	h.e.store.Commit(context.Background(), map[string]string{"n": "50"}, nil)
 	h.run(flow)
 	if seen[0] != "0" || seen[1] != "0" {
 		t.Errorf("seen %v", seen)

@@ -14,6 +14,7 @@
 //
 //	lock                 flock(2)ed by the one process using the directory; holds its pid
 //	cursors.json         committed cursor values: {"version":1,"cursors":{"jira_sync":"1735725600000"}}
+//	                     (absent when the program uses a cursor store, see below)
 //	journal/<flow>.jsonl the journal of the unfinished run of <flow>, if there is one
 //	last/<flow>.json     summary of the last finished (succeeded or failed) run of <flow>
 //
@@ -66,6 +67,55 @@
 // needs it with a message naming the file and how to repair it; it is never
 // treated as "no cursors" (which would silently resync everything).
 //
+// The commit is a compare-and-set: every cursor the run commits must still
+// hold the value it had when the run began (the value in the journal's
+// header; a cursor never committed counts as its initial value), or already
+// the value being committed (the crash just described). Otherwise someone
+// changed it while the run was unfinished, with `cursor set` or from another
+// machine sharing a cursor store, and committing would undo that: the run
+// stops with exit status 2, commits nothing and keeps its journal; the
+// message names the cursor, both values, and "run --once FLOW --fresh",
+// which starts over from the current value.
+//
+// # Cursor stores
+//
+// By default the cursors are in the state directory. A program whose
+// [Program.CursorStore] is set keeps them elsewhere instead, so that they
+// outlive the machine: runtime/cursorstore/pgstore (a PostgreSQL table) and
+// runtime/cursorstore/redisstore (a Redis hash). The runtime does not import
+// them; a program links only the client of the store it uses:
+//
+//	runtime.Main(runtime.Program{
+//		Flows:       []runtime.Flow{jiraWarehouseSync},
+//		Cursors:     []runtime.CursorSpec{{Name: "jira_sync", Initial: "0"}},
+//		CursorStore: pgstore.Open,
+//	})
+//
+// The store's URL is then required: --cursor-store URL, else
+// $RESOLUTE_CURSOR_STORE (exit status 2 without it). Passwords in it are
+// redacted from everything the program prints. Programs sharing a store are
+// kept apart by a namespace: --cursor-namespace, else
+// $RESOLUTE_CURSOR_NAMESPACE, else the program's name (its executable's base
+// name). Renaming the executable therefore changes the default namespace, and
+// the program would start again from the initial values: set the namespace
+// explicitly in production. A run that finds no cursor at all in an external
+// store logs a warning saying so. The store is opened (connected, its table
+// created, its data checked) when run, cursor or status starts; a store that
+// cannot be reached or holds data it does not understand is a state error
+// (exit status 2). run, cursor get|set|reset and status all use the store;
+// status shows it. The journal, the last-run summaries and the lock stay in
+// the state directory.
+//
+// The lock protects one state directory, not a store: two machines (or two
+// state directories) may run the same program against the same store and
+// namespace at once. Their runs do not corrupt the cursors, since every
+// commit is atomic and compare-and-set as described above: the first run to
+// finish commits, and a later run that began from the values it replaced is
+// refused (unless it commits the very same values). Its data writes have happened all the same
+// (nodes write idempotently, by key), and it must be discarded with --fresh.
+// Run one scheduler per namespace; use another machine for failover, not
+// for parallelism.
+//
 // Retries: see [Retry]. Secrets: values of [EnvVar]s marked Secret are
 // replaced by "[REDACTED]" in every log line, in errors the runtime prints
 // and in the run summaries that status shows.
@@ -81,6 +131,8 @@
 //	prog status                       flows, schedules, cursors, unfinished runs, last run of each flow
 //	prog cursor get|set|reset NAME [VALUE]
 //	--state-dir DIR  --log-format text|json  --durability fsync|batch
+//	--metrics-addr HOST:PORT  --metrics-file PATH  (run only)
+//	--cursor-store URL  --cursor-namespace NS      (programs with a cursor store)
 //
 // SIGINT or SIGTERM cancels the context of the running flow: under run
 // --once the run fails (exit status 1) and stays resumable; the scheduler
@@ -89,4 +141,51 @@
 // Exit status of a generated program: 0 success, 1 a run failed, 2 usage,
 // configuration or state error (including a state directory held by another
 // process).
+//
+// # Metrics
+//
+// run exports metrics in the Prometheus text exposition format (0.0.4),
+// written by hand, without a client library. With --metrics-addr HOST:PORT
+// it serves them at http://HOST:PORT/metrics while it runs (scheduler or
+// --once; the address is logged, and port 0 picks a free one); an address
+// that cannot be listened on is a configuration error (exit status 2). With
+// --metrics-file PATH it replaces PATH (PATH.tmp, fsync, rename; mode 0644)
+// with all of them when it starts and after every finished run, succeeded
+// or failed: point PATH at node_exporter's textfile collector directory
+// (name it *.prom), and run --once from cron is monitored like a server.
+//
+//	resolute_runs_total{flow,result}                      counter  runs finished by this process, result="succeeded"|"failed"
+//	resolute_run_in_progress{flow}                        gauge    1 while a run of the flow is in progress
+//	resolute_unfinished_run{flow}                         gauge    1 when a failed or interrupted run awaits its resume
+//	resolute_last_run_start_timestamp_seconds{flow}       gauge    the last finished run: start,
+//	resolute_last_run_finish_timestamp_seconds{flow}      gauge      end,
+//	resolute_last_run_duration_seconds{flow}              gauge      duration
+//	resolute_last_run_succeeded{flow}                     gauge      and result (1 or 0)
+//	resolute_last_success_timestamp_seconds{flow}         gauge    end of the last successful run
+//	resolute_steps_completed_total{flow,step,source}      counter  source="executed" (ran) or "replayed" (from the journal)
+//	resolute_step_attempts_total{flow,step}               counter  attempts, retries included
+//	resolute_step_retries_total{flow,step}                counter  attempts after a failed attempt
+//	resolute_step_failures_total{flow,step}               counter  steps failed for good (after their retries)
+//	resolute_steps_failed_continued_total{flow,step}      counter  failures handled by on_error, the run going on
+//	resolute_step_duration_seconds{flow,step}             histogram steps completed by running, retries included; buckets 5ms to 1h
+//	resolute_cursor_value{cursor}                         gauge    committed value of a cursor that is a number
+//	resolute_cursor_timestamp_seconds{cursor}             gauge    committed value of a cursor that is an RFC 3339 time
+//
+// Counters count what this process did and start at zero, as Prometheus
+// counters do after a restart; the last-run gauges are restored from the
+// state directory when run starts, so the metrics file of a run --once
+// process is complete. For cron-driven runs alert on
+// time() - resolute_last_success_timestamp_seconds; counters only say much
+// under the scheduler.
+//
+// Label values are flow, step and cursor names only: nothing read at run
+// time appears in the metrics, so no secret can. A step is named by its
+// journal key without loop indices ("pages[3]/upserted" is counted as
+// "pages/upserted"), so the number of series is bounded by the spec, not by
+// the data. A cursor whose value is neither a number nor a time (a page
+// token, say) has no metric: its value would have to be a label, which is
+// unbounded and might carry something sensitive. Families and series are
+// written in a fixed order (flows, steps and cursors sorted by name); a
+// series without a value yet (no finished run, no cursor committed) is left
+// out rather than written as 0.
 package runtime

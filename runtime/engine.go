@@ -30,6 +30,13 @@ type engine struct {
 	store  CursorStore
 	mode   durability
 
+	// external is set when the cursors live outside the state directory
+	// (Program.CursorStore).
+	external bool
+	metrics  *metrics
+	// metricsFile, if set, receives every metric after every run.
+	metricsFile string
+
 	// Swappable for tests.
 	sleep  func(context.Context, time.Duration) error
 	jitter func(time.Duration) time.Duration
@@ -41,7 +48,7 @@ type engine struct {
 // given the redactor of the program's secrets.
 func newEngine(prog Program, name, dir string, env map[string]string, getenv func(string) string, newLog func(*redactor) *slog.Logger) *engine {
 	red := newRedactor(prog.secrets(env))
-	return &engine{
+	e := &engine{
 		prog:   prog,
 		name:   name,
 		dir:    dir,
@@ -55,7 +62,21 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 		jitter: randomJitter,
 		now:    time.Now,
 	}
+	e.metrics = newMetrics(func(flow string) bool {
+		_, err := os.Stat(e.journalPath(flow))
+		return err == nil
+	})
+	e.metrics.addFlows(prog.flowNames())
+	e.metrics.declared = map[string]bool{}
+	for _, c := range prog.Cursors {
+		e.metrics.declared[c.Name] = true
+	}
+	return e
 }
+
+// commitTimeout bounds the commit of a run's cursors, which is not
+// cancelled by a signal (the run's work is done; only the commit is left).
+const commitTimeout = time.Minute
 
 func (e *engine) journalPath(flow string) string {
 	return filepath.Join(e.dir, "journal", flow+".jsonl")
@@ -69,7 +90,7 @@ func (e *engine) summaryPath(flow string) string {
 type runSummary struct {
 	Flow     string            `json:"flow"`
 	RunID    string            `json:"run_id"`
-	Result   string            `json:"result"` // "succeeded" or "failed"
+	Result   string            `json:"result"` // resultSucceeded or resultFailed
 	Error    string            `json:"error,omitempty"`
 	Resumed  bool              `json:"resumed,omitempty"`
 	Started  time.Time         `json:"started"`
@@ -78,7 +99,16 @@ type runSummary struct {
 	Replayed int               `json:"replayed"` // calls answered from the journal
 	Failures []stepFailure     `json:"failures,omitempty"`
 	Cursors  map[string]string `json:"cursors,omitempty"` // values committed
+	// LastSuccess is the end of the last successful run of the flow: this
+	// run's end if it succeeded, else carried over from the summary before.
+	LastSuccess *time.Time `json:"last_success,omitempty"`
 }
+
+// Run results, in summaries and metrics.
+const (
+	resultSucceeded = "succeeded"
+	resultFailed    = "failed"
+)
 
 // runFlow runs (or resumes) one run of flow. The error is an *exitError for
 // configuration and state problems, any other error for a failed run.
@@ -94,6 +124,11 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	committed, err := e.store.Load(ctx)
 	if err != nil {
 		return nil, err
+	}
+	e.metrics.setCursors(committed)
+	if e.external && len(committed) == 0 && len(e.prog.Cursors) > 0 {
+		e.log.Warn("no cursor is committed in the cursor store yet: the run starts from the initial values. If this program committed cursors before, check --cursor-store and --cursor-namespace",
+			"flow", flow.Name, "store", e.storeString())
 	}
 	recs, valid, err := readJournal(jpath, e.red)
 	if err != nil {
@@ -129,6 +164,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	}
 
 	st := e.newRunState(flow, hdr, j, recs)
+	st.fm = e.metrics.runStarted(flow.Name)
 	sum := &runSummary{Flow: flow.Name, RunID: hdr.RunID, Resumed: resumed, Started: e.now()}
 	st.log.Info("run started", "resumed", resumed, "journaled_steps", journalSteps(recs))
 
@@ -147,7 +183,11 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	if runErr == nil {
 		// Commit first, then drop the journal: a crash in between replays
 		// the run from the journal and commits the same values again.
-		if runErr = e.store.Commit(context.WithoutCancel(ctx), staged); runErr == nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+		runErr = e.store.Commit(cctx, staged, st.commitCheck(staged))
+		cancel()
+		if runErr == nil {
+			e.metrics.setCursors(staged)
 			sum.Cursors = staged
 			if err := os.Remove(jpath); err != nil {
 				st.log.Warn("could not remove the finished run's journal", "journal", jpath, "error", err)
@@ -161,16 +201,105 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		attrs = append(attrs, "failed_steps_continued", len(sum.Failures))
 	}
 	if runErr != nil {
-		sum.Result, sum.Error = "failed", e.red.Error(runErr)
-		st.log.Error("run finished", append([]any{"result", "failed", "error", runErr}, attrs...)...)
+		sum.Result, sum.Error = resultFailed, e.red.Error(runErr)
+		st.log.Error("run finished", append([]any{"result", resultFailed, "error", runErr}, attrs...)...)
+		if prev, err := e.readSummary(flow.Name); err == nil {
+			sum.LastSuccess = prev.lastSuccess()
+		}
 	} else {
-		sum.Result = "succeeded"
-		st.log.Info("run finished", append(append([]any{"result", "succeeded"}, attrs...), cursorGroup(staged))...)
+		sum.Result = resultSucceeded
+		sum.LastSuccess = &sum.Finished
+		st.log.Info("run finished", append(append([]any{"result", resultSucceeded}, attrs...), cursorGroup(staged))...)
 	}
 	if err := e.writeSummary(sum); err != nil {
 		st.log.Warn("could not write the run summary", "error", err)
 	}
+	e.metrics.runFinished(st.fm, sum)
+	if err := e.writeMetricsFile(); err != nil {
+		st.log.Warn("could not write the metrics file", "error", err)
+	}
 	return sum, runErr
+}
+
+// commitCheck returns the compare-and-set check of the run's commit: every
+// cursor the run commits must still have the value it had when the run
+// began (a cursor never committed has its initial value), or already the
+// value the run commits (a crash after an earlier commit of this run).
+// Otherwise another process sharing the cursor store, or a `cursor set`,
+// changed it, and committing would silently undo that change.
+func (st *runState) commitCheck(staged map[string]string) func(map[string]string) error {
+	e := st.eng
+	return func(committed map[string]string) error {
+		for _, name := range sortedKeys(staged) {
+			now, ok := committed[name]
+			if !ok {
+				c, _ := e.prog.cursor(name)
+				now = c.Initial
+			}
+			if now == st.snapshot[name] || now == staged[name] {
+				continue
+			}
+			where := "the state directory"
+			if e.external {
+				where = "the cursor store (" + e.storeString() + ")"
+			}
+			return configError("cursor %s changed while this run was in progress: it was %q when the run began and is %q now, and this run would set it to %q. "+
+				"Another process using %s committed it, or it was set with `%s cursor set`. Nothing was committed. "+
+				"The data this run wrote stays written; to start over from the current value, discard this run: %s run --once %s --fresh",
+				name, st.snapshot[name], now, staged[name], where, e.name, e.name, st.flow)
+		}
+		return nil
+	}
+}
+
+// storeString describes the cursor store for messages.
+func (e *engine) storeString() string {
+	if s, ok := e.store.(fmt.Stringer); ok {
+		return e.red.String(s.String())
+	}
+	return fmt.Sprintf("%T", e.store)
+}
+
+// readSummary reads the summary of the last finished run of flow.
+func (e *engine) readSummary(flow string) (*runSummary, error) {
+	data, err := os.ReadFile(e.summaryPath(flow))
+	if err != nil {
+		return nil, err
+	}
+	var s runSummary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// lastSuccess is the end of the last successful run known to s.
+func (s *runSummary) lastSuccess() *time.Time {
+	if s.LastSuccess == nil && s.Result == resultSucceeded {
+		return &s.Finished
+	}
+	return s.LastSuccess
+}
+
+// restoreMetrics sets the last-run gauges from the run summaries in the
+// state directory.
+func (e *engine) restoreMetrics() {
+	for _, f := range e.prog.Flows {
+		if s, err := e.readSummary(f.Name); err == nil {
+			s.LastSuccess = s.lastSuccess()
+			e.metrics.restore(s)
+		}
+	}
+}
+
+// writeMetricsFile replaces the metrics file, if there is one, with every
+// metric. The file is readable by all (a node_exporter usually runs as
+// another user); it holds no secrets.
+func (e *engine) writeMetricsFile() error {
+	if e.metricsFile == "" {
+		return nil
+	}
+	return writeFileAtomic(e.metricsFile, e.metrics.exposition(), 0o644)
 }
 
 func (e *engine) newRunState(flow Flow, hdr record, j *journal, recs []record) *runState {
@@ -206,7 +335,7 @@ func (e *engine) writeSummary(sum *runSummary) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'))
+	return writeFileAtomic(path, append(data, '\n'), 0o600)
 }
 
 // cursorGroup is a log attribute listing cursor values, sorted by name.

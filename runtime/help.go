@@ -59,7 +59,11 @@ Flows:
 		w.Flush()
 	}
 	if len(p.Cursors) > 0 {
-		fmt.Fprintf(&b, "\nCursors:\n")
+		if p.CursorStore != nil {
+			fmt.Fprintf(&b, "\nCursors (kept in the cursor store given by --cursor-store):\n")
+		} else {
+			fmt.Fprintf(&b, "\nCursors (kept in the state directory, cursors.json):\n")
+		}
 		for _, c := range p.Cursors {
 			fmt.Fprintf(w, "  %s\tinitial %q\n", c.Name, c.Initial)
 		}
@@ -75,10 +79,23 @@ Flags (before or after the command):
                         last second of steps may run again
   --once                run only: run one flow now instead of scheduling
   --fresh               run only: discard the unfinished run instead of resuming it
-
+  --metrics-addr ADDR   run only: serve Prometheus metrics at http://ADDR/metrics
+                        while running, e.g. 127.0.0.1:9464 (:0 picks a free port)
+  --metrics-file PATH   run only: after every run, replace PATH with all metrics in
+                        the Prometheus text format (for node_exporter's textfile
+                        collector: PATH ending in .prom in its directory)
+`)
+	if p.CursorStore != nil {
+		fmt.Fprintf(&b, `  --cursor-store URL    where the cursors are kept (default $RESOLUTE_CURSOR_STORE;
+                        required), e.g. postgres://user@host/db or redis://host:6379/0
+  --cursor-namespace NS the program's cursors in that store (default
+                        $RESOLUTE_CURSOR_NAMESPACE, else the program's name, %q)
+`, strings.TrimSuffix(name, ".exe"))
+	}
+	fmt.Fprintf(&b, `
 A run that fails or is interrupted keeps its journal; the next run of that
 flow resumes it and does not repeat completed steps. Cursors are committed
-only when a run succeeds.
+only when a run succeeds, and only if nobody changed them since it began.
 
 Exit status: 0 success, 1 run failed, 2 usage, configuration or state error.
 `)

@@ -22,6 +22,14 @@ type Program struct {
 	// SpecHash identifies the spec files the program was generated from
 	// ("sha256:..."). An unfinished run begun under another hash is refused.
 	SpecHash string
+	// CursorStore, if set, opens the store that keeps the committed cursors,
+	// such as pgstore.Open (PostgreSQL) or redisstore.Open (Redis) from
+	// runtime/cursorstore. It is called once, when a command that needs the
+	// cursors starts; an error stops the program with exit status 2. The
+	// store's URL is then required (--cursor-store, or
+	// $RESOLUTE_CURSOR_STORE). Nil keeps the cursors in the state directory
+	// (cursors.json).
+	CursorStore func(ctx context.Context, cfg CursorStoreConfig) (CursorStore, error)
 }
 
 // Flow is one named workflow of a program.

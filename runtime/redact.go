@@ -30,6 +30,14 @@ type secretValue struct {
 func newRedactor(secrets map[string]string) *redactor {
 	r := &redactor{}
 	for name, v := range secrets {
+		r.add(name, v)
+	}
+	return r
+}
+
+// add adds secret values under one name.
+func (r *redactor) add(name string, values ...string) {
+	for _, v := range values {
 		if v == "" {
 			continue
 		}
@@ -43,9 +51,11 @@ func newRedactor(secrets map[string]string) *redactor {
 		if d := len(b.value) - len(a.value); d != 0 {
 			return d
 		}
-		return strings.Compare(a.name, b.name)
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.value, b.value)
 	})
-	return r
 }
 
 // String returns s with every secret value replaced by [REDACTED].

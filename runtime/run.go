@@ -20,6 +20,7 @@ type Run struct {
 // runState is shared by every scope of one run.
 type runState struct {
 	eng      *engine
+	fm       *flowStats // metrics of the flow
 	flow     string
 	id       string
 	log      *slog.Logger
@@ -206,6 +207,7 @@ func (r *Run) Failed(step string, err error) {
 	st.mu.Lock()
 	st.failures = append(st.failures, stepFailure{Step: key, Error: msg})
 	st.mu.Unlock()
+	st.eng.metrics.stepContinued(st.fm, r.scope, step)
 }
 
 // claim marks key as used by this execution; a second use is a bug in the

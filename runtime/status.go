@@ -50,7 +50,11 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 		}
 	}
 
-	fmt.Fprintf(&b, "\nCursors:\n")
+	if e.external {
+		fmt.Fprintf(&b, "\nCursors (%s):\n", e.storeString())
+	} else {
+		fmt.Fprintf(&b, "\nCursors:\n")
+	}
 	committed, err := e.store.Load(ctx)
 	if err != nil {
 		code = 2
@@ -87,6 +91,11 @@ func writeLastRun(b *strings.Builder, e *engine, flow string) {
 		s.Result, s.Finished.UTC().Format(time.RFC3339), s.RunID, s.Finished.Sub(s.Started).Round(time.Millisecond), s.Steps, s.Replayed)
 	if s.Error != "" {
 		fmt.Fprintf(b, "      error: %s\n", s.Error)
+	}
+	if s.Result != resultSucceeded {
+		if t := s.lastSuccess(); t != nil {
+			fmt.Fprintf(b, "      last success: %s\n", t.UTC().Format(time.RFC3339))
+		}
 	}
 	for _, f := range s.Failures {
 		fmt.Fprintf(b, "      failed but continued: %s: %s\n", f.Step, f.Error)

@@ -6,6 +6,10 @@
 // more than its value. Step two waits for the file $TP_BLOCK (if set) to
 // exist, and fails permanently if $TP_FAIL is "two". Flow "tick" runs every
 // second and appends "tick".
+//
+// TP_STORE=postgres or TP_STORE=redis makes it keep its cursors in that
+// store (runtime/cursorstore), configured by --cursor-store and
+// RESOLUTE_CURSOR_STORE like any generated program.
 package main
 
 import (
@@ -17,12 +21,21 @@ import (
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore/pgstore"
+	"github.com/resolute/resolute-gen/runtime/cursorstore/redisstore"
 )
 
 func main() {
 	hash := os.Getenv("TP_SPEC_HASH")
 	if hash == "" {
 		hash = "sha256:test"
+	}
+	var store func(context.Context, runtime.CursorStoreConfig) (runtime.CursorStore, error)
+	switch os.Getenv("TP_STORE") {
+	case "postgres":
+		store = pgstore.Open
+	case "redis":
+		store = redisstore.Open
 	}
 	runtime.Main(runtime.Program{
 		Flows: []runtime.Flow{
@@ -36,8 +49,9 @@ func main() {
 			{Name: "TP_BLOCK"},
 			{Name: "TP_MODE", Default: "normal"},
 		},
-		Cursors:  []runtime.CursorSpec{{Name: "c", Initial: "0"}},
-		SpecHash: hash,
+		Cursors:     []runtime.CursorSpec{{Name: "c", Initial: "0"}},
+		SpecHash:    hash,
+		CursorStore: store,
 	})
 }
 
