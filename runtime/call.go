@@ -47,7 +47,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 			}
 			st.count(true)
 			st.eng.metrics.stepReplayed(st.fm, r.scope, id)
-			st.log.Info("step completed", "step", key, "replayed", true)
+			st.log.Info("step completed", "step", key, "replayed", true, counts(out))
 			return out, nil
 		case recError:
 			st.count(true)
@@ -93,6 +93,6 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 	}
 	st.count(false)
 	st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, true)
-	st.log.Info("step completed", "step", key, "duration", elapsed, "attempts", attempts)
+	st.log.Info("step completed", "step", key, "duration", elapsed, "attempts", attempts, counts(out))
 	return out, nil
 }

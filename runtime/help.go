@@ -13,7 +13,11 @@ func usage(p Program, name string) string {
 	if len(p.Flows) == 1 && p.Flows[0].Description != "" {
 		fmt.Fprintf(&b, "%s: %s\n\n", name, p.Flows[0].Description)
 	} else {
-		fmt.Fprintf(&b, "%s runs %d flows, durably: a failed or interrupted run resumes where it stopped.\n\n", name, len(p.Flows))
+		what := fmt.Sprintf("%d flows", len(p.Flows))
+		if len(p.Flows) == 1 {
+			what = "flow " + p.Flows[0].Name
+		}
+		fmt.Fprintf(&b, "%s runs %s, durably: a failed or interrupted run resumes where it stopped.\n\n", name, what)
 	}
 	fmt.Fprintf(&b, `Usage:
   %[1]s run --once [FLOW] [--fresh]   run one flow now, resuming its unfinished run if there is one
