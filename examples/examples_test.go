@@ -5,6 +5,7 @@ package examples_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite"
 
 	"github.com/resolute/resolute-gen/gen"
@@ -38,7 +41,7 @@ var (
 // same name.
 var examples = []string{
 	"quickstart", "jira-sync", "pagination", "multi-source", "dead-letter",
-	"on-error", "rollback", "full-reindex", "metrics",
+	"on-error", "rollback", "full-reindex", "metrics", "postgres", "redis-cursors",
 }
 
 func TestMain(m *testing.M) {
@@ -437,5 +440,82 @@ func TestMetrics(t *testing.T) {
 	// The second run re-fetches the issues at the cursor (>=): they update.
 	if !strings.Contains(string(data), "sync_inserted 0\n") {
 		t.Errorf("second run's metrics:\n%s", data)
+	}
+}
+
+// TestPostgres runs Jira into a real PostgreSQL warehouse with the cursors
+// in PostgreSQL; two state directories (two machines) share the cursor.
+func TestPostgres(t *testing.T) {
+	url := os.Getenv("RESOLUTE_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("set RESOLUTE_TEST_POSTGRES (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run against PostgreSQL")
+	}
+	bin := program(t, "postgres")
+	srv := site(t, map[string]int{"PLATFORM": 40})
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	issues, cursors := "ex_issues_"+suffix, "ex_cursors_"+suffix
+	t.Cleanup(func() {
+		conn.Exec(ctx, "DROP TABLE IF EXISTS "+issues)
+		conn.Exec(ctx, "DROP TABLE IF EXISTS "+cursors)
+	})
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	e := append(env(srv, t.TempDir()),
+		"WAREHOUSE_URL="+url, "ISSUES_TABLE="+issues,
+		"RESOLUTE_CURSOR_STORE="+url+sep+"cursor_table="+cursors, "RESOLUTE_CURSOR_NAMESPACE=example-"+suffix)
+
+	first := t.TempDir()
+	mustSucceed(t, bin, first, e, "run", "--once")
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+issues).Scan(&n); err != nil || n != 40 {
+		t.Fatalf("%s has %d rows (%v), want 40", issues, n, err)
+	}
+	var value string
+	if err := conn.QueryRow(ctx, "SELECT value FROM "+cursors+" WHERE name = 'jira_sync'").Scan(&value); err != nil || value == "0" {
+		t.Fatalf("the cursor in %s is %q (%v)", cursors, value, err)
+	}
+	// Another machine, with a state dir of its own, reads the same cursor.
+	second := t.TempDir()
+	if got := cursorOf(t, bin, second, e, "jira_sync"); got != value {
+		t.Fatalf("a second state dir reads cursor %q, want %q from PostgreSQL", got, value)
+	}
+}
+
+// TestRedisCursors keeps the cursors in a real Redis.
+func TestRedisCursors(t *testing.T) {
+	url := os.Getenv("RESOLUTE_TEST_REDIS")
+	if url == "" {
+		t.Skip("set RESOLUTE_TEST_REDIS (e.g. redis://127.0.0.1:6379/0) to run against Redis")
+	}
+	bin := program(t, "redis-cursors")
+	srv := site(t, map[string]int{"PLATFORM": 15})
+	dir := t.TempDir()
+	ns := "example-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	t.Cleanup(func() { rdb.Del(context.Background(), "resolute:cursors:"+ns) })
+	e := append(env(srv, dir), "RESOLUTE_CURSOR_STORE="+url, "RESOLUTE_CURSOR_NAMESPACE="+ns)
+	mustSucceed(t, bin, dir, e, "run", "--once")
+	if n := count(t, openDB(t, dir), "issues"); n != 15 {
+		t.Fatalf("issues has %d rows, want 15", n)
+	}
+	value, err := rdb.HGet(context.Background(), "resolute:cursors:"+ns, "jira_sync").Result()
+	if err != nil || value == "" || value == "0" {
+		t.Fatalf("the cursor in Redis is %q (%v)", value, err)
+	}
+	if got := cursorOf(t, bin, dir, e, "jira_sync"); got != value {
+		t.Fatalf("cursor get = %q, Redis holds %q", got, value)
 	}
 }
