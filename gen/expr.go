@@ -351,7 +351,18 @@ func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) sp
 		c.errs.Add(at(id.Pos()), "%s is not defined yet: step %s is at %s, after this expression", id.Name, id.Name, pos)
 		return
 	}
+	if stdPackages[id.Name] {
+		c.errs.Add(at(id.Pos()), "package %s is not available in spec expressions, which see step outputs, env, cursor, the loop variable, now() and Go's builtins; do this work in a node, or convert with a builtin such as string(x) or int64(x)", id.Name)
+		return
+	}
 	c.errs.Add(at(id.Pos()), "undefined: %s%s", id.Name, spec.DidYouMean(id.Name, env.scope.visible()))
+}
+
+// stdPackages are package names a Go programmer may reach for in an
+// expression; naming them gets an explanation instead of "undefined".
+var stdPackages = map[string]bool{
+	"strings": true, "strconv": true, "time": true, "fmt": true, "math": true,
+	"bytes": true, "json": true, "sort": true, "slices": true, "maps": true, "regexp": true,
 }
 
 // checkEnvCursor checks env.NAME and cursor.NAME against the declarations.
