@@ -279,6 +279,12 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 		pkg.Scope().Insert(obj)
 		objs[obj] = b
 	}
+	// The row types generated so far are types of the program: []Row{row}.
+	for _, rt := range c.rowList {
+		if pkg.Scope().Lookup(rt.name) == nil {
+			pkg.Scope().Insert(types.NewTypeName(token.NoPos, pkg, rt.name, rt.named))
+		}
+	}
 	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}}
 	if err := types.CheckExpr(c.fset, pkg, token.NoPos, x, info); err != nil {
 		if te, ok := err.(types.Error); ok {
@@ -328,7 +334,7 @@ func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) sp
 		}[id.Name])
 		return
 	}
-	if types.Universe.Lookup(id.Name) != nil {
+	if types.Universe.Lookup(id.Name) != nil || c.rows[id.Name] != nil {
 		return
 	}
 	*ok = false
