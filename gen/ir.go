@@ -119,13 +119,9 @@ type mergeStmt struct {
 
 type ifStmt struct {
 	base
-	cond       *expr
-	then, els  []stmt
-	nowVar     string
-	thenUsesR  bool
-	elseUsesR  bool
-	label      string
-	elseIsLast bool
+	cond      *expr
+	then, els []stmt
+	nowVar    string
 }
 
 type whileStmt struct {
@@ -136,7 +132,6 @@ type whileStmt struct {
 	max     int64
 	iterVar string
 	nowVar  string
-	usesRun bool // the body journals something: it needs its own scope
 }
 
 type parallelStmt struct {
@@ -158,7 +153,6 @@ type forEachStmt struct {
 	last        *binding // the last step's output when collect is nil
 	result      types.Type
 	concurrency int64
-	nowVar      string
 }
 
 // seqStmt: a block of steps (a parallel branch of several steps).
