@@ -32,27 +32,6 @@ type Config struct {
 	Packages *Packages
 }
 
-// Parse reads spec files, reporting the problems of every file together.
-func Parse(paths []string) ([]*spec.File, error) {
-	var files []*spec.File
-	var errs spec.ErrorList
-	for _, p := range paths {
-		f, err := spec.ParseFile(p)
-		if err != nil {
-			if list, ok := err.(spec.ErrorList); ok {
-				errs = append(errs, list...)
-				continue
-			}
-			return nil, err
-		}
-		files = append(files, f)
-	}
-	if len(errs) > 0 {
-		return nil, errs.Sort()
-	}
-	return files, nil
-}
-
 // Check parses and type-checks the spec files that form one program. All
 // problems are reported together: those of the spec reader, and the type
 // errors of every part of the files that it could read.
