@@ -156,7 +156,11 @@ func flags(args []string, valueFlags map[string]*string, boolFlags map[string]*b
 		for k := range boolFlags {
 			known = append(known, k)
 		}
-		return nil, usageErr("unknown flag %s%s\n\n%s", a, spec.DidYouMean(name, known), help)
+		hint := ""
+		if len(name) > 2 { // a one- or two-letter typo has no meaningful neighbour
+			hint = spec.DidYouMean(name, known)
+		}
+		return nil, usageErr("unknown flag %s%s\n\n%s", a, hint, help)
 	}
 	return pos, nil
 }
