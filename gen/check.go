@@ -195,6 +195,12 @@ func (c *checker) checkProgramDecls(prog *Program) {
 						pos = cur.Initial.Pos
 					}
 					c.errs.Add(pos, "cursor %s starts at %q here but at %q at %s; the files of one program must declare it alike", cur.Name, cur.Initial.Value, prev.Initial.Value, prev.Pos)
+				} else if prev.Format.Value != cur.Format.Value {
+					pos := cur.Pos
+					if cur.Format.Set() {
+						pos = cur.Format.Pos
+					}
+					c.errs.Add(pos, "cursor %s has format %q here but %q at %s; the files of one program must declare it alike", cur.Name, cur.Format.Value, prev.Format.Value, prev.Pos)
 				}
 				continue
 			}
@@ -1039,7 +1045,12 @@ func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR 
 	if !declared {
 		return nil
 	}
-	return &advanceIR{cursor: a.Cursor.Value, e: e}
+	layout := c.cursorByName[a.Cursor.Value].Format.Value
+	if layout != "" && !types.Identical(e.typ, c.timeType) {
+		c.errs.Add(e.pos, "cursor %s has format %q, for time.Time values; %s is %s", a.Cursor.Value, layout, e.src, c.typeString(e.typ))
+		return nil
+	}
+	return &advanceIR{cursor: a.Cursor.Value, e: e, layout: layout}
 }
 
 func (c *checker) isCursorValue(t types.Type) bool {

@@ -174,7 +174,11 @@ func (e *emitter) programValue(p *Program) jen.Code {
 	if len(p.Cursors) > 0 {
 		var cur []jen.Code
 		for _, cs := range p.Cursors {
-			cur = append(cur, jen.Values(field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial.Value))))
+			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial.Value))}
+			if cs.Format.Value != "" {
+				kv = append(kv, field("Format", jen.Lit(cs.Format.Value)))
+			}
+			cur = append(cur, jen.Values(kv...))
 		}
 		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
 	}
@@ -362,7 +366,11 @@ func (e *emitter) call(s *callStmt, ret retFunc) []jen.Code {
 	handle := e.onError(s, ret)
 	var success []jen.Code
 	if s.advance != nil {
-		success = append(success, jen.Id("r").Dot("Advance").Call(jen.Lit(s.advance.cursor), e.c.cursorValueCode(s.advance.e)))
+		value := e.c.cursorValueCode(s.advance.e)
+		if s.advance.layout != "" {
+			value = jen.Add(exprCode(s.advance.e)).Dot("UTC").Call().Dot("Format").Call(jen.Lit(s.advance.layout))
+		}
+		success = append(success, jen.Id("r").Dot("Advance").Call(jen.Lit(s.advance.cursor), value))
 	}
 
 	used := s.out != nil && s.out.used

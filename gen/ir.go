@@ -71,6 +71,7 @@ type withValue struct {
 type advanceIR struct {
 	cursor string
 	e      *expr
+	layout string // the cursor's time layout; "" for RFC 3339
 }
 
 type onErrorIR struct {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestFileCursorStoreCommit(t *testing.T) {
@@ -216,4 +217,33 @@ func TestCrashBetweenCommitAndJournalRemoval(t *testing.T) {
 	if h.journalExists() {
 		t.Error("journal left behind")
 	}
+}
+
+// TestAdvanceTimeLayouts: a zero time (what a fetch that found nothing
+// reports) never moves a cursor, in RFC 3339 or in the cursor's own layout,
+// and times in a custom layout only move forward.
+func TestAdvanceTimeLayouts(t *testing.T) {
+	p := Program{Cursors: []CursorSpec{
+		{Name: "rfc", Initial: ""},
+		{Name: "jql", Initial: "2026-01-01 00:00", Format: "2006-01-02 15:04"},
+	}}
+	h := newHarness(t, p, nil)
+	_, err := h.run(func(ctx context.Context, r *Run) error {
+		r.Advance("rfc", time.Time{}.Format(time.RFC3339Nano)) // zero: ignored
+		r.Advance("jql", time.Time{}.Format("2006-01-02 15:04"))
+		r.Advance("jql", "2026-03-02 10:00")
+		r.Advance("jql", "2026-02-01 00:00") // earlier: ignored
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.cursors()
+	if _, staged := c["rfc"]; staged {
+		t.Errorf("the zero time was committed to rfc: %v", c)
+	}
+	if c["jql"] != "2026-03-02 10:00" {
+		t.Errorf("jql = %q, want 2026-03-02 10:00", c["jql"])
+	}
+	mustContain(t, "logs", h.logs.String(), "advance to the zero time ignored", "from=\"2026-03-02 10:00\" to=\"2026-02-01 00:00\"")
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 )
@@ -63,6 +64,17 @@ type CursorSpec struct {
 	Name string
 	// Initial is the value before the first commit and after a reset.
 	Initial string
+	// Format is the Go time layout of the cursor's time values; empty means
+	// RFC 3339. Advance compares times in it, and ignores the zero time.
+	Format string
+}
+
+// layout is the time layout of the cursor's values.
+func (c CursorSpec) layout() string {
+	if c.Format != "" {
+		return c.Format
+	}
+	return time.RFC3339Nano
 }
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -93,12 +93,18 @@ func (r *Run) Advance(name, value string) {
 	st := r.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if _, ok := st.eng.prog.cursor(name); !ok {
+	spec, ok := st.eng.prog.cursor(name)
+	if !ok {
 		st.log.Warn("advance of an unknown cursor ignored", "cursor", name)
 		return
 	}
 	if value == "" {
 		st.log.Info("advance to an empty value ignored", "cursor", name)
+		return
+	}
+	if t, err := time.Parse(spec.layout(), value); err == nil && t.IsZero() {
+		// A fetch that found nothing reports the zero time.
+		st.log.Info("advance to the zero time ignored", "cursor", name)
 		return
 	}
 	if st.pinned[name] {
@@ -109,7 +115,7 @@ func (r *Run) Advance(name, value string) {
 	if !ok {
 		old = st.snapshot[name]
 	}
-	if backwards(old, value) {
+	if backwards(old, value, spec.layout()) {
 		st.log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", value)
 		return
 	}
@@ -117,15 +123,15 @@ func (r *Run) Advance(name, value string) {
 }
 
 // backwards reports whether to is before from, when both are integers or
-// both are RFC 3339 times.
-func backwards(from, to string) bool {
+// both are times in the cursor's layout.
+func backwards(from, to, layout string) bool {
 	if a, err := strconv.ParseInt(from, 10, 64); err == nil {
 		if b, err := strconv.ParseInt(to, 10, 64); err == nil {
 			return b < a
 		}
 	}
-	if a, err := time.Parse(time.RFC3339Nano, from); err == nil {
-		if b, err := time.Parse(time.RFC3339Nano, to); err == nil {
+	if a, err := time.Parse(layout, from); err == nil {
+		if b, err := time.Parse(layout, to); err == nil {
 			return b.Before(a)
 		}
 	}

@@ -173,6 +173,9 @@ type Cursor struct {
 	Name    string
 	Pos     Pos // the NAME part of the header (or dotted key)
 	Initial String
+	// Format is a Go time layout: advancing the cursor with a time.Time
+	// writes it in this layout (in UTC) instead of RFC 3339.
+	Format String
 }
 
 // StepKind says what a step does. Exactly one kind key is allowed per step.

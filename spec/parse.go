@@ -184,7 +184,7 @@ func (c *checker) env(e *tentry) []*EnvVar {
 	return out
 }
 
-var cursorKeys = []string{"initial"}
+var cursorKeys = []string{"initial", "format"}
 
 func (c *checker) cursors(e *tentry) []*Cursor {
 	t, ok := c.table(e)
@@ -205,6 +205,13 @@ func (c *checker) cursors(e *tentry) []*Cursor {
 			switch k.key {
 			case "initial":
 				cur.Initial, _ = c.str(k)
+			case "format":
+				if f, ok := c.str(k); ok {
+					cur.Format = f
+					if !isTimeLayout(f.Value) {
+						c.errs.Add(f.Pos, "format %q is not a Go time layout; write the reference time Mon Jan 2 15:04:05 MST 2006 in the form you want, such as \"2006-01-02T15:04:05Z07:00\" or \"2006-01-02 15:04\"", f.Value)
+					}
+				}
 			default:
 				c.unknown(k, " in cursor "+ce.key, cursorKeys)
 			}
@@ -310,6 +317,14 @@ func (c *checker) unknown(e *tentry, where string, known []string) {
 		msg += "; expected one of " + strings.Join(known, ", ")
 	}
 	c.errs.Add(e.keyPos, "%s", msg)
+}
+
+// isTimeLayout reports whether layout formats times: it must name at least
+// a year and change with the time it formats.
+func isTimeLayout(layout string) bool {
+	a := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC).Format(layout)
+	b := time.Date(2009, 10, 11, 12, 13, 14, 0, time.UTC).Format(layout)
+	return layout != "" && a != b && strings.Contains(a, "2001")
 }
 
 func quoteAll(words []string) []string {

@@ -177,3 +177,25 @@ func TestKillAfterNowReplaysSameInstant(t *testing.T) {
 		t.Fatalf("ticks after the resume = %v; want first once and %s twice (same branch, same instant)", after, name)
 	}
 }
+
+// TestFormattedTimeCursor: a cursor with format = "2006-01-02 15:04" is
+// written in that layout, in UTC; a run that reads no time leaves it.
+func TestFormattedTimeCursor(t *testing.T) {
+	bin := controlBinary(t)
+	data := t.TempDir()
+	state := filepath.Join(data, "state")
+	get := func() string {
+		return strings.TrimSpace(mustRun(t, data, []string{"DATA_DIR=" + data}, bin, "cursor", "get", "since", "--state-dir", state))
+	}
+	if got := get(); got != "2026-01-01 00:00" {
+		t.Fatalf("initial cursor = %q", got)
+	}
+	mustRun(t, data, []string{"DATA_DIR=" + data, "VALUE=2026-03-02T10:00:30+01:00"}, bin, "run", "--once", "formatted", "--state-dir", state)
+	if got := get(); got != "2026-03-02 09:00" {
+		t.Fatalf("cursor = %q, want 2026-03-02 09:00 (UTC, minute layout)", got)
+	}
+	mustRun(t, data, []string{"DATA_DIR=" + data, "VALUE="}, bin, "run", "--once", "formatted", "--state-dir", state)
+	if got := get(); got != "2026-03-02 09:00" {
+		t.Fatalf("a run that read no time moved the cursor to %q", got)
+	}
+}

@@ -197,3 +197,22 @@ func List(ctx context.Context, in ListIn) (ListOut, error) {
 	}
 	return out, nil
 }
+
+// ParseIn holds an RFC 3339 time, or nothing.
+type ParseIn struct {
+	Value string
+}
+
+// ParseOut is the time read; zero when Value is empty.
+type ParseOut struct {
+	At time.Time
+}
+
+// ParseTime reads Value, keeping its offset.
+func ParseTime(ctx context.Context, in ParseIn) (ParseOut, error) {
+	if in.Value == "" {
+		return ParseOut{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, in.Value)
+	return ParseOut{At: t}, err
+}
