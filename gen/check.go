@@ -121,6 +121,9 @@ func forEachCall(files []*spec.File, fn func(*spec.File, spec.String)) {
 			if s.Kind == spec.StepCall && s.Call.Set() {
 				fn(f, s.Call)
 			}
+			if s.Kind == spec.StepStream && s.Stream.Set() {
+				fn(f, s.Stream)
+			}
 			if s.OnError != nil && s.OnError.Call.Set() {
 				fn(f, s.OnError.Call)
 			}
@@ -415,6 +418,8 @@ func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
 			c.bindBlockID(s, st)
 		}
 		return &seqStmt{base: base{st}, body: c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the do block at %s", st.Pos))}
+	case spec.StepStream:
+		return c.checkStream(s, st)
 	case spec.StepResetCursor:
 		if st.ID.Set() {
 			c.bindBlockID(s, st)
@@ -552,6 +557,8 @@ func kindComplete(st *spec.Step) bool {
 		return true
 	case spec.StepResetCursor:
 		return has(st.ResetCursor)
+	case spec.StepStream:
+		return has(st.Stream) && st.ID.Set() && len(st.Do) > 0 && st.ReadAhead.Value >= 0 && st.ReadAhead.Value <= spec.MaxReadAhead
 	}
 	return false
 }

@@ -259,6 +259,8 @@ func (e *emitter) stmt(s stmt, ret retFunc) []jen.Code {
 		return e.forEach(s, ret)
 	case *seqStmt:
 		return e.block(s.body, ret)
+	case *streamStmt:
+		return e.stream(s, ret)
 	case *resetStmt:
 		return []jen.Code{
 			commentf("reset cursor %s (%s): the flow starts over from its initial value", s.cursor, e.where(s.step)),
@@ -547,7 +549,7 @@ func (e *emitter) while(s *whileStmt, ret retFunc) []jen.Code {
 func usesRun(stmts []stmt) bool {
 	for _, s := range stmts {
 		switch s := s.(type) {
-		case *callStmt, *parallelStmt, *forEachStmt, *resetStmt:
+		case *callStmt, *parallelStmt, *forEachStmt, *resetStmt, *streamStmt:
 			return true
 		case *mapStmt:
 			if s.nowVar != "" {

@@ -29,8 +29,14 @@ type Options struct {
 // returns. The output is returned as decoded from that JSON, so a resumed
 // run sees exactly what a live run saw.
 //
+// Inside the body of a [Stream], Call neither reads nor writes the journal:
+// the page's one record stands for all its steps.
+//
 // A failure is returned as a [*StepError].
 func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(context.Context) (T, error)) (T, error) {
+	if r.page != nil {
+		return callInPage(ctx, r, id, opts, fn)
+	}
 	var zero T
 	st := r.st
 	key := r.scope + id

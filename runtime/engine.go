@@ -95,8 +95,9 @@ type runSummary struct {
 	Resumed  bool              `json:"resumed,omitempty"`
 	Started  time.Time         `json:"started"`
 	Finished time.Time         `json:"finished"`
-	Steps    int               `json:"steps"`    // calls executed by this process
-	Replayed int               `json:"replayed"` // calls answered from the journal
+	Steps    int               `json:"steps"`           // calls executed by this process
+	Replayed int               `json:"replayed"`        // calls answered from the journal
+	Pages    int               `json:"pages,omitempty"` // stream pages done by this process
 	Failures []stepFailure     `json:"failures,omitempty"`
 	Cursors  map[string]string `json:"cursors,omitempty"` // values committed
 	// LastSuccess is the end of the last successful run of the flow: this
@@ -166,14 +167,14 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	st := e.newRunState(flow, hdr, j, recs)
 	st.fm = e.metrics.runStarted(flow.Name)
 	sum := &runSummary{Flow: flow.Name, RunID: hdr.RunID, Resumed: resumed, Started: e.now()}
-	st.log.Info("run started", "resumed", resumed, "journaled_steps", journalSteps(recs))
+	st.log.Info("run started", "resumed", resumed, "journaled_steps", journalSteps(recs), "journaled_pages", pageRecords(recs))
 
 	runErr := catchPanic("flow "+flow.Name, func() error { return flow.Run(ctx, &Run{st: st}) })
 	st.mu.Lock()
 	if runErr == nil {
 		runErr = st.fatal
 	}
-	sum.Steps, sum.Replayed, sum.Failures = st.steps, st.replayed, st.failures
+	sum.Steps, sum.Replayed, sum.Failures, sum.Pages = st.steps, st.replayed, st.failures, st.pages
 	staged := maps.Clone(st.staged)
 	st.mu.Unlock()
 	if err := j.close(); err != nil && runErr == nil {
@@ -197,6 +198,9 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	}
 	sum.Finished = e.now()
 	attrs := []any{"duration", sum.Finished.Sub(sum.Started).Round(time.Millisecond), "steps", sum.Steps, "replayed", sum.Replayed}
+	if sum.Pages > 0 {
+		attrs = append(attrs, "pages", sum.Pages)
+	}
 	if len(sum.Failures) > 0 {
 		attrs = append(attrs, "failed_steps_continued", len(sum.Failures))
 	}
@@ -317,6 +321,9 @@ func (e *engine) newRunState(flow Flow, hdr record, j *journal, recs []record) *
 	maps.Copy(st.snapshot, hdr.Cursors)
 	for _, rec := range recs[min(1, len(recs)):] {
 		st.done[rec.Key] = rec
+		if rec.Type == recPage {
+			st.failures = append(st.failures, rec.Failures...)
+		}
 	}
 	return st
 }

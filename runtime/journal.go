@@ -48,6 +48,14 @@ type record struct {
 	Millis   int64           `json:"ms,omitempty"`
 	Out      json.RawMessage `json:"out,omitempty"`
 	Err      string          `json:"err,omitempty"`
+
+	// page (a Stream page): its index, the next page's token ("" after the
+	// last page), items read so far, the page's on_error failures; Cursors
+	// holds the cursors staged by the stream's pages so far.
+	Page     int           `json:"page,omitempty"`
+	Token    string        `json:"token,omitempty"`
+	Items    int           `json:"items,omitempty"`
+	Failures []stepFailure `json:"failures,omitempty"`
 }
 
 // A line is `{"crc":"xxxxxxxx",` followed by the rest of the record's JSON

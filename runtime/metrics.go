@@ -63,6 +63,8 @@ type stepStats struct {
 	retries   uint64
 	failures  uint64 // final failures of executed steps
 	continued uint64 // failures handled by on_error, the run going on
+	source    bool   // a stream's paged source: items counts what it read
+	items     uint64
 	// buckets[i] counts completed executions that took at most
 	// durationBuckets[i] and more than durationBuckets[i-1]; the last
 	// element counts the longer ones.
@@ -224,6 +226,15 @@ func (m *metrics) stepContinued(fs *flowStats, scope, id string) {
 	m.mu.Unlock()
 }
 
+// itemsRead counts the items of a page read by a stream.
+func (m *metrics) itemsRead(fs *flowStats, scope, id string, n int) {
+	m.mu.Lock()
+	s := fs.step(scope, id)
+	s.source = true
+	s.items += uint64(max(n, 0))
+	m.mu.Unlock()
+}
+
 // setCursors records committed cursor values (all of them after a load,
 // some after a commit).
 func (m *metrics) setCursors(values map[string]string) {
@@ -251,6 +262,7 @@ const (
 	mStepRetries     = "resolute_step_retries_total"
 	mStepFailures    = "resolute_step_failures_total"
 	mStepsContinued  = "resolute_steps_failed_continued_total"
+	mItemsRead       = "resolute_items_read_total"
 	mStepDuration    = "resolute_step_duration_seconds"
 	mCursorValue     = "resolute_cursor_value"
 	mCursorTimestamp = "resolute_cursor_timestamp_seconds"
@@ -397,6 +409,17 @@ func (m *metrics) exposition() []byte {
 	perStep(mStepRetries, "counter", "Attempts after a failed attempt of the same step.", func(s *stepStats) uint64 { return s.retries })
 	perStep(mStepFailures, "counter", "Steps that failed for good, after their retries.", func(s *stepStats) uint64 { return s.failures })
 	perStep(mStepsContinued, "counter", "Step failures handled by on_error, the run going on.", func(s *stepStats) uint64 { return s.continued })
+	first := true
+	for _, st := range steps {
+		if !st.s.source {
+			continue
+		}
+		if first {
+			x.family(mItemsRead, "counter", "Items read by stream steps from their paged sources.")
+			first = false
+		}
+		x.sample(mItemsRead, float64(st.s.items), "flow", st.flow, "step", st.step)
+	}
 	if len(steps) > 0 {
 		x.family(mStepDuration, "histogram", "Duration of steps that completed by running, retries and their delays included, in seconds.")
 		for _, st := range steps {

@@ -14,7 +14,8 @@ import (
 // run has its own journal key. All methods are safe for concurrent use.
 type Run struct {
 	st    *runState
-	scope string // "" at the top, else ends in "/", e.g. "pages[2]/"
+	scope string     // "" at the top, else ends in "/", e.g. "pages[2]/"
+	page  *pageState // set inside the body of a [Stream]: the page's own state
 }
 
 // runState is shared by every scope of one run.
@@ -37,6 +38,7 @@ type runState struct {
 	failures []stepFailure
 	steps    int   // calls executed
 	replayed int   // calls answered from the journal
+	pages    int   // stream pages done by this process
 	fatal    error // a journal write that failed outside Call (Now)
 }
 
@@ -115,8 +117,20 @@ func (r *Run) Advance(name, value string) {
 	if !ok {
 		old = st.snapshot[name]
 	}
+	if r.page != nil {
+		// Inside a stream page: staged with the page's record.
+		r.page.mu.Lock()
+		defer r.page.mu.Unlock()
+		if v, ok := r.page.staged[name]; ok {
+			old = v
+		}
+	}
 	if backwards(old, value, spec.layout()) {
 		st.log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", value)
+		return
+	}
+	if r.page != nil {
+		r.page.staged[name] = value
 		return
 	}
 	st.staged[name] = value
@@ -175,8 +189,15 @@ func (r *Run) ResetCursor(name string) {
 // Now returns the current time in UTC. The reading is journaled under the
 // scope and a per-scope counter ("now#1", "now#2", ...), so a resumed run
 // gets the same instant back and takes the same path.
+//
+// Inside a stream page the reading is not journaled: a page that has its
+// record never runs again, and one that runs again after a crash starts
+// over, clock included.
 func (r *Run) Now() time.Time {
 	st := r.st
+	if r.page != nil {
+		return st.eng.now().UTC().Round(0)
+	}
 	st.mu.Lock()
 	st.nows[r.scope]++
 	key := r.scope + "now#" + strconv.Itoa(st.nows[r.scope])
@@ -200,7 +221,7 @@ func (r *Run) Iteration(loop string, i int) *Run {
 }
 
 func (r *Run) child(name string, i int) *Run {
-	return &Run{st: r.st, scope: r.scope + name + "[" + strconv.Itoa(i) + "]/"}
+	return &Run{st: r.st, scope: r.scope + name + "[" + strconv.Itoa(i) + "]/", page: r.page}
 }
 
 // Failed records a step failure that an on_error handler dealt with: the
@@ -213,6 +234,11 @@ func (r *Run) Failed(step string, err error) {
 	st.mu.Lock()
 	st.failures = append(st.failures, stepFailure{Step: key, Error: msg})
 	st.mu.Unlock()
+	if r.page != nil {
+		r.page.mu.Lock()
+		r.page.failures = append(r.page.failures, stepFailure{Step: key, Error: msg})
+		r.page.mu.Unlock()
+	}
 	st.eng.metrics.stepContinued(st.fm, r.scope, step)
 }
 

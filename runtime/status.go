@@ -42,6 +42,9 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 		case len(recs) > 0:
 			h := recs[0]
 			fmt.Fprintf(&b, "    unfinished run: %s started %s, completed steps: %d", h.RunID, shortTime(h.Time), journalSteps(recs))
+			if n := pageRecords(recs); n > 0 {
+				fmt.Fprintf(&b, ", stream pages: %d", n)
+			}
 			if h.SpecHash != e.prog.SpecHash {
 				fmt.Fprintf(&b, "; began under another spec, discard it with `%s run --once %s --fresh`\n", e.name, f.Name)
 			} else {

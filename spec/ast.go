@@ -194,6 +194,7 @@ const (
 	StepForEach                         // for_each = "expr" (+ as, concurrency, do, collect)
 	StepSequence                        // do = [...] without while or for_each: a block (a parallel branch of several steps)
 	StepResetCursor                     // reset_cursor = "name"
+	StepStream                          // stream = "pkg.Func" (+ as, read_ahead, with, retry, timeout, advance, do): a paged source, a body per page
 )
 
 // String returns the key that chooses the kind: "call", "for_each"; "do"
@@ -222,6 +223,8 @@ func (k StepKind) String() string {
 		return "do"
 	case StepResetCursor:
 		return "reset_cursor"
+	case StepStream:
+		return "stream"
 	}
 	return "invalid"
 }
@@ -274,6 +277,11 @@ type Step struct {
 
 	// reset_cursor
 	ResetCursor String
+
+	// stream: Stream names the paged source (like Call); With, Retry,
+	// Timeout and Advance apply to it, As names the page in Do.
+	Stream    String
+	ReadAhead Int // pages fetched ahead while the body runs; unset means 1
 }
 
 // Retry is retry = { attempts, backoff, max_backoff }.

@@ -577,7 +577,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Step kinds.
 		{"nothing to do", hdr + "[[step]]\nid = \"a\"\n", []string{
-			"f.toml:3:1: step has nothing to do; expected one of call, map, unique, filter, merge, if, while, parallel, for_each, do, reset_cursor"}},
+			"f.toml:3:1: step has nothing to do; expected one of call, map, unique, filter, merge, if, while, parallel, for_each, do, reset_cursor, stream"}},
 		{"two kinds", hdr + "[[step]]\ncall = \"x.Y\"\nmap = \"a\"\nfilter = \"b\"\n", []string{
 			"f.toml:5:1: step has both call (f.toml:4:1) and map; a step does one thing",
 			"f.toml:6:1: step has both call (f.toml:4:1) and filter; a step does one thing"}},
@@ -604,11 +604,11 @@ func TestParseErrors(t *testing.T) {
 
 		// Options on the wrong kind.
 		{"retry on map", hdr + "[[step]]\nmap = \"a\"\nretry = { attempts = 1 }\nfields = { a = \"b\" }\n", []string{
-			"f.toml:5:1: retry applies only to call steps"}},
+			"f.toml:5:1: retry applies only to call and stream steps"}},
 		{"with header on filter", hdr + "[[step]]\nfilter = \"a\"\nwhere = \"b\"\n[step.with]\nA = 1\n", []string{
-			"f.toml:6:7: with applies only to call steps"}},
+			"f.toml:6:7: with applies only to call and stream steps"}},
 		{"as and where on call", hdr + "[[step]]\ncall = \"x.Y\"\nas = \"it\"\nwhere = \"a\"\n", []string{
-			"f.toml:5:1: as applies only to map, filter and for_each steps",
+			"f.toml:5:1: as applies only to map, filter, for_each and stream steps",
 			"f.toml:6:1: where applies only to filter steps"}},
 
 		// Required companions.
@@ -642,6 +642,17 @@ func TestParseErrors(t *testing.T) {
 			"f.toml:5:15: concurrency must be at least 1, not 0",
 			"f.toml:6:6: as \"len\" is a predeclared Go name; choose another name"}},
 
+		{"stream without id and body", hdr + "[[step]]\nstream = \"jira.FetchPage\"\n", []string{
+			"f.toml:4:1: stream needs do, the steps to run for each page",
+			"f.toml:4:1: stream needs id, the key its pages are journaled under (and its result's name: pages and items read)"}},
+		{"stream options", hdr + "[[step]]\nid = \"pages\"\nstream = \"jira.FetchPage\"\nread_ahead = 17\nwith = { PageToken = \"x\" }\ndo = [{ call = \"x.Y\" }]\n[[step]]\nid = \"p\"\nstream = \"x.Y\"\nread_ahead = -1\nconcurrency = 2\ndo = [{ call = \"x.Y\" }]\n", []string{
+			"f.toml:6:14: read_ahead must be between 0 (no page fetched ahead) and 16, not 17",
+			"f.toml:7:10: PageToken is set by the stream (\"\" for the first page, then each page's NextPageToken); remove it from with",
+			"f.toml:12:14: read_ahead must be between 0 (no page fetched ahead) and 16, not -1",
+			"f.toml:13:1: concurrency applies only to for_each steps"}},
+		{"read_ahead outside a stream", hdr + "[[step]]\ncall = \"x.Y\"\nread_ahead = 2\n", []string{
+			"f.toml:5:1: read_ahead applies only to stream steps"}},
+
 		// Options' values.
 		{"retry values", hdr + "[[step]]\ncall = \"x.Y\"\nretry = { attempts = 0, backoff = \"2 s\", max_backoff = \"1s\" }\n[[step]]\ncall = \"x.Y\"\nretry = { backoff = \"2s\", max_backoff = \"1s\", attemps = 3 }\n", []string{
 			"f.toml:5:22: attempts must be at least 1, not 0",
@@ -670,7 +681,7 @@ func TestParseErrors(t *testing.T) {
 		{"many errors", "version = 3\nflow = \"f\"\n[env]\nA = { required = true, default = \"x\" }\n[[step]]\nid = \"a\"\n[[step]]\ncall = \"x.Y\"\nmap = \"z\"\ntimout = \"1s\"\n", []string{
 			"f.toml:1:11: unsupported spec version 3; this resolute-gen reads version 1",
 			"f.toml:4:24: env A cannot be both required and have a default; a default makes it optional",
-			"f.toml:5:1: step has nothing to do; expected one of call, map, unique, filter, merge, if, while, parallel, for_each, do, reset_cursor",
+			"f.toml:5:1: step has nothing to do; expected one of call, map, unique, filter, merge, if, while, parallel, for_each, do, reset_cursor, stream",
 			"f.toml:9:1: step has both call (f.toml:8:1) and map; a step does one thing",
 			"f.toml:10:1: unknown key \"timout\" in step; did you mean \"timeout\"?"}},
 	}

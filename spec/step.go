@@ -25,6 +25,7 @@ var kindKeys = []struct {
 	{"for_each", StepForEach},
 	{"do", StepSequence},
 	{"reset_cursor", StepResetCursor},
+	{"stream", StepStream},
 }
 
 func kindOf(key string) (StepKind, bool) {
@@ -38,23 +39,24 @@ func kindOf(key string) (StepKind, bool) {
 
 // stepOptions are the keys that go with some kinds only.
 var stepOptions = map[string][]StepKind{
-	"with":            {StepCall},
-	"retry":           {StepCall},
-	"timeout":         {StepCall},
-	"advance":         {StepCall},
+	"with":            {StepCall, StepStream},
+	"retry":           {StepCall, StepStream},
+	"timeout":         {StepCall, StepStream},
+	"advance":         {StepCall, StepStream},
 	"on_error":        {StepCall},
 	"rollback_cursor": {StepCall},
-	"as":              {StepMap, StepFilter, StepForEach},
+	"as":              {StepMap, StepFilter, StepForEach, StepStream},
 	"fields":          {StepMap},
 	"type":            {StepMap},
 	"key":             {StepUnique},
 	"where":           {StepFilter},
 	"then":            {StepIf},
 	"else":            {StepIf},
-	"do":              {StepWhile, StepForEach},
+	"do":              {StepWhile, StepForEach, StepStream},
 	"max_iterations":  {StepWhile},
 	"concurrency":     {StepForEach},
 	"collect":         {StepForEach},
+	"read_ahead":      {StepStream},
 }
 
 // stepKeys is every key a step may hold, for suggestions.
@@ -62,7 +64,7 @@ var stepKeys = []string{
 	"id", "call", "with", "retry", "timeout", "advance", "on_error", "rollback_cursor",
 	"map", "as", "fields", "type", "unique", "key", "filter", "where", "merge",
 	"if", "then", "else", "while", "do", "max_iterations", "parallel",
-	"for_each", "concurrency", "collect", "reset_cursor",
+	"for_each", "concurrency", "collect", "reset_cursor", "stream", "read_ahead",
 }
 
 // keysFor lists the keys a step of kind k may hold (every step key when the
@@ -107,9 +109,9 @@ func (c *checker) steps(e *tentry, path string) []*Step {
 func (c *checker) step(t *tnode, path string) *Step {
 	s := &Step{Pos: t.pos}
 
-	// Choose the kind. `do` is the body of while and for_each, and a kind
-	// of its own (a sequence) only without them.
-	loop := t.get("while") != nil || t.get("for_each") != nil
+	// Choose the kind. `do` is the body of while, for_each and stream, and
+	// a kind of its own (a sequence) only without them.
+	loop := t.get("while") != nil || t.get("for_each") != nil || t.get("stream") != nil
 	var kindEntry *tentry
 	for _, e := range t.entries {
 		k, ok := kindOf(e.key)
@@ -189,6 +191,16 @@ func (c *checker) step(t *tnode, path string) *Step {
 		need("max_iterations", "a bound on the number of iterations")
 	case StepForEach:
 		need("do", "the steps to run for each item")
+	case StepStream:
+		need("do", "the steps to run for each page")
+		if !s.ID.Set() && t.get("id") == nil {
+			c.errs.Add(s.KindPos, "stream needs id, the key its pages are journaled under (and its result's name: pages and items read)")
+		}
+		for _, w := range s.With {
+			if w.Key == "PageToken" {
+				c.errs.Add(w.KeyPos, "PageToken is set by the stream (\"\" for the first page, then each page's NextPageToken); remove it from with")
+			}
+		}
 	}
 	return s
 }
@@ -211,6 +223,8 @@ func (c *checker) kind(s *Step, e *tentry, path string) {
 		}
 	case StepSequence:
 		s.Do = c.nonEmptySteps(e, path+".do")
+	case StepStream:
+		s.Stream, _ = c.expr(e)
 	case StepResetCursor:
 		var ok bool
 		if s.ResetCursor, ok = c.expr(e); ok {
@@ -314,8 +328,19 @@ func (c *checker) option(s *Step, e *tentry, path string) {
 		}
 	case "collect":
 		s.Collect, _ = c.expr(e)
+	case "read_ahead":
+		if n, ok := c.integer(e); ok {
+			s.ReadAhead = n
+			if n.Value < 0 || n.Value > MaxReadAhead {
+				c.errs.Add(n.Pos, "read_ahead must be between 0 (no page fetched ahead) and %d, not %d", MaxReadAhead, n.Value)
+			}
+		}
 	}
 }
+
+// MaxReadAhead bounds a stream's read_ahead: each page fetched ahead is
+// held in memory until the body takes it.
+const MaxReadAhead = 16
 
 var retryKeys = []string{"attempts", "backoff", "max_backoff"}
 

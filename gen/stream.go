@@ -1,0 +1,262 @@
+package gen
+
+import (
+	"fmt"
+	"go/token"
+	"go/types"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/resolute/resolute-gen/spec"
+)
+
+// streamStmt: stream = "pkg.Func", a paged source read page by page with
+// a body per page (runtime.Stream).
+type streamStmt struct {
+	base
+	key       string
+	out       *binding   // runtime.StreamResult, after the block
+	src       *callStmt  // the page fetch: node, input, retry, timeout
+	page      *binding   // the page inside the body (as)
+	tokenVar  string     // the fetch closure's page token parameter
+	items     bool       // Out has an Items slice: count it
+	body      []stmt     // run once per page
+	advance   *advanceIR // evaluated on each page, after its body
+	advNow    string     // the body's now variable when advance calls now()
+	readAhead int
+}
+
+// streamResultType is runtime.StreamResult as the checker sees it.
+func streamResultType() types.Type {
+	pkg := types.NewPackage(RuntimePath, "runtime")
+	st := types.NewStruct([]*types.Var{
+		types.NewField(token.NoPos, pkg, "Pages", types.Typ[types.Int], false),
+		types.NewField(token.NoPos, pkg, "Items", types.Typ[types.Int], false),
+	}, nil)
+	return types.NewNamed(types.NewTypeName(token.NoPos, pkg, "StreamResult", nil), st, nil)
+}
+
+// stringField reports whether struct type t has a field name of type string.
+func stringField(t types.Type, name string) bool {
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := 0; i < st.NumFields(); i++ {
+		if f := st.Field(i); f.Name() == name {
+			return types.Identical(f.Type(), types.Typ[types.String])
+		}
+	}
+	return false
+}
+
+// sliceField reports whether struct type t has a slice field name.
+func sliceField(t types.Type, name string) bool {
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := 0; i < st.NumFields(); i++ {
+		if f := st.Field(i); f.Name() == name {
+			_, ok := f.Type().Underlying().(*types.Slice)
+			return ok
+		}
+	}
+	return false
+}
+
+func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
+	x := &streamStmt{base: base{st}, key: st.ID.Value, readAhead: 1}
+	if st.ReadAhead.Set() {
+		x.readAhead = int(st.ReadAhead.Value)
+	}
+	// The body re-runs as a unit when its page is fetched again after a
+	// crash; what it cannot undo or replay is refused here.
+	refuse := func(in *spec.Step) {
+		switch {
+		case in.Kind == spec.StepStream:
+			c.errs.Add(in.KindPos, "a stream cannot run inside the body of stream %s (%s); streams do not nest: read the inner source with call", st.ID.Value, st.Pos)
+		case in.Kind == spec.StepResetCursor:
+			c.errs.Add(in.KindPos, "reset_cursor cannot run inside the body of stream %s (%s): a page's body is not replayed after a resume, so the reset would be forgotten; reset the cursor before the stream", st.ID.Value, st.Pos)
+		case len(in.RollbackCursor) > 0:
+			c.errs.Add(in.RollbackCursor[0].Pos, "rollback_cursor cannot be used inside the body of stream %s (%s): a page's body is not replayed after a resume, so the rollback would be forgotten", st.ID.Value, st.Pos)
+		}
+	}
+	var walk func(steps []*spec.Step)
+	walk = func(steps []*spec.Step) {
+		for _, in := range steps {
+			refuse(in)
+			if in.Kind != spec.StepStream { // an inner stream's body is its own error
+				walk(in.Then)
+				walk(in.Else)
+				walk(in.Do)
+				walk(in.Branches)
+			}
+		}
+	}
+	walk(st.Do)
+	var with []*spec.Field
+	for _, w := range st.With {
+		if w.Key != "PageToken" { // the spec reader reported it
+			with = append(with, w)
+		}
+	}
+	src := c.checkNodeCall(s, st.Stream, with, st.WithPos, exprEnv{scope: s})
+	if src != nil {
+		in, out := c.typeString(src.inType), c.typeString(src.outType)
+		switch {
+		case !stringField(src.inType, "PageToken"):
+			c.errs.Add(st.Stream.Pos, "%s is not a paged source: its input %s has no PageToken string field; a paged source takes the page token in In.PageToken and returns the next page's in Out.NextPageToken", st.Stream.Value, in)
+			src = nil
+		case !stringField(src.outType, "NextPageToken"):
+			c.errs.Add(st.Stream.Pos, "%s is not a paged source: its output %s has no NextPageToken string field; a paged source takes the page token in In.PageToken and returns the next page's in Out.NextPageToken", st.Stream.Value, out)
+			src = nil
+		}
+	}
+	inner := newScope(s)
+	name, pos := "page", st.Pos
+	if st.As.Set() {
+		name, pos = st.As.Value, st.As.Pos
+	}
+	if prev := s.lookup(name); prev != nil && prev.kind == bindStep {
+		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.pos)
+	}
+	x.page = &binding{id: name, goName: c.localName(name, "(page)"), pos: pos, kind: bindLoopVar, broken: src == nil}
+	if src != nil {
+		x.page.typ = src.outType
+	}
+	inner.define(x.page)
+	body := newScope(inner)
+	leave := c.enterConcurrent(body, "a stream's body runs once per page and a resumed run skips the pages already done")
+	x.body = c.checkBlock(body, st.Do, fmt.Sprintf("inside the stream at %s", st.Pos))
+	leave()
+	if src == nil {
+		if st.Advance != nil {
+			c.checkCursorName(st.Advance.Cursor)
+		}
+		c.bindBroken(s, st.ID)
+		return nil
+	}
+	src.base = base{st}
+	src.key = st.ID.Value
+	src.retry = st.Retry
+	if st.Timeout.Set() {
+		if d, err := time.ParseDuration(st.Timeout.Value); err == nil && d > 0 {
+			src.timeout = d
+		}
+	}
+	x.src = src
+	x.items = sliceField(src.outType, "Items")
+	x.tokenVar = c.newName("pageToken")
+	if st.Advance != nil {
+		// Evaluated on each page, inside the body: a now() there is the
+		// page's own reading.
+		tmp := &callStmt{}
+		x.advance = c.checkAdvance(inner, st, tmp)
+		x.advNow = tmp.nowVar
+	}
+	x.out = c.bind(s, st.ID, streamResultType(), "stream")
+	if x.out == nil {
+		return nil
+	}
+	return x
+}
+
+// ---- emit ----
+
+func retryCode(r *spec.Retry) jen.Code {
+	if r == nil {
+		return rt("DefaultRetry")
+	}
+	var items []jen.Code
+	if r.Attempts.Set() {
+		items = append(items, field("Attempts", jen.Lit(int(r.Attempts.Value))))
+	}
+	if r.Backoff.Set() {
+		d, _ := time.ParseDuration(r.Backoff.Value)
+		items = append(items, field("Backoff", durationCode(d)))
+	}
+	if r.MaxBackoff.Set() {
+		d, _ := time.ParseDuration(r.MaxBackoff.Value)
+		items = append(items, field("MaxBackoff", durationCode(d)))
+	}
+	return rt("Retry").Values(items...)
+}
+
+func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
+	st := s.step
+	ahead := "no page read ahead"
+	switch s.readAhead {
+	case 0:
+	case 1:
+		ahead = "1 page read ahead"
+	default:
+		ahead = fmt.Sprintf("%d pages read ahead", s.readAhead)
+	}
+	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID.Value, e.where(st), st.Stream.Value, ahead)}
+	src := s.src
+	if src.nowVar != "" {
+		out = append(out, nowDecl(src.nowVar))
+	}
+
+	opts := []jen.Code{field("Retry", retryCode(src.retry))}
+	if src.timeout > 0 {
+		opts = append(opts, field("Timeout", durationCode(src.timeout)))
+	}
+	opts = append(opts, field("ReadAhead", jen.Lit(s.readAhead)))
+
+	var in []jen.Code
+	for _, w := range src.with {
+		in = append(in, field(w.field, e.withCode(w)))
+	}
+	in = append(in, field("PageToken", jen.Id(s.tokenVar)))
+	outType := e.c.typeCode(src.outType)
+	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.tokenVar).String()).Params(outType, jen.Error()).Block(
+		jen.Return(jen.Qual(src.pkgPath, src.fnName).Call(jen.Id("ctx"), e.c.typeCode(src.inType).Add(multi(in...)))),
+	)
+
+	page := s.page.goName
+	var items jen.Code = jen.Lit(0)
+	if s.items {
+		items = jen.Len(jen.Id(page).Dot("Items"))
+	}
+	next := jen.Func().Params(jen.Id(page).Add(e.c.typeCode(src.outType))).Params(jen.String(), jen.Int()).Block(
+		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
+	)
+
+	e.pushFunc()
+	body := e.block(s.body, func(err jen.Code) jen.Code { return jen.Return(err) })
+	e.pop()
+	if a := s.advance; a != nil {
+		if len(body) > 0 {
+			body = append(body, jen.Line())
+		}
+		body = append(body, commentf("advance (%s): staged with the page's journal record", e.c.posOf(st.Advance.Pos)))
+		if s.advNow != "" {
+			body = append(body, nowDecl(s.advNow))
+		}
+		value := e.c.cursorValueCode(a.e)
+		if a.layout != "" {
+			value = jen.Add(exprCode(a.e)).Dot("UTC").Call().Dot("Format").Call(jen.Lit(a.layout))
+		}
+		body = append(body, jen.Id("r").Dot("Advance").Call(jen.Lit(a.cursor), value))
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
+
+	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), rt("StreamOptions").Values(opts...),
+		jen.Line().Add(fetch), jen.Line().Add(next), jen.Line().Add(fn))
+	if !s.out.used {
+		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+	}
+	op := e.assignOp(s.out)
+	if op == "=" && !e.errInScope() {
+		out = append(out, jen.Var().Err().Error())
+	}
+	e.declareErr()
+	return append(out,
+		jen.List(jen.Id(s.out.goName), jen.Err()).Op(op).Add(call),
+		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
+	)
+}
