@@ -115,10 +115,10 @@ type wirePage struct {
 	IsLast        *bool       `json:"isLast"`
 }
 
-// page reads one page, retrying transient failures.
-func (q *query) page(ctx context.Context, token string) (PageOutput, error) {
+// page reads one page of jql, retrying transient failures.
+func (q *query) page(ctx context.Context, jql, token string) (PageOutput, error) {
 	params := url.Values{}
-	params.Set("jql", q.jql)
+	params.Set("jql", jql)
 	params.Set("maxResults", strconv.Itoa(q.pageSize))
 	params.Set("fields", strings.Join(q.fields, ","))
 	if token != "" {

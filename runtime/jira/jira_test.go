@@ -105,15 +105,21 @@ func TestFetchIssuesMultiPage(t *testing.T) {
 		t.Fatalf("%d requests, want 4", len(reqs))
 	}
 	for i, r := range reqs {
-		if r.Method != "GET" || r.Path != "/rest/api/3/search/jql" || r.MaxResults != "7" || r.JQL != jql || r.Auth != "Basic" {
-			t.Errorf("request %d = %+v", i, r)
+		// Page 1 runs the JQL as given; the next pages seek from the last
+		// page's newest updated (see FetchPage), without Jira's tokens.
+		wantJQL := jql
+		if i > 0 {
+			wantJQL = fmt.Sprintf("(project = PLAT AND updated >= 0) AND updated >= %d ORDER BY updated ASC, key ASC", out.Items[6*i].Updated.UnixMilli())
+		}
+		if r.Method != "GET" || r.Path != "/rest/api/3/search/jql" || r.MaxResults != "7" || r.JQL != wantJQL || r.Auth != "Basic" {
+			t.Errorf("request %d = %+v, want JQL %s", i, r, wantJQL)
 		}
 		for _, f := range []string{"summary", "updated", "assignee", "labels", "customfield_10016"} {
 			if !strings.Contains(","+r.Fields+",", ","+f+",") {
 				t.Errorf("request %d: fields %q lack %s", i, r.Fields, f)
 			}
 		}
-		if (i == 0) != (r.NextPageToken == "") {
+		if r.NextPageToken != "" {
 			t.Errorf("request %d: nextPageToken %q", i, r.NextPageToken)
 		}
 	}
@@ -687,9 +693,35 @@ func TestCustomStoryPointsField(t *testing.T) {
 	}
 }
 
-func TestDuplicateAcrossPagesKeptOnce(t *testing.T) {
-	// An issue updated while paging moves to the end of an updated-ordered
-	// result and shows up twice; FetchIssues returns its newest version once.
+func TestDuplicateAcrossPagesSeek(t *testing.T) {
+	// An issue updated while paging comes back at the end of an
+	// updated-ordered seek walk; nothing is skipped and FetchIssues returns
+	// its newest version once, at its first position.
+	srv := newServer(t, 6)
+	srv.BeforeSearch(func(n int, _ jiratest.Request) {
+		if n == 1 {
+			srv.Update("PLAT-1", func(is *jiratest.Issue) { is.Summary = "changed" })
+		}
+	})
+	out, err := FetchIssues(context.Background(), FetchInput{BaseURL: srv.URL, Email: email, APIToken: token, JQL: jql, PageSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(out.Items); !reflect.DeepEqual(got, seqKeys(1, 6)) {
+		t.Fatalf("keys %v", got)
+	}
+	if out.Items[0].Summary != "changed" {
+		t.Fatalf("first = %+v, want the newest PLAT-1", out.Items[0])
+	}
+	if want := out.Items[0].Updated.UnixMilli(); out.MaxUpdated != want {
+		t.Fatalf("MaxUpdated %d, want the new PLAT-1's %d", out.MaxUpdated, want)
+	}
+}
+
+func TestDuplicateAcrossPagesJiraTokens(t *testing.T) {
+	// Without an explicit "updated ASC" order the walk follows Jira's tokens
+	// (offsets in the fake). An issue updated while paging moves to the end
+	// and shows up twice; FetchIssues returns its newest version once.
 	srv := newServer(t, 6)
 	var once sync.Once
 	mux := http.NewServeMux()
@@ -703,7 +735,7 @@ func TestDuplicateAcrossPagesKeptOnce(t *testing.T) {
 		}
 		proxy(w, r, srv.URL)
 	})
-	out, err := FetchIssues(context.Background(), FetchInput{BaseURL: real.URL, Email: email, APIToken: token, JQL: jql, PageSize: 3})
+	out, err := FetchIssues(context.Background(), FetchInput{BaseURL: real.URL, Email: email, APIToken: token, JQL: "project = PLAT AND updated >= 0 ORDER BY updated", PageSize: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
