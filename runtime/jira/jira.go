@@ -34,6 +34,10 @@ type FetchInput struct {
 	// StoryPointsField is the id of the site's story points custom field;
 	// default "customfield_10016".
 	StoryPointsField string
+	// RequestTimeout bounds each HTTP request (connecting, waiting for the
+	// answer and reading it); default 60s. A server that does not answer in
+	// time gives a transient (retried) error.
+	RequestTimeout time.Duration
 	// MaxPages stops after this many pages (FetchOutput.HasMore then says
 	// whether more remained); 0 reads every page.
 	MaxPages int
@@ -80,6 +84,10 @@ type PageInput struct {
 	// StoryPointsField is the id of the story points custom field; default
 	// "customfield_10016".
 	StoryPointsField string
+	// RequestTimeout bounds each HTTP request (connecting, waiting for the
+	// answer and reading it); default 60s. A server that does not answer in
+	// time gives a transient (retried) error.
+	RequestTimeout time.Duration
 	// PageToken is the NextPageToken of the previous page; empty for the
 	// first page.
 	PageToken string
@@ -169,7 +177,7 @@ var defaultFields = []string{
 // page fails the whole call, returning no issues; the runtime's step retry
 // policy retries it (see the package doc).
 func FetchIssues(ctx context.Context, in FetchInput) (FetchOutput, error) {
-	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField)
+	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField, in.RequestTimeout)
 	if err != nil {
 		return FetchOutput{}, err
 	}
@@ -256,7 +264,7 @@ func FetchPage(ctx context.Context, in PageInput) (PageOutput, error) {
 	if in.Done {
 		return PageOutput{}, nil
 	}
-	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField)
+	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField, in.RequestTimeout)
 	if err != nil {
 		return PageOutput{}, err
 	}
@@ -294,12 +302,19 @@ type query struct {
 	filter   string // jql without its top-level ORDER BY
 	seek     bool   // ordered by updated ASC[, key ASC]: walk by seek position
 	pageSize int
-	fields   []string // all fields requested, in order
+	timeout  time.Duration // per request
+	fields   []string      // all fields requested, in order
 	spField  string
 	extra    []string // in.Fields, de-duplicated
 }
 
-func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, spField string) (*query, error) {
+func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, spField string, timeout time.Duration) (*query, error) {
+	switch {
+	case timeout == 0:
+		timeout = DefaultRequestTimeout
+	case timeout < 0:
+		return nil, permanent(fmt.Errorf("jira: RequestTimeout %s is negative", timeout))
+	}
 	if baseURL == "" {
 		return nil, permanent(errors.New("jira: BaseURL is empty"))
 	}
@@ -325,7 +340,7 @@ func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, s
 	if spField == "" {
 		spField = DefaultStoryPointsField
 	}
-	q := &query{endpoint: u.String(), jql: jql, pageSize: pageSize, spField: spField}
+	q := &query{endpoint: u.String(), jql: jql, pageSize: pageSize, spField: spField, timeout: timeout}
 	var order string
 	q.filter, order = splitOrder(jql)
 	q.seek = seekable(order)

@@ -24,23 +24,6 @@ const (
 
 var start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-// fastRetries makes retries instant and records the delays slept.
-func fastRetries(t *testing.T) *[]time.Duration {
-	t.Helper()
-	var mu sync.Mutex
-	var slept []time.Duration
-	oldSleep, oldJitter := sleep, jitter
-	sleep = func(ctx context.Context, d time.Duration) error {
-		mu.Lock()
-		slept = append(slept, d)
-		mu.Unlock()
-		return ctx.Err()
-	}
-	jitter = func() float64 { return 1 }
-	t.Cleanup(func() { sleep, jitter = oldSleep, oldJitter })
-	return &slept
-}
-
 func newServer(t *testing.T, n int) *jiratest.Server {
 	t.Helper()
 	srv := jiratest.NewServer()
@@ -321,79 +304,7 @@ func TestTimeZones(t *testing.T) {
 	}
 }
 
-func TestRetryAfterHonoured(t *testing.T) {
-	slept := fastRetries(t)
-	srv := newServer(t, 5)
-	srv.FailNext(2, http.StatusTooManyRequests, "3")
-	out, err := FetchIssues(context.Background(), input(srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Items) != 5 || srv.RequestCount() != 3 {
-		t.Fatalf("items=%d requests=%d", len(out.Items), srv.RequestCount())
-	}
-	if want := []time.Duration{3 * time.Second, 3 * time.Second}; !reflect.DeepEqual(*slept, want) {
-		t.Fatalf("slept %v, want %v", *slept, want)
-	}
-}
-
-func TestBackoffWithoutRetryAfter(t *testing.T) {
-	slept := fastRetries(t)
-	srv := newServer(t, 5)
-	srv.FailNext(4, http.StatusServiceUnavailable, "")
-	if _, err := FetchIssues(context.Background(), input(srv)); err != nil {
-		t.Fatal(err)
-	}
-	want := []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second}
-	if !reflect.DeepEqual(*slept, want) {
-		t.Fatalf("slept %v, want %v", *slept, want)
-	}
-	// Jitter stays within 0.7..1.3 of the nominal delay.
-	jitter = func() float64 { return 0.7 + 0.6*0.999 }
-	if d := retry.backoff(0); d < 3500*time.Millisecond || d > 6500*time.Millisecond {
-		t.Fatalf("jittered backoff %v outside 0.7-1.3 x 5s", d)
-	}
-}
-
-func TestRetriesExhausted(t *testing.T) {
-	fastRetries(t)
-	srv := newServer(t, 5)
-	srv.FailNext(100, http.StatusTooManyRequests, "7")
-	_, err := FetchIssues(context.Background(), input(srv))
-	if err == nil {
-		t.Fatal("want error")
-	}
-	if isPermanent(err) {
-		t.Fatalf("429 after retries must not be permanent: %v", err)
-	}
-	if d := retryAfter(err); d != 7*time.Second {
-		t.Fatalf("RetryAfter = %v, want 7s (err %v)", d, err)
-	}
-	if n := srv.RequestCount(); n != 5 {
-		t.Fatalf("%d requests, want 1 + 4 retries", n)
-	}
-	if !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "Rate limit") {
-		t.Fatalf("err = %v", err)
-	}
-
-	// A Retry-After longer than the node will sleep is returned at once.
-	srv.ResetRequests()
-	srv.FailNext(100, http.StatusServiceUnavailable, "3600")
-	_, err = FetchIssues(context.Background(), input(srv))
-	if d := retryAfter(err); d != time.Hour || srv.RequestCount() != 1 {
-		t.Fatalf("RetryAfter = %v after %d requests, want 1h after 1", d, srv.RequestCount())
-	}
-
-	// Without Retry-After the error has no RetryAfter.
-	srv.FailNext(100, http.StatusBadGateway, "")
-	_, err = FetchIssues(context.Background(), input(srv))
-	if err == nil || retryAfter(err) != 0 || isPermanent(err) {
-		t.Fatalf("502: err = %v", err)
-	}
-}
-
 func TestBadRequestPermanent(t *testing.T) {
-	fastRetries(t)
 	srv := newServer(t, 5)
 	in := input(srv)
 	in.JQL = "project = PLAT AND updated >> 5"
@@ -417,7 +328,6 @@ func TestBadRequestPermanent(t *testing.T) {
 }
 
 func TestUnauthorizedPermanent(t *testing.T) {
-	fastRetries(t)
 	srv := newServer(t, 5)
 	in := input(srv)
 	in.APIToken = "wrong-token-value"
@@ -484,7 +394,6 @@ func TestGoneEndpoint(t *testing.T) {
 }
 
 func TestTokenNeverInErrors(t *testing.T) {
-	fastRetries(t)
 	basic := basicCredential(email, token)
 	// A hostile server that echoes the credentials in every error.
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -785,19 +694,6 @@ func proxy(w http.ResponseWriter, r *http.Request, base string) {
 		if err != nil {
 			return
 		}
-	}
-}
-
-func TestContextCancelledDuringBackoff(t *testing.T) {
-	srv := newServer(t, 3)
-	srv.FailNext(100, http.StatusServiceUnavailable, "")
-	oldSleep := sleep
-	t.Cleanup(func() { sleep = oldSleep })
-	ctx, cancel := context.WithCancel(context.Background())
-	sleep = func(ctx context.Context, d time.Duration) error { cancel(); <-ctx.Done(); return ctx.Err() }
-	_, err := FetchIssues(ctx, input(srv))
-	if !errors.Is(err, context.Canceled) || isPermanent(err) {
-		t.Fatalf("err = %v", err)
 	}
 }
 
