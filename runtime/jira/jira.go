@@ -34,6 +34,11 @@ type FetchInput struct {
 	// StoryPointsField is the id of the site's story points custom field;
 	// default "customfield_10016".
 	StoryPointsField string
+	// Select names the Issue fields to fill ("Key", "Summary", ...; Go
+	// names): only the Jira fields they need are requested, plus updated
+	// (see FieldsFor). ID, Key, Self and Updated are always filled. Empty
+	// means every field.
+	Select []string
 	// RequestTimeout bounds each HTTP request (connecting, waiting for the
 	// answer and reading it); default 60s. A server that does not answer in
 	// time gives a transient (retried) error.
@@ -84,6 +89,11 @@ type PageInput struct {
 	// StoryPointsField is the id of the story points custom field; default
 	// "customfield_10016".
 	StoryPointsField string
+	// Select names the Issue fields to fill ("Key", "Summary", ...; Go
+	// names): only the Jira fields they need are requested, plus updated
+	// (see FieldsFor). ID, Key, Self and Updated are always filled. Empty
+	// means every field.
+	Select []string
 	// RequestTimeout bounds each HTTP request (connecting, waiting for the
 	// answer and reading it); default 60s. A server that does not answer in
 	// time gives a transient (retried) error.
@@ -177,7 +187,7 @@ var defaultFields = []string{
 // page fails the whole call, returning no issues; the runtime's step retry
 // policy retries it (see the package doc).
 func FetchIssues(ctx context.Context, in FetchInput) (FetchOutput, error) {
-	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField, in.RequestTimeout)
+	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField, in.RequestTimeout, in.Select)
 	if err != nil {
 		return FetchOutput{}, err
 	}
@@ -264,7 +274,7 @@ func FetchPage(ctx context.Context, in PageInput) (PageOutput, error) {
 	if in.Done {
 		return PageOutput{}, nil
 	}
-	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField, in.RequestTimeout)
+	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField, in.RequestTimeout, in.Select)
 	if err != nil {
 		return PageOutput{}, err
 	}
@@ -308,7 +318,7 @@ type query struct {
 	extra    []string // in.Fields, de-duplicated
 }
 
-func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, spField string, timeout time.Duration) (*query, error) {
+func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, spField string, timeout time.Duration, sel []string) (*query, error) {
 	switch {
 	case timeout == 0:
 		timeout = DefaultRequestTimeout
@@ -354,8 +364,14 @@ func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, s
 		q.auth = "Bearer " + token
 		q.secrets = []string{token}
 	}
-	q.fields = append(q.fields, defaultFields...)
-	q.fields = append(q.fields, spField)
+	if len(sel) > 0 {
+		if q.fields, err = fieldsFor(sel, spField); err != nil {
+			return nil, permanent(err)
+		}
+	} else {
+		q.fields = append(q.fields, defaultFields...)
+		q.fields = append(q.fields, spField)
+	}
 	for _, f := range extra {
 		f = strings.TrimSpace(f)
 		if f == "" || slices.Contains(q.extra, f) {
