@@ -39,10 +39,11 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 	}
 	switch path {
 	case "/_fake/counts":
+		c := s.Counts()
 		if r.Method == http.MethodPost {
 			s.ResetRequests()
 		}
-		reply(s.Counts(), nil)
+		reply(c, nil)
 	case "/_fake/faults":
 		var f Faults
 		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {

@@ -26,16 +26,54 @@
 // /rest/api/3/search answers 410 Gone. Timestamps are rendered as Jira does
 // (2026-03-01T09:46:08.304+0530), in the offset of each issue's time.Time.
 //
-// The JQL subset: restrictions project = KEY, key = KEY-1 (also !=),
+// The clauses: project = KEY, key = KEY-1 (also !=),
 // updated/created compared (=, !=, >, >=, <, <=) with an epoch-milliseconds
 // number (exact) or a quoted "yyyy-MM-dd HH:mm" date read in the profile
 // time zone (SetTimeZone; default UTC) at minute precision, joined with AND;
 // ORDER BY updated, created or key, ASC or DESC. Without ORDER BY, issues
 // are ordered by key.
 //
+// The JQL subset: restrictions joined with AND, OR, NOT and parentheses.
+// A query ordered by updated ascending is answered by binary search in a
+// store kept in that order, and its nextPageToken is a position in that
+// store: an issue that changes moves to the end and shifts later positions
+// by one, as an offset would, so a client that follows the tokens while the
+// source changes skips issues (the behaviour jira.FetchPage's seek walk is
+// built to survive). Other orders sort the matches for every page: fine for
+// thousands of issues, slow for a million.
+//
 // Faults: RequireBasic/RequireBearer (401 otherwise), FailNext (status and
-// Retry-After for the next n requests) and SetIndexLag (recently updated
-// issues are not yet searchable, as with Jira's eventually consistent index).
+// Retry-After for the next n requests), SetFaults (a fraction of search
+// requests answered 503 or 429 with Retry-After, dropped, held until the
+// client gives up, or answered 200 with an HTML page) and SetIndexLag
+// (recently updated issues are not yet searchable, as with Jira's
+// eventually consistent index).
+//
+// Changing the source while it is served: Update (new Updated = now, always
+// later than every issue's), Create, Move (to another project: a new key,
+// out of a project-restricted query), Put, Delete, and BeforeSearch, a hook
+// run before each search request, to change the source between pages.
+// Counts returns request counters by kind.
+//
+// Scale: Generate(n, start) serves Seed(n, start) without holding it: about
+// 50 bytes per issue (50 MB for 1,000,000), each issue built when served;
+// a page of a seek query takes about 1 ms at that size.
+//
+// # Control endpoint
+//
+// For a fake in another process (the jirafake command:
+// go run ./runtime/jira/jiratest/cmd/jirafake -issues 100000), the server
+// also answers, under /_fake/ (JSON out; errors as 404 text):
+//
+//	GET  /_fake/counts                    the Counts
+//	POST /_fake/counts                    the Counts, then reset them (and the request log)
+//	POST /_fake/faults                    body: Faults as JSON, such as {"server_error":0.1,"rate_limit":0.05,"retry_after":"1","drop":0.02,"hang":0.01,"html":0.01,"seed":1}
+//	POST /_fake/update?key=PLAT-7[&summary=S]    Update; the issue
+//	POST /_fake/create?project=PLAT[&summary=S]  Create; the issue
+//	POST /_fake/move?key=PLAT-7&project=OTHER    Move; the issue under its new key
+//	POST /_fake/delete?key=PLAT-7
+//	POST /_fake/mutate?n=5&seed=1[&to=OTHER]     Mutate: n random updates, creations (and moves to project to)
+//	GET  /_fake/dump                      every issue, one DumpedIssue JSON object per line, by updated then key
 package jiratest
 
 import (
@@ -239,7 +277,7 @@ func (s *Server) Put(issues ...Issue) {
 
 // Generate adds the issues Seed(n, start) would return (PLAT-1..PLAT-n),
 // without holding them in memory: each is built from its number when it is
-// served, so that a fake of 1,000,000 issues costs about 40 MB. Call it on
+// served, so that a fake of 1,000,000 issues costs about 50 MB. Call it on
 // a server without PLAT issues. A generated issue that is changed (Put,
 // Update, Move, Delete) is from then on held like any other.
 func (s *Server) Generate(n int, start time.Time) {
