@@ -2,77 +2,44 @@ package jira
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// retryPolicy says how page requests are retried inside the node.
-type retryPolicy struct {
-	retries       int           // retries after the first attempt
-	base, max     time.Duration // exponential backoff bounds (before jitter)
-	maxRetryAfter time.Duration // longer Retry-After values are returned, not slept
+// httpClient is used for every request (tests replace it). It has no
+// overall timeout: each request gets its own deadline (RequestTimeout).
+var httpClient = &http.Client{
+	Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	},
 }
 
-// Package hooks; tests replace them.
-var (
-	retry = retryPolicy{retries: 4, base: 5 * time.Second, max: 30 * time.Second, maxRetryAfter: time.Minute}
-
-	// httpClient is used for every request. Its timeout bounds one request,
-	// including reading the body.
-	httpClient = &http.Client{
-		Timeout: 90 * time.Second,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          10,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 60 * time.Second,
-			ExpectContinueTimeout: time.Second,
-		},
-	}
-
-	// jitter returns a factor in [0.7, 1.3).
-	jitter = func() float64 { return 0.7 + 0.6*rand.Float64() }
-
-	// sleep waits for d or until ctx is done.
-	sleep = func(ctx context.Context, d time.Duration) error {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		}
-	}
-)
+// DefaultRequestTimeout bounds one HTTP request (connecting, waiting for the
+// answer and reading it) when RequestTimeout is 0.
+const DefaultRequestTimeout = 60 * time.Second
 
 // maxBody bounds the size of a response body read into memory.
 const maxBody = 256 << 20
 
 const userAgent = "resolute-gen-jira/1"
-
-// backoff returns the delay before retry number n (0-based), with jitter.
-func (p retryPolicy) backoff(n int) time.Duration {
-	d := p.base
-	for i := 0; i < n && d < p.max; i++ {
-		d *= 2
-	}
-	d = min(d, p.max)
-	return time.Duration(float64(d) * jitter())
-}
 
 // permanentError marks an error that retrying cannot fix.
 type permanentError struct{ err error }
@@ -97,12 +64,15 @@ func (e *retryAfterError) RetryAfter() time.Duration { return e.delay }
 
 // statusError is a non-2xx response.
 type statusError struct {
-	status     int
-	msg        string
-	retryAfter time.Duration // from the Retry-After header; 0 when absent
+	status    int
+	msg       string
+	permanent bool
 }
 
 func (e *statusError) Error() string { return e.msg }
+
+// Permanent reports whether retrying cannot help: every 4xx but 408 and 429.
+func (e *statusError) Permanent() bool { return e.permanent }
 
 func basicCredential(email, token string) string {
 	return base64.StdEncoding.EncodeToString([]byte(email + ":" + token))
@@ -115,68 +85,30 @@ type wirePage struct {
 	IsLast        *bool       `json:"isLast"`
 }
 
-// page reads one page, retrying transient failures.
-func (q *query) page(ctx context.Context, token string) (PageOutput, error) {
+// page reads one page of jql with one request. Its errors are classified
+// for the runtime's retry (see the package doc); it never retries itself.
+func (q *query) page(ctx context.Context, jql, token string) (PageOutput, error) {
 	params := url.Values{}
-	params.Set("jql", q.jql)
+	params.Set("jql", jql)
 	params.Set("maxResults", strconv.Itoa(q.pageSize))
 	params.Set("fields", strings.Join(q.fields, ","))
 	if token != "" {
 		params.Set("nextPageToken", token)
 	}
-	target := q.endpoint + "?" + params.Encode()
-
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		wp, err := q.get(ctx, target)
-		if err == nil {
-			return q.decodePage(wp)
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return PageOutput{}, fmt.Errorf("jira: %w (last error: %v)", ctxErr, q.redact(err.Error()))
-		}
-		var pe *permanentError
-		if errors.As(err, &pe) {
-			return PageOutput{}, err
-		}
-		lastErr = err
-		var se *statusError
-		isStatus := errors.As(err, &se)
-		if isStatus && !retryableStatus(se.status) {
-			return PageOutput{}, permanent(err)
-		}
-		var ra time.Duration
-		if isStatus {
-			ra = se.retryAfter
-		}
-		if attempt >= retry.retries || ra > retry.maxRetryAfter {
-			break
-		}
-		d := retry.backoff(attempt)
-		if ra > 0 {
-			d = ra
-		}
-		if err := sleep(ctx, d); err != nil {
-			return PageOutput{}, fmt.Errorf("jira: %w (last error: %v)", err, q.redact(lastErr.Error()))
-		}
-	}
-	var se *statusError
-	if errors.As(lastErr, &se) && se.retryAfter > 0 {
-		return PageOutput{}, &retryAfterError{err: lastErr, delay: se.retryAfter}
-	}
-	return PageOutput{}, lastErr
-}
-
-func retryableStatus(code int) bool {
-	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500
-}
-
-// get makes one request. It returns a *statusError for a non-2xx response
-// and a plain (transient) error for network and decoding failures.
-func (q *query) get(ctx context.Context, target string) (*wirePage, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	wp, err := q.get(ctx, q.endpoint+"?"+params.Encode())
 	if err != nil {
-		return nil, permanent(fmt.Errorf("jira: %v", err))
+		return PageOutput{}, err
+	}
+	return q.decodePage(wp)
+}
+
+// get makes one request under q.timeout.
+func (q *query) get(ctx context.Context, target string) (*wirePage, error) {
+	rctx, cancel := context.WithTimeout(ctx, q.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, permanent(fmt.Errorf("jira: %v", q.redact(err.Error())))
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
@@ -185,24 +117,90 @@ func (q *query) get(ctx context.Context, target string) (*wirePage, error) {
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		// *url.Error names the URL, which holds the JQL but no credentials.
-		return nil, fmt.Errorf("jira: %s", q.redact(err.Error()))
+		return nil, q.transportError(ctx, rctx, err)
 	}
 	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, q.transportError(ctx, rctx, fmt.Errorf("reading the response: %w", err))
+	}
 	if resp.StatusCode/100 != 2 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		return nil, q.statusError(resp, body)
 	}
 	var wp wirePage
-	dec := json.NewDecoder(io.LimitReader(resp.Body, maxBody))
-	if err := dec.Decode(&wp); err != nil {
-		return nil, fmt.Errorf("jira: reading search response: %v", err)
+	if err := json.Unmarshal(body, &wp); err != nil || wp.Issues == nil {
+		return nil, permanent(fmt.Errorf("jira: GET %s answered %s with Content-Type %q, which is not a search result (want JSON with \"issues\"; is BaseURL the Jira site?): %s",
+			q.endpoint, statusText(resp), resp.Header.Get("Content-Type"), q.snippet(body)))
 	}
 	return &wp, nil
 }
 
+func statusText(resp *http.Response) string {
+	if resp.Status != "" {
+		return resp.Status
+	}
+	return fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+}
+
+// snippet returns the start of a body for a message: at most 200 bytes,
+// whitespace collapsed, credentials removed.
+func (q *query) snippet(body []byte) string {
+	if len(body) > 400 {
+		body = body[:400]
+	}
+	text := strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "?")), " ")
+	if text == "" {
+		return "(empty body)"
+	}
+	text = q.redact(text)
+	if len(text) > 200 {
+		text = strings.ToValidUTF8(text[:200], "") + "..."
+	}
+	return fmt.Sprintf("%q", text)
+}
+
+// transportError classifies a failed request: ctx is the caller's context,
+// rctx the request's (with its deadline).
+func (q *query) transportError(ctx, rctx context.Context, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL holds the JQL; the endpoint is named below
+	}
+	where := "GET " + q.endpoint
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("jira: %s: %w", where, cerr)
+	}
+	if errors.Is(rctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("jira: %s: no complete answer within RequestTimeout %s (the server accepted the request but did not answer in time)", where, q.timeout)
+	}
+	msg := q.redact(err.Error())
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return permanent(fmt.Errorf("jira: %s: host %q not found (DNS); check BaseURL: %s", where, dnsErr.Name, msg))
+	}
+	var rhe tls.RecordHeaderError
+	if errors.As(err, &rhe) || strings.Contains(msg, "server gave HTTP response to HTTPS client") {
+		return permanent(fmt.Errorf("jira: %s: the server answered plain HTTP to a TLS handshake; BaseURL should start with http://, or name the server's HTTPS port: %s", where, msg))
+	}
+	if strings.Contains(msg, "malformed HTTP response") || strings.Contains(msg, "malformed HTTP status code") {
+		return permanent(fmt.Errorf("jira: %s: the server did not answer in HTTP (a TLS port addressed as http://?); BaseURL should start with https://: %s", where, msg))
+	}
+	var (
+		unknownCA *x509.UnknownAuthorityError
+		hostErr   x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		verify    *tls.CertificateVerificationError
+	)
+	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalid) || errors.As(err, &verify) {
+		return permanent(fmt.Errorf("jira: %s: the server's TLS certificate is not valid for it: %s", where, msg))
+	}
+	return fmt.Errorf("jira: %s: %s", where, msg)
+}
+
 // statusError builds the error for a non-2xx response: the status, Jira's
-// errorMessages and errors, and a hint for the usual causes.
+// errorMessages and errors, and a hint for the usual causes. 408, 429 and
+// 5xx are transient (with RetryAfter when the server sent Retry-After);
+// every other status is permanent.
 func (q *query) statusError(resp *http.Response, body []byte) error {
 	var eb struct {
 		ErrorMessages []string          `json:"errorMessages"`
@@ -212,38 +210,48 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 	var parts []string
 	if json.Unmarshal(body, &eb) == nil {
 		parts = append(parts, eb.ErrorMessages...)
-		for k, v := range eb.Errors {
-			parts = append(parts, k+": "+v)
+		keys := make([]string, 0, len(eb.Errors))
+		for k := range eb.Errors {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			parts = append(parts, k+": "+eb.Errors[k])
 		}
 		if eb.Message != "" {
 			parts = append(parts, eb.Message)
 		}
 	} else if text := strings.Join(strings.Fields(string(body)), " "); text != "" {
 		if len(text) > 200 {
-			text = text[:200] + "..."
+			text = strings.ToValidUTF8(text[:200], "") + "..."
 		}
 		parts = append(parts, text)
 	}
-	msg := "jira: " + resp.Status
-	if resp.Status == "" {
-		msg = fmt.Sprintf("jira: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-	}
+	msg := "jira: " + statusText(resp)
 	if len(parts) > 0 {
 		msg += ": " + strings.Join(parts, "; ")
 	}
-	switch resp.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		msg += " (check Email and APIToken: Jira Cloud needs the account's email with an API token; without Email, APIToken is sent as a Data Center personal access token)"
-	case http.StatusNotFound:
+	code := resp.StatusCode
+	transient := code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500
+	switch {
+	case code == http.StatusUnauthorized:
+		msg += " (a credentials problem, not retried: check Email and APIToken: Jira Cloud needs the account's email with an API token; without Email, APIToken is sent as a Data Center personal access token)"
+	case code == http.StatusForbidden:
+		msg += " (check Email and APIToken, and that the account may browse these projects)"
+	case code == http.StatusNotFound:
 		msg += " (check BaseURL: it should be the site root, such as https://your-org.atlassian.net)"
-	case http.StatusGone:
+	case code == http.StatusGone:
 		msg += " (the endpoint was removed from Jira)"
+	case code == http.StatusBadRequest && strings.Contains(string(body), "HTTP request to an HTTPS server"):
+		msg += " (BaseURL should start with https://)"
 	}
-	return &statusError{
-		status:     resp.StatusCode,
-		msg:        q.redact(msg),
-		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+	err := error(&statusError{status: code, msg: q.redact(msg), permanent: !transient})
+	if transient {
+		if d := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
+			err = &retryAfterError{err: err, delay: d}
+		}
 	}
+	return err
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.

@@ -2,8 +2,11 @@
 // Cloud through the enhanced search API (GET /rest/api/3/search/jql with
 // nextPageToken pagination; the removed /rest/api/3/search is never used).
 //
-// FetchIssues reads every page of a JQL query; FetchPage reads one page, for
-// flows that paginate with a spec-level while loop. Both return typed issues
+// FetchPage reads one page of a JQL query: a paged source for the stream
+// step. Ordered by "updated ASC, key ASC", its pages are walked by seek
+// position, so that issues changing during the walk never make it skip one
+// (see FetchPage). FetchIssues reads every page into memory, for small
+// result sets. Both return typed issues
 // with timestamps in UTC, null assignee/priority/story points handled and the
 // description (Atlassian Document Format) flattened to text, plus the
 // largest updated timestamp seen as epoch milliseconds, ready to advance a
@@ -43,14 +46,25 @@
 //
 // # Errors and retries
 //
-// Each page request is retried inside the node on 429, 5xx and network
-// errors, honouring Retry-After (seconds or an HTTP date) and otherwise
-// backing off exponentially from 5 s to 30 s with jitter (0.7-1.3), four
-// times, per Atlassian's guidance. A Retry-After longer than a minute is not
-// slept through: the node returns at once with an error whose RetryAfter
-// method reports the delay, for the runtime's own retry to honour. Bad
-// requests (400, e.g. a JQL syntax error), authentication failures (401, 403),
-// 404 and 410 are permanent errors: their Permanent method reports true.
+// The node makes one request per page and never retries: the step's retry
+// policy (runtime.Retry) is the one owner of retries, so every retry is
+// logged and counted there. Its errors are classified for that policy:
+//
+//   - transient (plain errors, retried): 5xx, 408, 429, refused or reset
+//     connections, and timeouts. A 429 or 5xx with Retry-After (seconds or
+//     an HTTP date) has a RetryAfter() time.Duration method, which the
+//     runtime honours as the next delay.
+//   - permanent (a Permanent() bool method returning true, not retried):
+//     every other 4xx with Jira's errorMessages (400 for a JQL error, 401
+//     saying it is a credentials problem, 403, 404, 410), a host name not
+//     found in DNS, a TLS handshake answered in plain HTTP (or the reverse),
+//     an invalid certificate, and a 2xx whose body is not the expected JSON
+//     (the message gives the status, the Content-Type and the first 200
+//     bytes of the body).
+//
+// Every request has a deadline, RequestTimeout (default 60s): a server that
+// accepts the connection and never answers is a transient timeout error,
+// not a hang.
 //
 // Package jiratest provides an in-process fake of the search API for tests.
 package jira

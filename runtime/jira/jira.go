@@ -34,6 +34,15 @@ type FetchInput struct {
 	// StoryPointsField is the id of the site's story points custom field;
 	// default "customfield_10016".
 	StoryPointsField string
+	// Select names the Issue fields to fill ("Key", "Summary", ...; Go
+	// names): only the Jira fields they need are requested, plus updated
+	// (see FieldsFor). ID, Key, Self and Updated are always filled. Empty
+	// means every field.
+	Select []string
+	// RequestTimeout bounds each HTTP request (connecting, waiting for the
+	// answer and reading it); default 60s. A server that does not answer in
+	// time gives a transient (retried) error.
+	RequestTimeout time.Duration
 	// MaxPages stops after this many pages (FetchOutput.HasMore then says
 	// whether more remained); 0 reads every page.
 	MaxPages int
@@ -80,6 +89,15 @@ type PageInput struct {
 	// StoryPointsField is the id of the story points custom field; default
 	// "customfield_10016".
 	StoryPointsField string
+	// Select names the Issue fields to fill ("Key", "Summary", ...; Go
+	// names): only the Jira fields they need are requested, plus updated
+	// (see FieldsFor). ID, Key, Self and Updated are always filled. Empty
+	// means every field.
+	Select []string
+	// RequestTimeout bounds each HTTP request (connecting, waiting for the
+	// answer and reading it); default 60s. A server that does not answer in
+	// time gives a transient (retried) error.
+	RequestTimeout time.Duration
 	// PageToken is the NextPageToken of the previous page; empty for the
 	// first page.
 	PageToken string
@@ -162,10 +180,14 @@ var defaultFields = []string{
 }
 
 // FetchIssues reads every page of in.JQL (or in.MaxPages pages) and returns
-// the issues. Page requests are retried as described in the package doc; an
-// error from any page fails the whole call, returning no issues.
+// the issues, walking the pages as FetchPage does. It holds every issue of
+// the result in memory (a few KB each, so about 0.5 GB per 100,000 issues)
+// and the runtime journals them as one record: use it for small result
+// sets, and a stream step over FetchPage for a backlog. An error from any
+// page fails the whole call, returning no issues; the runtime's step retry
+// policy retries it (see the package doc).
 func FetchIssues(ctx context.Context, in FetchInput) (FetchOutput, error) {
-	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField)
+	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField, in.RequestTimeout, in.Select)
 	if err != nil {
 		return FetchOutput{}, err
 	}
@@ -178,10 +200,10 @@ func FetchIssues(ctx context.Context, in FetchInput) (FetchOutput, error) {
 	maxThrough := []int64{}       // page -> largest updated read through that page
 	holdAt := -1                  // see MaxUpdated
 	var running int64
-	token := ""
+	pos := position{seek: q.seek, query: -1}
 	seen := make(map[string]bool)
 	for {
-		p, err := q.page(ctx, token)
+		p, next, err := q.walk(ctx, pos)
 		if err != nil {
 			return FetchOutput{}, err
 		}
@@ -201,21 +223,22 @@ func FetchIssues(ctx context.Context, in FetchInput) (FetchOutput, error) {
 			firstPage = append(firstPage, page)
 		}
 		maxThrough = append(maxThrough, running)
-		if !p.HasMore {
+		if next == nil {
 			break
 		}
 		if in.MaxPages > 0 && out.Pages >= in.MaxPages {
 			out.HasMore = true
 			break
 		}
-		if seen[p.NextPageToken] {
-			return FetchOutput{}, fmt.Errorf("jira: page %d: the server returned a nextPageToken it had returned before; stopping to avoid a loop", out.Pages)
+		tok := next.encode()
+		if seen[tok] {
+			return FetchOutput{}, fmt.Errorf("jira: page %d: the walk came back to a position it had read before; stopping to avoid a loop", out.Pages)
 		}
-		seen[p.NextPageToken] = true
-		token = p.NextPageToken
+		seen[tok] = true
+		pos = *next
 	}
 	out.MaxUpdated = maxUpdated(out.Items)
-	if holdAt >= 0 {
+	if holdAt >= 0 && !q.seek {
 		out.MaxUpdated = maxThrough[holdAt]
 	}
 	return out, nil
@@ -224,22 +247,48 @@ func FetchIssues(ctx context.Context, in FetchInput) (FetchOutput, error) {
 // FetchPage reads the page of in.JQL that in.PageToken points to (the first
 // page when it is empty). Loop while HasMore, passing NextPageToken back, to
 // read all pages; the concatenated Items equal FetchIssues' when nothing
-// changes in between. Unlike FetchIssues, it cannot see an issue coming back
-// on a later page, so a loop that advances a cursor should de-duplicate by
-// key and prefer FetchIssues' MaxUpdated hold-back when it matters.
+// changes in between. It is a paged source for the stream step.
+//
+// When in.JQL is ordered by "updated ASC" or "updated ASC, key ASC" (the
+// incremental-sync order), the walk is by seek position, not by Jira's
+// page tokens: page k+1 is a fresh search
+//
+//	(<filter part of JQL>) AND updated >= <last updated of page k> ORDER BY updated ASC, key ASC
+//
+// that skips the issues of page k at that millisecond. An issue updated,
+// created or moved during the walk therefore never shifts a later page: an
+// issue not yet read is still found, and a changed issue comes back at the
+// end with its new version. A cursor advanced to each page's MaxUpdated
+// never passes an issue the walk has not returned. When a whole page is
+// one millisecond (more ties than a page), the walk goes on inside that
+// search with Jira's nextPageToken. The tokens are FetchPage's own,
+// versioned strings ("s1:<ms>:<keys>[:<Jira token>]"), so a walk can be
+// resumed days later from a stored token, after Jira's own tokens have
+// expired (an expired Jira token restarts the search at that millisecond).
+//
+// With any other ORDER BY (or none) the walk follows Jira's nextPageToken
+// ("j1:<Jira token>"), which Jira may implement as an offset: an issue that
+// changes during such a walk shifts later pages, so an issue can be skipped,
+// and a cursor advanced from such a walk is not safe when issues change.
 func FetchPage(ctx context.Context, in PageInput) (PageOutput, error) {
 	if in.Done {
 		return PageOutput{}, nil
 	}
-	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField)
+	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.JQL, in.PageSize, in.Fields, in.StoryPointsField, in.RequestTimeout, in.Select)
 	if err != nil {
 		return PageOutput{}, err
 	}
-	p, err := q.page(ctx, in.PageToken)
+	pos, err := decodePosition(in.PageToken, q.seek)
 	if err != nil {
 		return PageOutput{}, err
 	}
-	p.MaxUpdated = maxUpdated(p.Items)
+	p, next, err := q.walk(ctx, pos)
+	if err != nil {
+		return PageOutput{}, err
+	}
+	if next != nil {
+		p.NextPageToken, p.HasMore = next.encode(), true
+	}
 	return p, nil
 }
 
@@ -260,13 +309,22 @@ type query struct {
 	auth     string // Authorization header value, or ""
 	secrets  []string
 	jql      string
+	filter   string // jql without its top-level ORDER BY
+	seek     bool   // ordered by updated ASC[, key ASC]: walk by seek position
 	pageSize int
-	fields   []string // all fields requested, in order
+	timeout  time.Duration // per request
+	fields   []string      // all fields requested, in order
 	spField  string
 	extra    []string // in.Fields, de-duplicated
 }
 
-func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, spField string) (*query, error) {
+func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, spField string, timeout time.Duration, sel []string) (*query, error) {
+	switch {
+	case timeout == 0:
+		timeout = DefaultRequestTimeout
+	case timeout < 0:
+		return nil, permanent(fmt.Errorf("jira: RequestTimeout %s is negative", timeout))
+	}
 	if baseURL == "" {
 		return nil, permanent(errors.New("jira: BaseURL is empty"))
 	}
@@ -292,7 +350,10 @@ func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, s
 	if spField == "" {
 		spField = DefaultStoryPointsField
 	}
-	q := &query{endpoint: u.String(), jql: jql, pageSize: pageSize, spField: spField}
+	q := &query{endpoint: u.String(), jql: jql, pageSize: pageSize, spField: spField, timeout: timeout}
+	var order string
+	q.filter, order = splitOrder(jql)
+	q.seek = seekable(order)
 	switch {
 	case email != "" && token != "":
 		q.auth = "Basic " + basicCredential(email, token)
@@ -303,8 +364,14 @@ func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, s
 		q.auth = "Bearer " + token
 		q.secrets = []string{token}
 	}
-	q.fields = append(q.fields, defaultFields...)
-	q.fields = append(q.fields, spField)
+	if len(sel) > 0 {
+		if q.fields, err = fieldsFor(sel, spField); err != nil {
+			return nil, permanent(err)
+		}
+	} else {
+		q.fields = append(q.fields, defaultFields...)
+		q.fields = append(q.fields, spField)
+	}
 	for _, f := range extra {
 		f = strings.TrimSpace(f)
 		if f == "" || slices.Contains(q.extra, f) {

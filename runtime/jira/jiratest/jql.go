@@ -10,7 +10,10 @@ import (
 
 // The JQL subset the fake understands:
 //
-//	query   = [clause {AND clause}] [ORDER BY sort {, sort}]
+//	query   = [or] [ORDER BY sort {, sort}]
+//	or      = and {OR and}
+//	and     = unary {AND unary}
+//	unary   = NOT unary | "(" or ")" | clause
 //	clause  = field op value
 //	field   = project | key | issuekey | updated | updatedDate | created | createdDate
 //	op      = "=" | "!=" | ">=" | ">" | "<=" | "<"   (project and key: = and != only)
@@ -98,15 +101,25 @@ type sortKey struct {
 	desc  bool
 }
 
+// node is a boolean expression over clauses: "and", "or", "not" or
+// "clause".
+type node struct {
+	op   string
+	kids []*node
+	c    clause
+}
+
 type jqlQuery struct {
-	clauses []clause
+	where   *node // nil when the query has no restriction
 	order   []sortKey
+	needKey bool // a clause compares the key
 }
 
 type parser struct {
-	toks []token
-	i    int
-	loc  *time.Location
+	toks    []token
+	i       int
+	loc     *time.Location
+	needKey bool
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -136,17 +149,8 @@ func parseJQL(s string, loc *time.Location) (*jqlQuery, error) {
 	p := &parser{toks: toks, loc: loc}
 	q := &jqlQuery{}
 	if !isWord(p.peek(), "order") && p.peek().kind != "eof" {
-		for {
-			c, err := p.clause()
-			if err != nil {
-				return nil, err
-			}
-			q.clauses = append(q.clauses, c)
-			if isWord(p.peek(), "and") {
-				p.next()
-				continue
-			}
-			break
+		if q.where, err = p.or(); err != nil {
+			return nil, err
 		}
 	}
 	if isWord(p.peek(), "order") {
@@ -179,12 +183,139 @@ func parseJQL(s string, loc *time.Location) (*jqlQuery, error) {
 		}
 	}
 	if t := p.peek(); t.kind != "eof" {
-		if isWord(t, "or") || isWord(t, "not") || t.kind == "(" {
-			return nil, &jqlError{fmt.Sprintf("Error in the JQL Query: '%s' is valid JQL but not supported by jiratest, which knows AND, project, key, updated, created and ORDER BY. (line 1, character %d)", t.text, t.pos)}
-		}
 		return nil, p.errorf(t, "either 'AND', 'OR' or 'ORDER BY'")
 	}
+	q.needKey = p.needKey
 	return q, nil
+}
+
+// or parses and {OR and}.
+func (p *parser) or() (*node, error) {
+	n, err := p.and()
+	if err != nil {
+		return nil, err
+	}
+	if !isWord(p.peek(), "or") {
+		return n, nil
+	}
+	out := &node{op: "or", kids: []*node{n}}
+	for isWord(p.peek(), "or") {
+		p.next()
+		k, err := p.and()
+		if err != nil {
+			return nil, err
+		}
+		out.kids = append(out.kids, k)
+	}
+	return out, nil
+}
+
+// and parses unary {AND unary}.
+func (p *parser) and() (*node, error) {
+	n, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	if !isWord(p.peek(), "and") {
+		return n, nil
+	}
+	out := &node{op: "and", kids: []*node{n}}
+	for isWord(p.peek(), "and") {
+		p.next()
+		k, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		out.kids = append(out.kids, k)
+	}
+	return out, nil
+}
+
+// unary parses NOT unary, ( or ), or a clause.
+func (p *parser) unary() (*node, error) {
+	switch t := p.peek(); {
+	case isWord(t, "not"):
+		p.next()
+		k, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		return &node{op: "not", kids: []*node{k}}, nil
+	case t.kind == "(":
+		p.next()
+		n, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		if t := p.next(); t.kind != ")" {
+			return nil, p.errorf(t, "')'")
+		}
+		return n, nil
+	}
+	c, err := p.clause()
+	if err != nil {
+		return nil, err
+	}
+	return &node{op: "clause", c: c}, nil
+}
+
+// lowerBound returns the smallest updated (epoch ms) an issue matching n
+// can have, when n implies one through ANDed exact updated restrictions.
+func (n *node) lowerBound() (int64, bool) {
+	if n == nil {
+		return 0, false
+	}
+	switch n.op {
+	case "clause":
+		c := n.c
+		if c.field != "updated" || c.minute {
+			return 0, false
+		}
+		switch c.op {
+		case ">=", "=":
+			return c.ms, true
+		case ">":
+			return c.ms + 1, true
+		}
+	case "and":
+		var lb int64
+		found := false
+		for _, k := range n.kids {
+			if v, ok := k.lowerBound(); ok && (!found || v > lb) {
+				lb, found = v, true
+			}
+		}
+		return lb, found
+	}
+	return 0, false
+}
+
+// matchFields are what a match needs of an issue; see Server.fieldsOf.
+type matchFields struct {
+	key, id, project, projectName string
+	updated, created              int64 // epoch ms
+}
+
+func (n *node) match(f *matchFields) bool {
+	switch n.op {
+	case "and":
+		for _, k := range n.kids {
+			if !k.match(f) {
+				return false
+			}
+		}
+		return true
+	case "or":
+		for _, k := range n.kids {
+			if k.match(f) {
+				return true
+			}
+		}
+		return false
+	case "not":
+		return !n.kids[0].match(f)
+	}
+	return n.c.match(f)
 }
 
 var clauseFields = map[string]string{
@@ -220,6 +351,9 @@ func (p *parser) clause() (clause, error) {
 	}
 	switch f {
 	case "project", "key":
+		if f == "key" {
+			p.needKey = true
+		}
 		if c.op != "=" && c.op != "!=" {
 			return clause{}, &jqlError{fmt.Sprintf("Error in the JQL Query: The operator '%s' is not supported by the '%s' field. (line 1, character %d)", c.op, ft.text, ot.pos)}
 		}
@@ -269,32 +403,21 @@ func parseDateLiteral(s string, loc *time.Location) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// match reports whether the issue satisfies every clause.
-func (q *jqlQuery) match(is *Issue) bool {
-	for _, c := range q.clauses {
-		if !c.match(is) {
-			return false
-		}
-	}
-	return true
-}
-
-func (c *clause) match(is *Issue) bool {
+func (c *clause) match(f *matchFields) bool {
 	switch c.field {
 	case "project":
-		eq := strings.EqualFold(projectKey(is.Key), c.text) || strings.EqualFold(is.ProjectName, c.text)
+		eq := strings.EqualFold(f.project, c.text) || strings.EqualFold(f.projectName, c.text)
 		return eq == (c.op == "=")
 	case "key":
-		eq := strings.EqualFold(is.Key, c.text) || is.ID == c.text
+		eq := strings.EqualFold(f.key, c.text) || f.id == c.text
 		return eq == (c.op == "=")
 	}
-	t := is.Updated
+	v := f.updated
 	if c.field == "created" {
-		t = is.Created
+		v = f.created
 	}
-	v := t.UnixMilli()
 	if c.minute {
-		v = t.Truncate(time.Minute).UnixMilli()
+		v -= ((v % 60000) + 60000) % 60000
 	}
 	switch c.op {
 	case "=":
@@ -314,16 +437,16 @@ func (c *clause) match(is *Issue) bool {
 }
 
 // less orders issues by the query's ORDER BY, then by key.
-func (q *jqlQuery) less(a, b *Issue) int {
+func (q *jqlQuery) less(a, b *matchFields) int {
 	for _, s := range q.order {
 		c := 0
 		switch s.field {
 		case "updated":
-			c = a.Updated.Compare(b.Updated)
+			c = cmpInt(a.updated, b.updated)
 		case "created":
-			c = a.Created.Compare(b.Created)
+			c = cmpInt(a.created, b.created)
 		case "key":
-			c = compareKeys(a.Key, b.Key)
+			c = compareKeys(a.key, b.key)
 		}
 		if s.desc {
 			c = -c
@@ -332,7 +455,33 @@ func (q *jqlQuery) less(a, b *Issue) int {
 			return c
 		}
 	}
-	return compareKeys(a.Key, b.Key)
+	return compareKeys(a.key, b.key)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// seekOrder reports whether the query is ordered by updated ascending (then
+// key ascending, explicitly or as the default tie-break), the order the
+// store keeps, so that a page can be found by binary search.
+func (q *jqlQuery) seekOrder() bool {
+	if len(q.order) == 0 || q.order[0].field != "updated" || q.order[0].desc {
+		return false
+	}
+	for _, s := range q.order[1:] {
+		if s.field == "updated" && !s.desc {
+			continue
+		}
+		return s.field == "key" && !s.desc
+	}
+	return true
 }
 
 func projectKey(key string) string {

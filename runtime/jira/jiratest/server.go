@@ -26,16 +26,54 @@
 // /rest/api/3/search answers 410 Gone. Timestamps are rendered as Jira does
 // (2026-03-01T09:46:08.304+0530), in the offset of each issue's time.Time.
 //
-// The JQL subset: restrictions project = KEY, key = KEY-1 (also !=),
+// The clauses: project = KEY, key = KEY-1 (also !=),
 // updated/created compared (=, !=, >, >=, <, <=) with an epoch-milliseconds
 // number (exact) or a quoted "yyyy-MM-dd HH:mm" date read in the profile
 // time zone (SetTimeZone; default UTC) at minute precision, joined with AND;
 // ORDER BY updated, created or key, ASC or DESC. Without ORDER BY, issues
 // are ordered by key.
 //
+// The JQL subset: restrictions joined with AND, OR, NOT and parentheses.
+// A query ordered by updated ascending is answered by binary search in a
+// store kept in that order, and its nextPageToken is a position in that
+// store: an issue that changes moves to the end and shifts later positions
+// by one, as an offset would, so a client that follows the tokens while the
+// source changes skips issues (the behaviour jira.FetchPage's seek walk is
+// built to survive). Other orders sort the matches for every page: fine for
+// thousands of issues, slow for a million.
+//
 // Faults: RequireBasic/RequireBearer (401 otherwise), FailNext (status and
-// Retry-After for the next n requests) and SetIndexLag (recently updated
-// issues are not yet searchable, as with Jira's eventually consistent index).
+// Retry-After for the next n requests), SetFaults (a fraction of search
+// requests answered 503 or 429 with Retry-After, dropped, held until the
+// client gives up, or answered 200 with an HTML page) and SetIndexLag
+// (recently updated issues are not yet searchable, as with Jira's
+// eventually consistent index).
+//
+// Changing the source while it is served: Update (new Updated = now, always
+// later than every issue's), Create, Move (to another project: a new key,
+// out of a project-restricted query), Put, Delete, and BeforeSearch, a hook
+// run before each search request, to change the source between pages.
+// Counts returns request counters by kind.
+//
+// Scale: Generate(n, start) serves Seed(n, start) without holding it: about
+// 50 bytes per issue (50 MB for 1,000,000), each issue built when served;
+// a page of a seek query takes about 1 ms at that size.
+//
+// # Control endpoint
+//
+// For a fake in another process (the jirafake command:
+// go run ./runtime/jira/jiratest/cmd/jirafake -issues 100000), the server
+// also answers, under /_fake/ (JSON out; errors as 404 text):
+//
+//	GET  /_fake/counts                    the Counts
+//	POST /_fake/counts                    the Counts, then reset them (and the request log)
+//	POST /_fake/faults                    body: Faults as JSON, such as {"server_error":0.1,"rate_limit":0.05,"retry_after":"1","drop":0.02,"hang":0.01,"html":0.01,"seed":1}
+//	POST /_fake/update?key=PLAT-7[&summary=S]    Update; the issue
+//	POST /_fake/create?project=PLAT[&summary=S]  Create; the issue
+//	POST /_fake/move?key=PLAT-7&project=OTHER    Move; the issue under its new key
+//	POST /_fake/delete?key=PLAT-7
+//	POST /_fake/mutate?n=5&seed=1[&to=OTHER]     Mutate: n random updates, creations (and moves to project to)
+//	GET  /_fake/dump                      every issue, one DumpedIssue JSON object per line, by updated then key
 package jiratest
 
 import (
@@ -45,6 +83,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -129,21 +170,28 @@ type Server struct {
 	// URL is the base URL of the site, such as http://127.0.0.1:41234.
 	URL string
 
-	srv *httptest.Server
+	srv    *httptest.Server
+	closed chan struct{} // closed by Close: hanging responses end
 
 	mu         sync.Mutex
-	issues     map[string]*Issue
-	nextID     int
+	store      store
 	basic      map[string]bool // base64 email:token
 	bearer     map[string]bool
 	failN      int
 	failStatus int
 	failAfter  string
+	faults     Faults
+	rng        *rand.Rand
 	lag        time.Duration
 	loc        *time.Location
 	now        func() time.Time
+	lastTick   int64 // the last Updated given by a mutation, epoch ms
 	spField    string
 	requests   []Request
+	logOff     bool
+	counts     Counts
+	hook       func(n int, r Request)
+	searches   int // search requests seen by the hook
 }
 
 // FieldsPageCap is the page size cap applied when more than
@@ -153,38 +201,68 @@ const (
 	ManyFields    = 3
 )
 
-// NewServer starts a fake Jira site. Close it when done.
+// NewServer starts a fake Jira site on a loopback port. Close it when done.
 func NewServer() *Server {
-	s := &Server{
-		issues:  make(map[string]*Issue),
-		nextID:  10000,
-		loc:     time.UTC,
-		now:     time.Now,
-		spField: "customfield_10016",
-	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s := newServer()
+	s.srv = httptest.NewServer(s)
 	s.URL = s.srv.URL
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+// Listen starts a fake Jira site on addr, such as "127.0.0.1:0" or
+// ":8080". Close it when done.
+func Listen(addr string) (*Server, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := newServer()
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.Start()
+	s.URL = s.srv.URL
+	return s, nil
+}
+
+func newServer() *Server {
+	return &Server{
+		store:   newStore(),
+		closed:  make(chan struct{}),
+		loc:     time.UTC,
+		now:     time.Now,
+		spField: "customfield_10016",
+		rng:     rand.New(rand.NewPCG(1, 2)),
+	}
+}
+
+// Close shuts the server down, ending hanging responses first.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.closed:
+	default:
+		close(s.closed)
+	}
+	s.mu.Unlock()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
 
 // Client returns an HTTP client for the server.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // Put adds issues, or replaces the issues with the same keys (keeping their
-// ids).
+// ids). An issue without Updated gets the server clock's time.
 func (s *Server) Put(issues ...Issue) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, is := range issues {
-		if old, ok := s.issues[strings.ToUpper(is.Key)]; ok && is.ID == "" {
-			is.ID = old.ID
-		}
-		if is.ID == "" {
-			s.nextID++
-			is.ID = strconv.Itoa(s.nextID)
+		if old, ok := s.store.get(is.Key); ok {
+			if is.ID == "" {
+				is.ID = old.ID
+			}
+			s.store.remove(is.Key)
 		}
 		if is.Updated.IsZero() {
 			is.Updated = s.now()
@@ -193,8 +271,19 @@ func (s *Server) Put(issues ...Issue) {
 			is.Created = is.Updated
 		}
 		is.Labels = slices.Clone(is.Labels)
-		s.issues[strings.ToUpper(is.Key)] = &is
+		s.store.put(&is)
 	}
+}
+
+// Generate adds the issues Seed(n, start) would return (PLAT-1..PLAT-n),
+// without holding them in memory: each is built from its number when it is
+// served, so that a fake of 1,000,000 issues costs about 50 MB. Call it on
+// a server without PLAT issues. A generated issue that is changed (Put,
+// Update, Move, Delete) is from then on held like any other.
+func (s *Server) Generate(n int, start time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.store.generate(n, start)
 }
 
 // Delete removes issues by key.
@@ -202,8 +291,112 @@ func (s *Server) Delete(keys ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range keys {
-		delete(s.issues, strings.ToUpper(k))
+		s.store.remove(k)
 	}
+}
+
+// Len returns the number of issues held (generated or not).
+func (s *Server) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.store.recs)
+}
+
+// tick returns the Updated time for a mutation: the server clock, but
+// always after every Updated in the store and every earlier tick, so that
+// a change always moves an issue to the end of an updated-ordered search,
+// as it does in Jira.
+func (s *Server) tick() time.Time {
+	ms := s.now().UnixMilli()
+	if n := len(s.store.recs); n > 0 {
+		ms = max(ms, s.store.recs[n-1].upd+1)
+	}
+	ms = max(ms, s.lastTick+1)
+	s.lastTick = ms
+	return time.UnixMilli(ms).UTC()
+}
+
+// Update changes the issue with this key as a user would: change (if not
+// nil) edits it (but not its key: see Move), then its Updated becomes now (see tick: strictly later than
+// any issue's). It returns the changed issue.
+func (s *Server) Update(key string, change func(*Issue)) (Issue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is, ok := s.store.get(key)
+	if !ok {
+		return Issue{}, fmt.Errorf("jiratest: no issue %s", key)
+	}
+	s.store.remove(key)
+	if change != nil {
+		k := is.Key
+		change(&is)
+		is.Key = k // a key changes only by Move
+	}
+	is.Updated = s.tick()
+	is.Labels = slices.Clone(is.Labels)
+	s.store.put(&is)
+	return is, nil
+}
+
+// Create adds a new issue in project (the next free number), with this
+// summary, created and updated now.
+func (s *Server) Create(project, summary string) Issue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.tick()
+	is := Issue{Key: fmt.Sprintf("%s-%d", project, s.store.nextNum(project)), Summary: summary, Created: now, Updated: now}
+	s.store.put(&is)
+	return is
+}
+
+// Move moves the issue with this key to another project, as Jira does: it
+// gets a new key there (the next free number) and keeps its id; its Updated
+// becomes now. A search restricted to the old project no longer finds it.
+func (s *Server) Move(key, project string) (Issue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is, ok := s.store.get(key)
+	if !ok {
+		return Issue{}, fmt.Errorf("jiratest: no issue %s", key)
+	}
+	s.store.remove(key)
+	is.Key = fmt.Sprintf("%s-%d", project, s.store.nextNum(project))
+	is.ProjectName = ""
+	is.Updated = s.tick()
+	is.Labels = slices.Clone(is.Labels)
+	s.store.put(&is)
+	return is, nil
+}
+
+// Get returns the issue with this key.
+func (s *Server) Get(key string) (Issue, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.store.get(key)
+}
+
+// Each calls fn for every issue, ordered by Updated then key, until fn
+// returns false. fn must not call the server's methods.
+func (s *Server) Each(fn func(Issue) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.store.recs {
+		if !fn(s.store.issue(&s.store.recs[i])) {
+			return
+		}
+	}
+}
+
+// BeforeSearch sets a hook called at the start of every request to the
+// search API, before it is answered (and before faults are applied), with
+// the number of search requests before it (0 for the first) and the
+// request's parameters. It runs without the server's lock, so it may
+// change issues (Update, Create, Move, Put, Delete): tests use it to change
+// the source between the pages of a walk. nil removes the hook.
+func (s *Server) BeforeSearch(fn func(n int, r Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = fn
 }
 
 // RequireBasic makes the server accept HTTP Basic authentication with this
@@ -253,8 +446,8 @@ func (s *Server) SetTimeZone(loc *time.Location) {
 	s.loc = loc
 }
 
-// SetClock replaces the server clock (time.Now), used by SetIndexLag and for
-// issues put without an Updated time.
+// SetClock replaces the server clock (time.Now), used by SetIndexLag, for
+// issues put without an Updated time and by mutations.
 func (s *Server) SetClock(now func() time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -280,14 +473,23 @@ func (s *Server) Requests() []Request {
 func (s *Server) RequestCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.requests)
+	return s.counts.Requests
 }
 
-// ResetRequests clears the request log.
+// ResetRequests clears the request log and the counts.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = nil
+	s.counts = Counts{}
+}
+
+// LogRequests turns the request log (Requests) on or off; it is on by
+// default. The counts are kept either way. Long benchmark runs turn it off.
+func (s *Server) LogRequests(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.logOff = !on
 }
 
 type errorBody struct {
@@ -315,17 +517,79 @@ type searchParams struct {
 	maxResultsText string
 }
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// ServeHTTP answers the search API, the removed search endpoint (410) and
+// the control endpoint under /_fake/ (see the package doc).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimRight(r.URL.Path, "/")
+	if strings.HasPrefix(path, "/_fake/") {
+		s.control(w, r)
+		return
+	}
 	rec := Request{Method: r.Method, Path: r.URL.Path}
 	if scheme, _, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok {
 		rec.Auth = scheme
 	}
+	var p searchParams
+	var badBody bool
+	if path == "/rest/api/3/search/jql" {
+		switch r.Method {
+		case http.MethodGet:
+			q := r.URL.Query()
+			p.JQL = q.Get("jql")
+			p.NextPageToken = q.Get("nextPageToken")
+			p.maxResultsText = q.Get("maxResults")
+			for _, f := range q["fields"] {
+				p.Fields = append(p.Fields, strings.Split(f, ",")...)
+			}
+		case http.MethodPost:
+			if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+				badBody = true
+			}
+			if p.MaxResults != nil {
+				p.maxResultsText = strconv.Itoa(*p.MaxResults)
+			}
+		}
+		rec.JQL, rec.MaxResults, rec.NextPageToken = p.JQL, p.maxResultsText, p.NextPageToken
+		rec.Fields = strings.Join(p.Fields, ",")
+		s.mu.Lock()
+		hook, n := s.hook, s.searches
+		s.searches++
+		s.mu.Unlock()
+		if hook != nil {
+			hook(n, rec)
+		}
+	}
+
+	s.mu.Lock()
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			s.mu.Unlock()
+		}
+	}
+	defer unlock()
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		rec.Status = sw.status
-		s.requests = append(s.requests, rec)
+		s.counts.Requests++
+		switch {
+		case sw.status == http.StatusOK && rec.Path != "" && strings.HasSuffix(strings.TrimRight(rec.Path, "/"), "/search/jql"):
+			s.counts.Pages++
+			if rec.NextPageToken == "" {
+				s.counts.FirstPages++
+			}
+			s.counts.Issues += rec.Issues
+		case sw.status == http.StatusTooManyRequests:
+			s.counts.RateLimited++
+		case sw.status >= 500:
+			s.counts.ServerErrors++
+		case sw.status >= 400:
+			s.counts.ClientErrors++
+		}
+		if !s.logOff {
+			s.requests = append(s.requests, rec)
+		}
 	}()
 	w = sw
 
@@ -341,7 +605,56 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.failStatus, msg)
 		return
 	}
-	switch strings.TrimRight(r.URL.Path, "/") {
+	if path == "/rest/api/3/search/jql" {
+		switch s.pickFault() {
+		case faultServer:
+			if s.faults.RetryAfter != "" {
+				w.Header().Set("Retry-After", s.faults.RetryAfter)
+			}
+			writeError(w, http.StatusServiceUnavailable, "Service Unavailable")
+			return
+		case faultRateLimit:
+			ra := s.faults.RetryAfter
+			if ra == "" {
+				ra = "1"
+			}
+			w.Header().Set("Retry-After", ra)
+			writeError(w, http.StatusTooManyRequests, "Rate limit exceeded.")
+			return
+		case faultHTML:
+			s.counts.HTML++
+			w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, "<!DOCTYPE html><html><head><title>Atlassian</title></head><body><p>Your site is temporarily unavailable.</p></body></html>\n")
+			rec.Path = "" // not a page
+			return
+		case faultDrop:
+			s.counts.Dropped++
+			rec.Status = -1
+			unlock()
+			if hj, ok := sw.ResponseWriter.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+				}
+			}
+			sw.status = -1
+			s.mu.Lock()
+			locked = true
+			return
+		case faultHang:
+			s.counts.Hung++
+			unlock()
+			select {
+			case <-r.Context().Done():
+			case <-s.closed:
+			}
+			sw.status = -1
+			s.mu.Lock()
+			locked = true
+			return
+		}
+	}
+	switch path {
 	case "/rest/api/3/search", "/rest/api/2/search":
 		writeError(w, http.StatusGone, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
 		return
@@ -354,32 +667,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Client must be authenticated to access this resource.")
 		return
 	}
-
-	var p searchParams
 	switch r.Method {
 	case http.MethodGet:
-		q := r.URL.Query()
-		p.JQL = q.Get("jql")
-		p.NextPageToken = q.Get("nextPageToken")
-		p.maxResultsText = q.Get("maxResults")
-		for _, f := range q["fields"] {
-			p.Fields = append(p.Fields, strings.Split(f, ",")...)
-		}
 	case http.MethodPost:
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		if badBody {
 			writeError(w, http.StatusBadRequest, "Invalid request payload. Refer to the REST API documentation and try again.")
 			return
-		}
-		if p.MaxResults != nil {
-			p.maxResultsText = strconv.Itoa(*p.MaxResults)
 		}
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 		return
 	}
-	rec.JQL, rec.MaxResults, rec.NextPageToken = p.JQL, p.maxResultsText, p.NextPageToken
-	rec.Fields = strings.Join(p.Fields, ",")
 	rec.Issues = s.search(w, &p)
 }
 
@@ -413,6 +712,14 @@ func encodeToken(t pageToken) string {
 }
 
 // search answers one search; it returns the number of issues returned.
+//
+// A query ordered by updated ascending (the store's order) is answered by
+// binary search from its lower bound on updated, and its page token is a
+// position in the store: an issue that changes (moves to the end) shifts
+// the later positions by one, exactly like an offset into the results,
+// which is the behaviour a client must survive. Other orders sort the
+// matching issues for each page (fine for thousands of issues, slow for a
+// million) and use offsets.
 func (s *Server) search(w http.ResponseWriter, p *searchParams) int {
 	maxResults := 50
 	if p.maxResultsText != "" {
@@ -436,7 +743,7 @@ func (s *Server) search(w http.ResponseWriter, p *searchParams) int {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return 0
 	}
-	if len(q.clauses) == 0 {
+	if q.where == nil {
 		writeError(w, http.StatusBadRequest, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
 		return 0
 	}
@@ -458,31 +765,74 @@ func (s *Server) search(w http.ResponseWriter, p *searchParams) int {
 		offset = t.Offset
 	}
 
-	var hits []*Issue
-	cutoff := s.now().Add(-s.lag)
-	for _, is := range s.issues {
-		if s.lag > 0 && is.Updated.After(cutoff) {
-			continue
+	st := &s.store
+	cutoff := int64(-1 << 63)
+	if s.lag > 0 {
+		cutoff = s.now().Add(-s.lag).UnixMilli()
+	}
+	visible := func(r *rec) bool {
+		if s.lag > 0 && r.upd > cutoff {
+			return false
 		}
-		if q.match(is) {
-			hits = append(hits, is)
+		f := st.fieldsOf(r, q.needKey)
+		return q.where.match(&f)
+	}
+	var page []*rec
+	next := -1 // the token's offset for the next page; -1 on the last page
+	if q.seekOrder() {
+		pos := offset
+		if p.NextPageToken == "" {
+			if lb, ok := q.where.lowerBound(); ok {
+				pos, _ = slices.BinarySearchFunc(st.recs, lb, func(r rec, ms int64) int { return cmpInt(r.upd, ms) })
+			}
+		}
+		for ; pos < len(st.recs); pos++ {
+			r := &st.recs[pos]
+			if !visible(r) {
+				continue
+			}
+			if len(page) == maxResults {
+				next = pos
+				break
+			}
+			page = append(page, r)
+		}
+	} else {
+		var hits []*rec
+		var fs []matchFields
+		for i := range st.recs {
+			if r := &st.recs[i]; visible(r) {
+				hits = append(hits, r)
+			}
+		}
+		fs = make([]matchFields, len(hits))
+		for i, r := range hits {
+			fs[i] = st.fieldsOf(r, true)
+		}
+		idx := make([]int, len(hits))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return q.less(&fs[a], &fs[b]) })
+		end := min(offset+maxResults, len(hits))
+		for _, i := range idx[min(offset, len(hits)):end] {
+			page = append(page, hits[i])
+		}
+		if end < len(hits) {
+			next = end
 		}
 	}
-	slices.SortFunc(hits, q.less)
-
-	end := min(offset+maxResults, len(hits))
-	start := min(offset, len(hits))
-	page := hits[start:end]
 	resp := struct {
 		Issues        []map[string]any `json:"issues"`
 		NextPageToken string           `json:"nextPageToken,omitempty"`
 		IsLast        bool             `json:"isLast"`
-	}{Issues: make([]map[string]any, 0, len(page)), IsLast: end >= len(hits)}
-	for _, is := range page {
-		resp.Issues = append(resp.Issues, s.render(is, fields, all))
+	}{Issues: make([]map[string]any, 0, len(page)), IsLast: next < 0}
+	for _, r := range page {
+		is := st.issue(r)
+		resp.Issues = append(resp.Issues, s.render(&is, fields, all))
 	}
-	if !resp.IsLast {
-		resp.NextPageToken = encodeToken(pageToken{Query: queryHash(p.JQL), Offset: end})
+	if next >= 0 {
+		resp.NextPageToken = encodeToken(pageToken{Query: queryHash(p.JQL), Offset: next})
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return len(page)
