@@ -6,6 +6,7 @@
 //	resolute-gen gen SPEC... [-o FILE]     write the generated Go program
 //	resolute-gen check SPEC...             type-check only
 //	resolute-gen build SPEC... -o BIN      generate and compile a binary
+//	resolute-gen diff SPEC... -o FILE      fail with a diff if FILE is stale
 //	resolute-gen version                   print the version
 //
 // Several spec files form one program (for example a scheduled sync flow
@@ -30,6 +31,7 @@ Usage:
   resolute-gen gen SPEC... [-o FILE]    write the generated Go program (stdout by default)
   resolute-gen check SPEC...            type-check the specs; print file:line:col: message per problem
   resolute-gen build SPEC... -o BIN     generate and compile a binary
+  resolute-gen diff SPEC... -o FILE     exit 1 with a diff if FILE is not what gen would write
   resolute-gen version                  print the version
   resolute-gen help [COMMAND]           show help
 
@@ -71,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCheck(rest, stdout, stderr)
 	case "build":
 		err = cmdBuild(rest, stdout, stderr)
+	case "diff":
+		err = cmdDiff(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "resolute-gen", version())
 		return 0
@@ -82,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	default:
 		fmt.Fprintf(stderr, "resolute-gen: unknown command %q%s\n\n%s", cmd,
-			spec.DidYouMean(cmd, []string{"gen", "check", "build", "version", "help"}), usage)
+			spec.DidYouMean(cmd, []string{"gen", "check", "build", "diff", "version", "help"}), usage)
 		return 2
 	}
 	if err == nil {
