@@ -7,6 +7,7 @@
 //	resolute-gen check SPEC...             type-check only
 //	resolute-gen build SPEC... -o BIN      generate and compile a binary
 //	resolute-gen diff SPEC... -o FILE      fail with a diff if FILE is stale
+//	resolute-gen init [DIR]                scaffold a module
 //	resolute-gen version                   print the version
 //
 // Several spec files form one program (for example a scheduled sync flow
@@ -32,6 +33,7 @@ Usage:
   resolute-gen check SPEC...            type-check the specs; print file:line:col: message per problem
   resolute-gen build SPEC... -o BIN     generate and compile a binary
   resolute-gen diff SPEC... -o FILE     exit 1 with a diff if FILE is not what gen would write
+  resolute-gen init [DIR]               scaffold a module with a flow, a node and a test
   resolute-gen version                  print the version
   resolute-gen help [COMMAND]           show help
 
@@ -75,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdBuild(rest, stdout, stderr)
 	case "diff":
 		err = cmdDiff(rest, stdout, stderr)
+	case "init":
+		err = cmdInit(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "resolute-gen", version())
 		return 0
@@ -86,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	default:
 		fmt.Fprintf(stderr, "resolute-gen: unknown command %q%s\n\n%s", cmd,
-			spec.DidYouMean(cmd, []string{"gen", "check", "build", "diff", "version", "help"}), usage)
+			spec.DidYouMean(cmd, []string{"gen", "check", "build", "diff", "init", "version", "help"}), usage)
 		return 2
 	}
 	if err == nil {
