@@ -109,11 +109,11 @@ func cmdInit(args []string, stdout, stderr io.Writer) error {
 	if err := writeFileAtomic(filepath.Join(abs, "sync_gen.go"), src); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, `Created a flow in %s. Next:
+	fmt.Fprintf(stdout, `Created flow %q in %s. Next:
   go test ./...
   go build -o bin/%s . && ./bin/%s run --once && ./bin/%s status
 Edit sync.toml and nodes/, then go generate ./... (go tool resolute-gen check sync.toml checks without writing).
-`, dir, name, name, name)
+`, name, abs, name, name, name)
 	return nil
 }
 
