@@ -19,9 +19,10 @@ main) to FILE, or to standard output. Relative node paths in call
 ("./nodes.Fetch") resolve against each spec file's directory, so the command
 works from go generate:
 
-  //go:generate go run github.com/resolute/resolute-gen/cmd/resolute-gen gen -o sync_gen.go sync.toml
+  //go:generate go tool resolute-gen gen -o sync_gen.go sync.toml
 
-The module the specs live in must require github.com/resolute/resolute-gen.
+The module the specs live in must have resolute-gen as a tool:
+  go get -tool github.com/resolute/resolute-gen/cmd/resolute-gen@latest
 
 Flags:
   -o FILE   write to FILE instead of standard output (replaced atomically)
@@ -75,7 +76,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) error {
 	defer ws.cleanup()
 	src, err := gen.Generate(specs, cfg)
 	if err != nil {
-		return err
+		return firstErr(ws.missingDeps(specs), err)
 	}
 	if out == "" {
 		_, err := stdout.Write(src)
@@ -90,8 +91,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ws.cleanup()
-	_, err = gen.Check(specs, cfg)
-	return err
+	if _, err = gen.Check(specs, cfg); err != nil {
+		return firstErr(ws.missingDeps(specs), err)
+	}
+	return nil
 }
 
 func cmdBuild(args []string, stdout, stderr io.Writer) error {
@@ -113,7 +116,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	}
 	src, err := gen.Generate(specs, cfg)
 	if err != nil {
-		return err
+		return firstErr(ws.missingDeps(specs), err)
 	}
 	pkgDir, err := ws.mainDir()
 	if err != nil {
@@ -128,6 +131,9 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
+		if e := ws.missingDeps(specs); e != nil {
+			return e
+		}
 		return fmt.Errorf("go build of the generated program failed: %v\n%s", err, buf.String())
 	}
 	return nil
@@ -151,4 +157,14 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// firstErr returns the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

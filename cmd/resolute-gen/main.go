@@ -6,6 +6,9 @@
 //	resolute-gen gen SPEC... [-o FILE]     write the generated Go program
 //	resolute-gen check SPEC...             type-check only
 //	resolute-gen build SPEC... -o BIN      generate and compile a binary
+//	resolute-gen diff SPEC... -o FILE      fail with a diff if FILE is stale
+//	resolute-gen init [DIR]                scaffold a module
+//	resolute-gen graph SPEC...             draw the flows (Mermaid or DOT)
 //	resolute-gen version                   print the version
 //
 // Several spec files form one program (for example a scheduled sync flow
@@ -30,6 +33,9 @@ Usage:
   resolute-gen gen SPEC... [-o FILE]    write the generated Go program (stdout by default)
   resolute-gen check SPEC...            type-check the specs; print file:line:col: message per problem
   resolute-gen build SPEC... -o BIN     generate and compile a binary
+  resolute-gen diff SPEC... -o FILE     exit 1 with a diff if FILE is not what gen would write
+  resolute-gen init [DIR]               scaffold a module with a flow, a node and a test
+  resolute-gen graph SPEC... [--format mermaid|dot]  draw the flows
   resolute-gen version                  print the version
   resolute-gen help [COMMAND]           show help
 
@@ -71,6 +77,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCheck(rest, stdout, stderr)
 	case "build":
 		err = cmdBuild(rest, stdout, stderr)
+	case "diff":
+		err = cmdDiff(rest, stdout, stderr)
+	case "init":
+		err = cmdInit(rest, stdout, stderr)
+	case "graph":
+		err = cmdGraph(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "resolute-gen", version())
 		return 0
@@ -82,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	default:
 		fmt.Fprintf(stderr, "resolute-gen: unknown command %q%s\n\n%s", cmd,
-			spec.DidYouMean(cmd, []string{"gen", "check", "build", "version", "help"}), usage)
+			spec.DidYouMean(cmd, []string{"gen", "check", "build", "diff", "init", "graph", "version", "help"}), usage)
 		return 2
 	}
 	if err == nil {

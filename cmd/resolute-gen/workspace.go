@@ -69,8 +69,8 @@ func workspaceFor(specs []string) (*workspace, error) {
 		if modPath == gen.ModulePath || requires(filepath.Join(root, "go.mod"), gen.ModulePath) {
 			return &workspace{dir: specDir, root: root}, nil
 		}
-		return nil, fmt.Errorf("module %s (%s) does not require %s, which generated programs import; run:\n\tgo get %s@latest",
-			modPath, filepath.Join(root, "go.mod"), gen.ModulePath, gen.ModulePath)
+		return nil, fmt.Errorf("module %s (%s) does not require %s, which generated programs import; run: go get -tool %s@latest",
+			modPath, filepath.Join(root, "go.mod"), gen.ModulePath, toolPackage)
 	}
 	return tempModule()
 }

@@ -1,0 +1,60 @@
+package gen
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/resolute/resolute-gen/spec"
+)
+
+// ProviderPackages returns every package of this module that a generated
+// program may import: the runtime, the transform helpers, the built-in
+// node packages and the cursor stores, sorted.
+func ProviderPackages() []string {
+	all := []string{RuntimePath, TransformPath}
+	for _, p := range builtins {
+		all = append(all, p)
+	}
+	for _, p := range cursorStorePackages {
+		all = append(all, p)
+	}
+	return sortedUnique(all)
+}
+
+// ModuleImports returns the packages of this module that the program of
+// the spec files at paths imports: the runtime and transform helpers, the
+// built-in node packages its calls name, and its cursor store's package.
+// Files that do not parse are read as far as they go.
+func ModuleImports(paths ...string) []string {
+	all := []string{RuntimePath, TransformPath}
+	var files []*spec.File
+	for _, path := range paths {
+		f, _ := spec.ParseFile(path)
+		if f == nil {
+			continue
+		}
+		files = append(files, f)
+		if p, ok := cursorStorePackages[f.CursorStore.Value]; ok {
+			all = append(all, p)
+		}
+	}
+	forEachCall(files, func(f *spec.File, call spec.String) {
+		ref, err := parseCall(call, filepath.Dir(f.Path))
+		if err == nil && strings.HasPrefix(ref.pattern, ModulePath+"/") {
+			all = append(all, ref.pattern)
+		}
+	})
+	return sortedUnique(all)
+}
+
+func sortedUnique(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
