@@ -132,6 +132,16 @@ func (q *query) get(ctx context.Context, target string) (*wirePage, error) {
 		return nil, permanent(fmt.Errorf("jira: GET %s answered %s with Content-Type %q, which is not a search result (want JSON with \"issues\"; is BaseURL the Jira site?): %s",
 			q.endpoint, statusText(resp), resp.Header.Get("Content-Type"), q.snippet(body)))
 	}
+	if q.spField != DefaultStoryPointsField || len(q.extra) > 0 {
+		// A second pass for the fields wireFields does not name.
+		var rp rawPage
+		if err := json.Unmarshal(body, &rp); err != nil || len(rp.Issues) != len(wp.Issues) {
+			return nil, permanent(fmt.Errorf("jira: GET %s: the search result's fields do not decode: %v", q.endpoint, err))
+		}
+		for i := range wp.Issues {
+			wp.Issues[i].raw = rp.Issues[i].Fields
+		}
+	}
 	return &wp, nil
 }
 

@@ -8,12 +8,39 @@ import (
 	"time"
 )
 
-// wireIssue is an issue as the search API returns it.
+// wireIssue is an issue as the search API returns it. The fields every
+// sync reads decode in the same pass as the page (wireFields); a site's own
+// story points field and the fields asked for through Fields come from a
+// second pass into raw JSON, made only when such fields were requested.
 type wireIssue struct {
-	ID     string                     `json:"id"`
-	Key    string                     `json:"key"`
-	Self   string                     `json:"self"`
-	Fields map[string]json.RawMessage `json:"fields"`
+	ID     string     `json:"id"`
+	Key    string     `json:"key"`
+	Self   string     `json:"self"`
+	Fields wireFields `json:"fields"`
+
+	raw map[string]json.RawMessage // set by rawFields when needed
+}
+
+// wireFields are the fields decoded into Issue.
+type wireFields struct {
+	Summary     *string         `json:"summary"`
+	Project     *wireProject    `json:"project"`
+	Status      *wireStatus     `json:"status"`
+	Priority    *wireNamed      `json:"priority"`
+	IssueType   *wireNamed      `json:"issuetype"`
+	Assignee    *wireUser       `json:"assignee"`
+	Created     *string         `json:"created"`
+	Updated     *string         `json:"updated"`
+	Labels      []string        `json:"labels"`
+	Description json.RawMessage `json:"description"`
+	StoryPoints json.RawMessage `json:"customfield_10016"` // DefaultStoryPointsField
+}
+
+// rawPage is a search result with each issue's fields as raw JSON.
+type rawPage struct {
+	Issues []struct {
+		Fields map[string]json.RawMessage `json:"fields"`
+	} `json:"issues"`
 }
 
 type wireNamed struct {
@@ -72,88 +99,67 @@ func (q *query) decodePage(wp *wirePage) (PageOutput, error) {
 	return out, nil
 }
 
-// field decodes the named field into v; a missing or null field leaves v
-// unchanged.
-func field(w *wireIssue, name string, v any) error {
-	raw, ok := w.Fields[name]
-	if !ok || isNull(raw) {
-		return nil
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("jira: issue %s: field %s: %v", w.Key, name, err)
-	}
-	return nil
-}
-
 func isNull(raw json.RawMessage) bool {
 	s := strings.TrimSpace(string(raw))
 	return s == "" || s == "null"
 }
 
 func (q *query) decodeIssue(w *wireIssue) (Issue, error) {
-	it := Issue{ID: w.ID, Key: w.Key, Self: w.Self}
-	var (
-		project          wireProject
-		status           wireStatus
-		priority, itype  wireNamed
-		assignee         *wireUser
-		created, updated string
-	)
-	for _, f := range []struct {
-		name string
-		v    any
-	}{
-		{"summary", &it.Summary},
-		{"project", &project},
-		{"status", &status},
-		{"priority", &priority},
-		{"issuetype", &itype},
-		{"assignee", &assignee},
-		{"created", &created},
-		{"updated", &updated},
-		{"labels", &it.Labels},
-	} {
-		if err := field(w, f.name, f.v); err != nil {
-			return Issue{}, err
-		}
+	f := &w.Fields
+	it := Issue{ID: w.ID, Key: w.Key, Self: w.Self, Labels: f.Labels}
+	if f.Summary != nil {
+		it.Summary = *f.Summary
 	}
-	it.Project, it.ProjectName = project.Key, project.Name
+	if f.Project != nil {
+		it.Project, it.ProjectName = f.Project.Key, f.Project.Name
+	}
 	if it.Project == "" {
 		if i := strings.LastIndexByte(w.Key, '-'); i > 0 {
 			it.Project = w.Key[:i]
 		}
 	}
-	it.Status, it.StatusCategory = status.Name, status.StatusCategory.Key
-	it.Priority, it.IssueType = priority.Name, itype.Name
-	if assignee != nil {
-		it.Assignee = assignee.DisplayName
-		if assignee.EmailAddress != nil {
-			it.AssigneeEmail = *assignee.EmailAddress
+	if f.Status != nil {
+		it.Status, it.StatusCategory = f.Status.Name, f.Status.StatusCategory.Key
+	}
+	if f.Priority != nil {
+		it.Priority = f.Priority.Name
+	}
+	if f.IssueType != nil {
+		it.IssueType = f.IssueType.Name
+	}
+	if f.Assignee != nil {
+		it.Assignee = f.Assignee.DisplayName
+		if f.Assignee.EmailAddress != nil {
+			it.AssigneeEmail = *f.Assignee.EmailAddress
 		}
 	}
 	var err error
-	if created != "" {
-		if it.Created, err = ParseTime(created); err != nil {
+	if f.Created != nil && *f.Created != "" {
+		if it.Created, err = ParseTime(*f.Created); err != nil {
 			return Issue{}, fmt.Errorf("jira: issue %s: field created: %v", w.Key, err)
 		}
 	}
-	if updated != "" {
-		if it.Updated, err = ParseTime(updated); err != nil {
+	if f.Updated != nil && *f.Updated != "" {
+		if it.Updated, err = ParseTime(*f.Updated); err != nil {
 			return Issue{}, fmt.Errorf("jira: issue %s: field updated: %v", w.Key, err)
 		}
 	}
-	if raw, ok := w.Fields[q.spField]; ok && !isNull(raw) {
-		sp, err := parseNumber(raw)
+	sp := f.StoryPoints
+	if q.spField != DefaultStoryPointsField {
+		sp = w.raw[q.spField]
+	}
+	if len(sp) > 0 && !isNull(sp) {
+		v, err := parseNumber(sp)
 		if err != nil {
 			return Issue{}, fmt.Errorf("jira: issue %s: field %s (story points): %v", w.Key, q.spField, err)
 		}
-		it.StoryPoints = &sp
+		it.StoryPoints = &v
 	}
-	if raw, ok := w.Fields["description"]; ok && !isNull(raw) {
-		it.Description = FlattenADF(raw)
+	if len(f.Description) > 0 && !isNull(f.Description) {
+		it.Description = FlattenADF(f.Description)
 	}
 	for _, name := range q.extra {
-		if raw, ok := w.Fields[name]; ok {
+		if raw, ok := w.raw[name]; ok {
 			if it.Extra == nil {
 				it.Extra = make(map[string]json.RawMessage, len(q.extra))
 			}
