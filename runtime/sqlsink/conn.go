@@ -115,15 +115,21 @@ func (h *handle) close() {
 	}
 }
 
+// wantURL says what a URL should look like, for messages.
+const wantURL = "want sqlite://path/to/file.db or postgres://user@host:5432/dbname"
+
 func newHandle(rawURL string) (*handle, error) {
 	scheme, rest, ok := strings.Cut(rawURL, ":")
 	if !ok || rawURL == "" {
-		return nil, permanentf("URL %q: want sqlite://path/to.db, sqlite::memory: or postgres://user@host/db", redactURL(rawURL))
+		return nil, permanentf("URL %q: %s", redactURL(rawURL), wantURL)
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite", "sqlite3":
 		return openSQLite(rawURL, rest)
 	case "postgres", "postgresql":
+		if err := checkPostgresURL(rawURL); err != nil {
+			return nil, err
+		}
 		cfg, err := pgx.ParseConfig(rawURL)
 		if err != nil {
 			return nil, &sinkError{msg: "sqlsink: URL " + redactURL(rawURL) + ": " + scrub(err.Error(), urlPassword(rawURL)), err: err, permanent: true}
@@ -133,26 +139,87 @@ func newHandle(rawURL string) (*handle, error) {
 		}
 		return &handle{d: postgresDialect, redacted: redactURL(rawURL), secret: urlPassword(rawURL), pg: newPGPool(cfg, 4)}, nil
 	}
-	return nil, permanentf("URL %q: unsupported scheme %q; want sqlite://path/to.db, sqlite::memory: or postgres://user@host/db", redactURL(rawURL), scheme)
+	return nil, permanentf("URL %q: unsupported scheme %q; %s", redactURL(rawURL), scheme, wantURL)
+}
+
+// checkPostgresURL refuses a URL without a database name: the server
+// would pick one (the user's name), so `postgres://host/$DB` with DB unset
+// would write somewhere the user did not name.
+func checkPostgresURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil // pgx.ParseConfig says what is wrong
+	}
+	if strings.Trim(u.Path, "/") == "" && u.Query().Get("dbname") == "" {
+		return permanentf("URL %q: no database name; want postgres://user@host:5432/dbname", redactURL(rawURL))
+	}
+	return nil
+}
+
+// sqliteMemory says why an in-memory SQLite URL is refused.
+const sqliteMemory = "an in-memory database loses every row when the process exits; want sqlite://path/to/file.db"
+
+// sqlitePath checks a SQLite URL and returns the file path and the query.
+// It refuses every URL that would not write to a named file: an empty path
+// (`sqlite://$DB` with DB unset), an in-memory database (:memory:,
+// file::memory:, mode=memory, vfs=memdb) and a directory.
+func sqlitePath(rawURL, rest string) (path, query string, err error) {
+	if !strings.HasPrefix(rest, "//") {
+		if p, _, _ := strings.Cut(rest, "?"); strings.Contains(p, "memory") {
+			return "", "", permanentf("URL %q: %s", rawURL, sqliteMemory)
+		}
+		if rest == "" {
+			return "", "", permanentf("URL %q: no file name; want sqlite://path/to/file.db", rawURL)
+		}
+		return "", "", permanentf("URL %q: want sqlite://%s (sqlite://path/to/file.db)", rawURL, rest)
+	}
+	path, query, _ = strings.Cut(rest[2:], "?")
+	if strings.TrimSpace(path) == "" {
+		return "", "", permanentf("URL %q: no file name (an unset variable?); want sqlite://path/to/file.db", rawURL)
+	}
+	if strings.TrimSpace(path) != path {
+		return "", "", permanentf("URL %q: the file name starts or ends with a space; want sqlite://path/to/file.db", rawURL)
+	}
+	if strings.Contains(path, ":memory:") {
+		return "", "", permanentf("URL %q: %s", rawURL, sqliteMemory)
+	}
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", permanentf("URL %q: bad query: %v", rawURL, err)
+	}
+	for _, m := range params["mode"] {
+		if m == "memory" {
+			return "", "", permanentf("URL %q: %s", rawURL, sqliteMemory)
+		}
+	}
+	for _, v := range params["vfs"] {
+		if strings.Contains(v, "mem") {
+			return "", "", permanentf("URL %q: %s", rawURL, sqliteMemory)
+		}
+	}
+	file := strings.TrimPrefix(path, "file:")
+	if strings.HasSuffix(file, "/") {
+		return "", "", permanentf("URL %q: %s is a directory; want sqlite://path/to/file.db", rawURL, file)
+	}
+	if fi, err := os.Stat(file); err == nil && fi.IsDir() {
+		return "", "", permanentf("URL %q: %s is a directory; want sqlite://path/to/file.db", rawURL, file)
+	}
+	return path, query, nil
 }
 
 func openSQLite(rawURL, rest string) (*handle, error) {
-	path, query, _ := strings.Cut(rest, "?")
-	path = strings.TrimPrefix(path, "//")
-	memory := path == ":memory:" || path == ""
-	if path == "" {
-		path = ":memory:"
+	path, query, err := sqlitePath(rawURL, rest)
+	if err != nil {
+		return nil, err
 	}
 	params := url.Values{}
 	params.Set("_busy_timeout", "10000")
 	params.Set("_txlock", "immediate")
-	if !memory {
-		params.Set("_journal_mode", "WAL")
-		params.Set("_synchronous", "FULL")
-		if dir := filepath.Dir(path); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, &sinkError{msg: "sqlsink: URL " + rawURL + ": " + err.Error(), err: err, permanent: true}
-			}
+	params.Set("_journal_mode", "WAL")
+	params.Set("_synchronous", "FULL")
+	if dir := filepath.Dir(strings.TrimPrefix(path, "file:")); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, &sinkError{msg: "sqlsink: URL " + rawURL + ": " + err.Error(), err: err, permanent: true}
 		}
 	}
 	// Parameters in the URL override the defaults.
@@ -167,8 +234,7 @@ func openSQLite(rawURL, rest string) (*handle, error) {
 	if err != nil {
 		return nil, permanentf("URL %q: %v", rawURL, err)
 	}
-	// One connection: SQLite has a single writer, and an in-memory database
-	// lives only as long as its connection.
+	// One connection: SQLite has a single writer.
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)

@@ -27,8 +27,13 @@
 //
 //	sqlite://warehouse.db          relative path
 //	sqlite:///var/lib/wh.db        absolute path
-//	sqlite::memory:                in-memory database, shared by all calls in the process
 //	postgres://user:pw@host:5432/db?sslmode=disable   (also postgresql://; any libpq URL)
+//
+// An empty path (`sqlite://$DB` with DB unset), an in-memory SQLite database
+// (:memory:, file::memory:, mode=memory), a directory and a PostgreSQL URL
+// without a database name are permanent errors: each would write rows that
+// are gone when the process exits, or that land somewhere the URL did not
+// name.
 //
 // Connections are cached per URL for the life of the process. SQLite
 // databases are opened in WAL mode with synchronous=FULL, a 10 s busy timeout

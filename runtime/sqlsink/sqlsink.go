@@ -12,7 +12,7 @@ import (
 
 // UpsertInput is the input of Upsert.
 type UpsertInput[T any] struct {
-	// URL names the database: sqlite://path/to.db, sqlite::memory: or
+	// URL names the database: sqlite://path/to.db or
 	// postgres://user:password@host:5432/db (see the package doc).
 	URL string
 	// Table is the table to write, optionally schema-qualified.

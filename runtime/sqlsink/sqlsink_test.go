@@ -464,11 +464,11 @@ func TestErrors(t *testing.T) {
 		in   UpsertInput[Row]
 		want string
 	}{
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: "bad name"}, "not a valid name"},
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: `x"; DROP TABLE y; --`}, "not a valid name"},
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: "a.b.c"}, "schema.table"},
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: "t", Key: []string{"nope"}}, `Key column "nope" is not a column`},
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: "t", BatchSize: -1}, "BatchSize"},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: "bad name"}, "not a valid name"},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: `x"; DROP TABLE y; --`}, "not a valid name"},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: "a.b.c"}, "schema.table"},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: "t", Key: []string{"nope"}}, `Key column "nope" is not a column`},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: "t", BatchSize: -1}, "BatchSize"},
 		{UpsertInput[Row]{URL: "mysql://x/y", Table: "t"}, "unsupported scheme"},
 		{UpsertInput[Row]{URL: "", Table: "t"}, "want sqlite://"},
 	} {
@@ -478,10 +478,10 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	type Chan struct{ C chan int }
-	if _, err := Upsert(ctx, UpsertInput[Chan]{URL: "sqlite::memory:", Table: "t"}); !permanentErr(err) || !strings.Contains(err.Error(), "column c: unsupported Go type chan int") {
+	if _, err := Upsert(ctx, UpsertInput[Chan]{URL: "sqlite://never-opened.db", Table: "t"}); !permanentErr(err) || !strings.Contains(err.Error(), "column c: unsupported Go type chan int") {
 		t.Errorf("chan: %v", err)
 	}
-	if _, err := Upsert(ctx, UpsertInput[int]{URL: "sqlite::memory:", Table: "t"}); !permanentErr(err) || !strings.Contains(err.Error(), "not a struct") {
+	if _, err := Upsert(ctx, UpsertInput[int]{URL: "sqlite://never-opened.db", Table: "t"}); !permanentErr(err) || !strings.Contains(err.Error(), "not a struct") {
 		t.Errorf("int rows: %v", err)
 	}
 }
@@ -564,9 +564,9 @@ func TestTransientErrors(t *testing.T) {
 	}
 }
 
-func TestConcurrentUpsertsAndMemory(t *testing.T) {
+func TestConcurrentUpserts(t *testing.T) {
 	ctx := context.Background()
-	for _, url := range []string{"sqlite://" + filepath.Join(t.TempDir(), "c.db"), "sqlite::memory:"} {
+	for _, url := range []string{"sqlite://" + filepath.Join(t.TempDir(), "c.db")} {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		total := UpsertOutput{}
@@ -705,4 +705,53 @@ func BenchmarkUpsertPostgres(b *testing.B) {
 		b.Skip(pgSkip)
 	}
 	benchUpsert(b, url)
+}
+
+// TestURLsThatLoseData: URLs that would write into an in-memory database
+// (gone at exit) or somewhere the user did not name are permanent errors
+// that quote the URL and say what was expected. `sqlite://$DB` with DB
+// unset used to open an in-memory database: exit 0, every row "inserted",
+// the cursor advanced, the rows gone.
+func TestURLsThatLoseData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, tc := range []struct{ url, want string }{
+		{"sqlite://", "sqlite://path/to/file.db"},
+		{"sqlite:", "sqlite://path/to/file.db"},
+		{"sqlite3://", "sqlite://path/to/file.db"},
+		{"sqlite:// ", "sqlite://path/to/file.db"},
+		{"sqlite://?_busy_timeout=5", "sqlite://path/to/file.db"},
+		{"sqlite::memory:", "in-memory"},
+		{"sqlite://:memory:", "in-memory"},
+		{"sqlite://file::memory:", "in-memory"},
+		{"sqlite://file::memory:?cache=shared", "in-memory"},
+		{"sqlite://file:wh.db?mode=memory", "in-memory"},
+		{"sqlite://wh.db?mode=memory", "in-memory"},
+		{"sqlite://wh.db?vfs=memdb", "in-memory"},
+		{"sqlite:wh.db", "sqlite://wh.db"},
+		{"sqlite://" + dir, "is a directory"},
+		{"sqlite://" + dir + "/", "is a directory"},
+		{"postgres://postgres@127.0.0.1:5432", "no database name"},
+		{"postgres://postgres@127.0.0.1:5432/", "no database name"},
+		{"postgresql://postgres@127.0.0.1/?sslmode=disable", "no database name"},
+	} {
+		// A unique table: before the fix the Postgres URLs wrote into the
+		// server's default database.
+		_, err := Upsert(ctx, UpsertInput[Row]{URL: tc.url, Table: uniqueTable(t), Rows: []Row{{IssueKey: "A"}}, CreateTable: true})
+		closeHandle(tc.url)
+		if err == nil {
+			t.Errorf("%q: no error; the rows went to a database that does not outlive the process (or that the URL did not name)", tc.url)
+			continue
+		}
+		if !permanentErr(err) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), strings.TrimSpace(tc.url)) {
+			t.Errorf("%q: err = %v, want a permanent error quoting the URL and saying %q", tc.url, err, tc.want)
+		}
+	}
+	// The same through Exec and Truncate.
+	if _, err := Exec(ctx, ExecInput{URL: "sqlite://", Statements: []string{"SELECT 1"}}); !permanentErr(err) {
+		t.Errorf("Exec sqlite://: %v", err)
+	}
+	if _, err := Truncate(ctx, TruncateInput{URL: "sqlite://", Table: "t", IfExists: true}); !permanentErr(err) {
+		t.Errorf("Truncate sqlite://: %v", err)
+	}
 }
