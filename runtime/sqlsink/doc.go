@@ -1,8 +1,13 @@
-// Package sqlsink is resolute-gen's built-in node for writing rows into a SQL
-// warehouse: SQLite (embedded, no cgo) or PostgreSQL.
+// Package sqlsink is the driver-free core of resolute-gen's built-in nodes
+// for writing rows into a SQL warehouse: SQLite (embedded, no cgo) or
+// PostgreSQL. It holds the input and output types, the schema and upsert SQL
+// and the error classes; the drivers live in their own packages so that a
+// program links only the ones it calls:
 //
-// In specs the package is called sql: call = "sql.Upsert", "sql.Exec",
-// "sql.Truncate".
+//	spec name                     package                   links
+//	sqlite.Upsert/Exec/Truncate   runtime/sqlsink/sqlite    modernc.org/sqlite
+//	postgres.Upsert/Exec/Truncate runtime/sqlsink/postgres  pgx
+//	sql.Upsert/Exec/Truncate      runtime/sqlsink/anysql    both; picks by the URL's scheme
 //
 // Upsert inserts or updates a slice of structs with INSERT ... ON CONFLICT
 // (key) DO UPDATE, one transaction per batch, and reports how many rows were
@@ -14,7 +19,7 @@
 //
 //	[[step]]
 //	id = "upserted"
-//	call = "sql.Upsert"
+//	call = "sqlite.Upsert"                  # or postgres.Upsert, or sql.Upsert for either
 //	retry = { attempts = 3, backoff = "1m" }
 //	[step.with]
 //	URL         = "${env.WAREHOUSE_URL}"   # sqlite://warehouse.db or postgres://user@host/db

@@ -208,7 +208,7 @@ func (c *column) sqlType(d *dialect) string {
 	if k == kValuer {
 		k = c.valueOf
 	}
-	pg := d.name == postgres
+	pg := d.name == Postgres
 	switch k {
 	case kString:
 		return "TEXT"

@@ -1,4 +1,4 @@
-package sqlsink
+package sqlsink_test
 
 import (
 	"context"
@@ -14,7 +14,43 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // for sql.Open("sqlite") of a second connection
+
+	"github.com/resolute/resolute-gen/runtime/sqlsink"
+	"github.com/resolute/resolute-gen/runtime/sqlsink/anysql"
+	"github.com/resolute/resolute-gen/runtime/sqlsink/postgres"
+	"github.com/resolute/resolute-gen/runtime/sqlsink/sqlite"
 )
+
+// The tests run the core through sql.* (package anysql), which picks the
+// driver package from the URL.
+type (
+	UpsertInput[T any] = sqlsink.UpsertInput[T]
+	UpsertOutput       = sqlsink.UpsertOutput
+	ExecInput          = sqlsink.ExecInput
+	TruncateInput      = sqlsink.TruncateInput
+)
+
+var (
+	Exec        = anysql.Exec
+	Truncate    = anysql.Truncate
+	quoteIdent  = sqlsink.QuoteIdent
+	snakeCase   = sqlsink.SnakeCase
+	closeHandle = sqlsink.CloseHandle
+)
+
+func Upsert[T any](ctx context.Context, in UpsertInput[T]) (UpsertOutput, error) {
+	return anysql.Upsert(ctx, in)
+}
+
+// driverOf returns the driver package's engine for a URL.
+func driverOf(url string) sqlsink.Driver {
+	if strings.HasPrefix(url, "postgres") {
+		return postgres.Driver
+	}
+	return sqlite.Driver
+}
 
 // engine is a database to run a test against.
 type engine struct {
@@ -63,22 +99,12 @@ func uniqueTable(t testing.TB) string {
 // query runs a SELECT through the package's own connection.
 func query(t *testing.T, url, q string, args ...any) [][]any {
 	t.Helper()
-	ctx := context.Background()
-	h, err := open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := h.begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.rollback(ctx)
 	var out [][]any
 	var cols int
 	if i := strings.Index(q, " FROM "); i > 0 {
 		cols = strings.Count(q[:i], ",") + 1
 	}
-	err = tx.query(ctx, q, args, func(scan func(...any) error) error {
+	err := sqlsink.Query(driverOf(url), url, q, args, func(scan func(...any) error) error {
 		row := make([]any, cols)
 		ptrs := make([]any, cols)
 		for i := range row {
@@ -754,4 +780,41 @@ func TestURLsThatLoseData(t *testing.T) {
 	if _, err := Truncate(ctx, TruncateInput{URL: "sqlite://", Table: "t", IfExists: true}); !permanentErr(err) {
 		t.Errorf("Truncate sqlite://: %v", err)
 	}
+}
+
+// TestDriverPackagesRefuseTheOtherScheme: sqlite.Upsert given a postgres://
+// URL (or the reverse) fails permanently, naming the node to call, before
+// connecting anywhere.
+func TestDriverPackagesRefuseTheOtherScheme(t *testing.T) {
+	ctx := context.Background()
+	pg := "postgres://etl:hunter2@127.0.0.1:1/wh"
+	lite := "sqlite://" + filepath.Join(t.TempDir(), "wh.db")
+	rows := []Row{{IssueKey: "A"}}
+	type check struct {
+		name string
+		err  error
+		want string
+	}
+	var checks []check
+	_, err := sqlite.Upsert(ctx, UpsertInput[Row]{URL: pg, Table: "t", Rows: rows})
+	checks = append(checks, check{"sqlite.Upsert", err, "call postgres.Upsert"})
+	_, err = sqlite.Exec(ctx, ExecInput{URL: pg, Statements: []string{"SELECT 1"}})
+	checks = append(checks, check{"sqlite.Exec", err, "call postgres.Exec"})
+	_, err = postgres.Upsert(ctx, UpsertInput[Row]{URL: lite, Table: "t", Rows: rows})
+	checks = append(checks, check{"postgres.Upsert", err, "call sqlite.Upsert"})
+	_, err = postgres.Truncate(ctx, TruncateInput{URL: lite, Table: "t"})
+	checks = append(checks, check{"postgres.Truncate", err, "call sqlite.Truncate"})
+	for _, c := range checks {
+		if !permanentErr(c.err) || !strings.Contains(c.err.Error(), c.want) || strings.Contains(c.err.Error(), "hunter2") {
+			t.Errorf("%s: err = %v, want a permanent error saying %q (and no password)", c.name, c.err, c.want)
+		}
+	}
+	if _, err := os.Stat(strings.TrimPrefix(lite, "sqlite://")); !os.IsNotExist(err) {
+		t.Errorf("postgres.* created the SQLite file: %v", err)
+	}
+	// The driver packages write on their own engine.
+	if out, err := sqlite.Upsert(ctx, UpsertInput[Row]{URL: lite, Table: "t", Rows: rows, CreateTable: true}); err != nil || out.Inserted != 1 {
+		t.Fatalf("sqlite.Upsert: %+v %v", out, err)
+	}
+	closeHandle(lite)
 }
