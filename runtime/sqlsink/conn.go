@@ -97,11 +97,30 @@ func (d *dialect) boolValue(v bool) any {
 	return int64(0)
 }
 
+// SQLiteTimeLayout is how time columns are stored in SQLite: UTC, fixed
+// width, nine fractional digits, so that text order is time order (RFC 3339
+// with trailing zeros trimmed put "10:00:00Z" after "10:00:00.001Z"). It
+// parses with time.RFC3339Nano and SQLite's date functions.
+const SQLiteTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
 func (d *dialect) timeValue(t time.Time) any {
 	if d.name == Postgres {
 		return t
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(SQLiteTimeLayout)
+}
+
+// FixSQLiteTimes returns the statement that rewrites a SQLite time column
+// written before SQLiteTimeLayout (RFC 3339, UTC, trailing zeros of the
+// fraction trimmed: "2026-01-05T10:00:00.5Z") into that layout
+// ("2026-01-05T10:00:00.500000000Z"), for sql.Exec; values already in the
+// layout, and values that are not UTC RFC 3339 text, are left alone.
+func FixSQLiteTimes(table, column string) string {
+	c := quoteIdent(column)
+	return "UPDATE " + quoteIdent(table) + " SET " + c + " = CASE WHEN instr(" + c + ", '.') = 0" +
+		" THEN substr(" + c + ", 1, 19) || '.000000000Z'" +
+		" ELSE substr(" + c + ", 1, 20) || substr(substr(" + c + ", 21, length(" + c + ") - 21) || '000000000', 1, 9) || 'Z' END" +
+		" WHERE typeof(" + c + ") = 'text' AND length(" + c + ") <> 30 AND " + c + " GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'"
 }
 
 // handle is a cached connection to one database.

@@ -53,12 +53,16 @@
 //	int*, uint*                  INTEGER            BIGINT
 //	float32, float64             REAL               DOUBLE PRECISION
 //	bool                         INTEGER (0/1)      BOOLEAN
-//	time.Time                    TEXT (RFC 3339, nanoseconds, UTC)   TIMESTAMPTZ
+//	time.Time                    TEXT (UTC, fixed width: SQLiteTimeLayout)   TIMESTAMPTZ
 //	[]byte                       BLOB               BYTEA
 //	json.RawMessage              TEXT               JSONB
 //	slices, arrays, maps, structs, interfaces   TEXT (JSON)   JSONB
 //	sql.NullString etc.          by their value type, nullable
 //	*T                           as T, nullable (nil is NULL)
+//
+// SQLite time text is 2006-01-02T15:04:05.000000000Z, always nine
+// fractional digits, so that ORDER BY and comparisons on the text are time
+// order (see SQLiteTimeLayout and FixSQLiteTimes for tables written before).
 //
 // Columns of non-pointer types are NOT NULL. A nil slice is stored as [] and
 // a nil map as {}. Embedded structs of exported types are flattened as

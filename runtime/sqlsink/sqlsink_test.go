@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -287,8 +288,8 @@ func TestTypesRoundTrip(t *testing.T) {
 			if m["active"] != int64(1) {
 				t.Errorf("active = %#v", m["active"])
 			}
-			if m["when"] != "2026-03-01T04:16:08.304123Z" {
-				t.Errorf("when = %#v, want RFC 3339 UTC text", m["when"])
+			if m["when"] != "2026-03-01T04:16:08.304123000Z" {
+				t.Errorf("when = %#v, want fixed-width RFC 3339 UTC text", m["when"])
 			}
 		case "postgres":
 			if m["active"] != true {
@@ -817,4 +818,84 @@ func TestDriverPackagesRefuseTheOtherScheme(t *testing.T) {
 		t.Fatalf("sqlite.Upsert: %+v %v", out, err)
 	}
 	closeHandle(lite)
+}
+
+// TestSQLiteTimesSortAsTimes: SQLite stores time columns as text; ORDER BY
+// on them must be time order, also within a second. RFC 3339 with trailing
+// zeros trimmed put '...:00Z' after '...:00.001Z'.
+func TestSQLiteTimesSortAsTimes(t *testing.T) {
+	ctx := context.Background()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "times.db")
+	defer closeHandle(url)
+	type Event struct {
+		ID    int          `db:"id"`
+		At    time.Time    `db:"at"`
+		Maybe sql.NullTime `db:"maybe"`
+	}
+	base := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	offsets := []time.Duration{0, time.Millisecond, 100 * time.Millisecond, 123456789, 10 * time.Microsecond, 999999999, time.Second, time.Second + 1, -1}
+	var rows []Event
+	for i, d := range offsets {
+		at := base.Add(d).In(time.FixedZone("", -5*3600)) // the zone must not matter
+		rows = append(rows, Event{ID: i, At: at, Maybe: sql.NullTime{Time: at, Valid: true}})
+	}
+	if _, err := sqlite.Upsert(ctx, UpsertInput[Event]{URL: url, Table: "events", Rows: rows, CreateTable: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]Event(nil), rows...)
+	slices.SortFunc(want, func(a, b Event) int { return a.At.Compare(b.At) })
+	for _, col := range []string{"at", "maybe"} {
+		got := query(t, url, "SELECT id, "+col+" FROM events ORDER BY "+col)
+		for i, r := range got {
+			if r[0] != int64(want[i].ID) {
+				t.Fatalf("ORDER BY %s: %v, want the order of %v", col, got, want)
+			}
+			s := r[1].(string)
+			if len(s) != len("2006-01-02T15:04:05.000000000Z") {
+				t.Errorf("%s = %q: not fixed width", col, s)
+			}
+			back, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil || !back.Equal(want[i].At) {
+				t.Errorf("%s = %q reads back as %v, %v; want %v", col, s, back, err, want[i].At)
+			}
+		}
+	}
+}
+
+// TestSQLiteOldTimeFormat: rows written by the previous encoding (RFC 3339,
+// trailing zeros trimmed) still read back, and the documented UPDATE turns
+// them into the fixed-width form so that a mixed table sorts by time.
+func TestSQLiteOldTimeFormat(t *testing.T) {
+	ctx := context.Background()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "old.db")
+	defer closeHandle(url)
+	type Event struct {
+		ID int       `db:"id"`
+		At time.Time `db:"at"`
+	}
+	if _, err := sqlite.Exec(ctx, ExecInput{URL: url, Statements: []string{
+		"CREATE TABLE events (id INTEGER NOT NULL PRIMARY KEY, at TEXT NOT NULL)",
+		"INSERT INTO events VALUES (1, '2026-01-05T10:00:00Z'), (2, '2026-01-05T10:00:00.5Z'), (3, '2026-01-05T10:00:01.123456789Z')",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	// New rows next to the old ones.
+	if _, err := sqlite.Upsert(ctx, UpsertInput[Event]{URL: url, Table: "events", CreateTable: true,
+		Rows: []Event{{4, base.Add(time.Millisecond)}, {5, base.Add(time.Second)}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range query(t, url, "SELECT id, at FROM events") {
+		if _, err := time.Parse(time.RFC3339Nano, r[1].(string)); err != nil {
+			t.Errorf("row %v: %v", r, err)
+		}
+	}
+	// The fix from the package documentation.
+	if _, err := sqlite.Exec(ctx, ExecInput{URL: url, Statements: []string{sqlsink.FixSQLiteTimes("events", "at")}}); err != nil {
+		t.Fatal(err)
+	}
+	got := query(t, url, "SELECT id, at FROM events ORDER BY at")
+	if fmt.Sprint(got) != "[[1 2026-01-05T10:00:00.000000000Z] [4 2026-01-05T10:00:00.001000000Z] [2 2026-01-05T10:00:00.500000000Z] [5 2026-01-05T10:00:01.000000000Z] [3 2026-01-05T10:00:01.123456789Z]]" {
+		t.Fatalf("after the fix: %v", got)
+	}
 }
