@@ -271,6 +271,9 @@ func (c *column) encode(v reflect.Value, d *dialect) (any, error) {
 	case kBool:
 		return d.boolValue(v.Bool()), nil
 	case kTime:
+		if v.CanAddr() { // rows of a slice: no copy into an interface
+			return d.timeValue(*v.Addr().Interface().(*time.Time)), nil
+		}
 		return d.timeValue(v.Interface().(time.Time)), nil
 	case kBytes:
 		if v.IsNil() {

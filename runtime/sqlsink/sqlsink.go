@@ -151,6 +151,11 @@ rows:
 // canonicalKey renders the key values of a row for de-duplication. Rows
 // with a NULL key never conflict, so each gets a unique key.
 func (p *plan) canonicalKey(row []any, pos int) string {
+	if len(p.keys) == 1 {
+		if v, ok := row[p.keys[0]].(string); ok { // the common case: one allocation
+			return "s" + v
+		}
+	}
 	var b strings.Builder
 	for _, k := range p.keys {
 		switch v := row[k].(type) {
@@ -160,6 +165,8 @@ func (p *plan) canonicalKey(row []any, pos int) string {
 			b.WriteString("t" + v.UTC().Format(time.RFC3339Nano))
 		case []byte:
 			b.WriteString("b" + string(v))
+		case string:
+			b.WriteString("s" + v)
 		default:
 			fmt.Fprintf(&b, "%T:%v", v, v)
 		}

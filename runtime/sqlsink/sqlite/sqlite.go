@@ -293,8 +293,9 @@ func (t *txn) Query(ctx context.Context, q string, args []any, row func(scan fun
 		return err
 	}
 	defer rows.Close()
+	scan := rows.Scan // one method value, not one per row
 	for rows.Next() {
-		if err := row(rows.Scan); err != nil {
+		if err := row(scan); err != nil {
 			return err
 		}
 	}
