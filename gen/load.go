@@ -26,7 +26,9 @@ const RuntimePath = ModulePath + "/runtime"
 // provider packages: call = "jira.FetchIssues".
 var builtins = map[string]string{
 	"jira":       ModulePath + "/runtime/jira",
-	"sql":        ModulePath + "/runtime/sqlsink",
+	"sql":        ModulePath + "/runtime/sqlsink/anysql",
+	"sqlite":     ModulePath + "/runtime/sqlsink/sqlite",
+	"postgres":   ModulePath + "/runtime/sqlsink/postgres",
 	"deadletter": ModulePath + "/runtime/deadletter",
 }
 

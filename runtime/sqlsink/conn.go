@@ -2,38 +2,84 @@ package sqlsink
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	_ "modernc.org/sqlite" // registers the database/sql driver "sqlite"
 )
 
+// Dialect is the SQL the core writes for an engine.
+type Dialect int
+
+// The dialects.
 const (
-	sqlite   = "sqlite"
-	postgres = "postgres"
+	SQLite Dialect = iota + 1
+	Postgres
 )
 
-// dialect holds what differs between the engines.
+// Driver is a database engine for the driver-free core: the packages
+// runtime/sqlsink/sqlite and runtime/sqlsink/postgres each provide one (their
+// Driver variable), so that a program links only the drivers it uses.
+type Driver interface {
+	// Dialect is the SQL this engine speaks.
+	Dialect() Dialect
+	// Open connects to rawURL, whose scheme is one of this engine's. It
+	// checks the rest of the URL and returns a permanent error (see
+	// Permanentf) for one that names no durable database.
+	Open(rawURL string) (Conn, error)
+	// Classify says whether err, returned by this driver, is permanent
+	// (retrying cannot help) and whether it is caused by the values of some
+	// row; known is false for errors the driver does not recognise.
+	Classify(err error) (permanent, rowLevel, known bool)
+	// Describe formats a driver error for a message (with the column and
+	// detail where the server gives them).
+	Describe(err error) string
+	// Code returns the error's SQLSTATE, or "".
+	Code(err error) string
+}
+
+// Conn is an open database: a pool, or SQLite's single connection.
+type Conn interface {
+	// Begin starts a transaction.
+	Begin(ctx context.Context) (Tx, error)
+	// ExecNoTx runs one statement outside a transaction and returns the
+	// rows it changed.
+	ExecNoTx(ctx context.Context, q string) (int64, error)
+	// Close closes the connections.
+	Close()
+}
+
+// Tx is a transaction.
+type Tx interface {
+	// Exec runs a statement with arguments and returns the rows affected.
+	// The driver may keep the statement prepared for the next call with
+	// the same text.
+	Exec(ctx context.Context, q string, args ...any) (int64, error)
+	// ExecCount runs a statement of any kind without arguments and returns
+	// the rows it changed (0 for DDL).
+	ExecCount(ctx context.Context, q string) (int64, error)
+	// Query runs a query and calls row for each result row.
+	Query(ctx context.Context, q string, args []any, row func(scan func(dest ...any) error) error) error
+	// Commit commits the transaction.
+	Commit(ctx context.Context) error
+	// Rollback rolls back; a no-op after Commit.
+	Rollback(ctx context.Context)
+}
+
+// dialect holds what differs in the SQL of the engines.
 type dialect struct {
-	name      string
+	name      Dialect
 	maxParams int // bind parameters per statement
 }
 
 var (
-	sqliteDialect   = &dialect{name: sqlite, maxParams: 32766}
-	postgresDialect = &dialect{name: postgres, maxParams: 65535}
+	sqliteDialect   = &dialect{name: SQLite, maxParams: 32766}
+	postgresDialect = &dialect{name: Postgres, maxParams: 65535}
 )
 
 func (d *dialect) placeholder(b *strings.Builder, n int) {
-	if d.name == postgres {
+	if d.name == Postgres {
 		b.WriteByte('$')
 		b.WriteString(strconv.Itoa(n))
 		return
@@ -42,7 +88,7 @@ func (d *dialect) placeholder(b *strings.Builder, n int) {
 }
 
 func (d *dialect) boolValue(v bool) any {
-	if d.name == postgres {
+	if d.name == Postgres {
 		return v
 	}
 	if v {
@@ -51,370 +97,133 @@ func (d *dialect) boolValue(v bool) any {
 	return int64(0)
 }
 
+// SQLiteTimeLayout is how time columns are stored in SQLite: UTC, fixed
+// width, nine fractional digits, so that text order is time order (RFC 3339
+// with trailing zeros trimmed put "10:00:00Z" after "10:00:00.001Z"). It
+// parses with time.RFC3339Nano and SQLite's date functions.
+const SQLiteTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
 func (d *dialect) timeValue(t time.Time) any {
-	if d.name == postgres {
+	if d.name == Postgres {
 		return t
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(SQLiteTimeLayout)
 }
 
-// txn is a transaction on either engine.
-type txn interface {
-	exec(ctx context.Context, q string, args ...any) (int64, error)
-	query(ctx context.Context, q string, args []any, row func(scan func(dest ...any) error) error) error
-	commit(ctx context.Context) error
-	rollback(ctx context.Context) // no-op after commit
+// FixSQLiteTimes returns the statement that rewrites a SQLite time column
+// written before SQLiteTimeLayout (RFC 3339, UTC, trailing zeros of the
+// fraction trimmed: "2026-01-05T10:00:00.5Z") into that layout
+// ("2026-01-05T10:00:00.500000000Z"), for sql.Exec; values already in the
+// layout, and values that are not UTC RFC 3339 text, are left alone.
+func FixSQLiteTimes(table, column string) string {
+	c := quoteIdent(column)
+	return "UPDATE " + quoteIdent(table) + " SET " + c + " = CASE WHEN instr(" + c + ", '.') = 0" +
+		" THEN substr(" + c + ", 1, 19) || '.000000000Z'" +
+		" ELSE substr(" + c + ", 1, 20) || substr(substr(" + c + ", 21, length(" + c + ") - 21) || '000000000', 1, 9) || 'Z' END" +
+		" WHERE typeof(" + c + ") = 'text' AND length(" + c + ") <> 30 AND " + c + " GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'"
 }
 
 // handle is a cached connection to one database.
 type handle struct {
+	drv      Driver
 	d        *dialect
 	redacted string // the URL without its password, for messages
 	secret   string // the password, scrubbed from messages
-	db       *sql.DB
-	pg       *pgPool
+	conn     Conn
+}
+
+type handleKey struct {
+	d   Dialect
+	url string
 }
 
 var (
 	handlesMu sync.Mutex
-	handles   = map[string]*handle{}
+	handles   = map[handleKey]*handle{}
 )
 
-// open returns the cached handle for rawURL, opening it on first use.
-func open(ctx context.Context, rawURL string) (*handle, error) {
-	handlesMu.Lock()
-	defer handlesMu.Unlock()
-	if h, ok := handles[rawURL]; ok {
-		return h, nil
+// schemes maps URL schemes to the dialect and the built-in package name.
+var schemes = map[string]Dialect{"sqlite": SQLite, "sqlite3": SQLite, "postgres": Postgres, "postgresql": Postgres}
+
+// pkgName is the spec's name of each driver's package.
+var pkgName = map[Dialect]string{SQLite: "sqlite", Postgres: "postgres"}
+
+// WantURL says what a URL should look like, for messages.
+const WantURL = "want sqlite://path/to/file.db or postgres://user@host:5432/dbname"
+
+// SchemeOf returns the dialect of a URL's scheme, or a permanent error
+// naming the URL and what was expected.
+func SchemeOf(rawURL string) (Dialect, error) {
+	scheme, _, ok := strings.Cut(rawURL, ":")
+	if !ok || rawURL == "" {
+		return 0, Permanentf("URL %q: %s", RedactURL(rawURL), WantURL)
 	}
-	h, err := newHandle(rawURL)
+	d, ok := schemes[strings.ToLower(scheme)]
+	if !ok {
+		return 0, Permanentf("URL %q: unsupported scheme %q; %s", RedactURL(rawURL), scheme, WantURL)
+	}
+	return d, nil
+}
+
+// open returns the cached handle for rawURL on drv, opening it on first
+// use. op names the node for messages ("Upsert").
+func open(drv Driver, rawURL, op string) (*handle, error) {
+	want := drv.Dialect()
+	got, err := SchemeOf(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	handles[rawURL] = h
+	if got != want {
+		return nil, Permanentf("URL %q is a %s URL, and %s.%s writes only to %s: call %s.%s (or sql.%s, which picks the engine from the URL's scheme)",
+			RedactURL(rawURL), engineName(got), pkgName[want], op, engineName(want), pkgName[got], op, op)
+	}
+	key := handleKey{want, rawURL}
+	handlesMu.Lock()
+	defer handlesMu.Unlock()
+	if h, ok := handles[key]; ok {
+		return h, nil
+	}
+	c, err := drv.Open(rawURL)
+	if err != nil {
+		if _, ok := err.(*sinkError); ok {
+			return nil, err
+		}
+		return nil, &sinkError{msg: scrub("sqlsink: URL "+RedactURL(rawURL)+": "+err.Error(), urlPassword(rawURL)), err: err, permanent: true}
+	}
+	d := sqliteDialect
+	if want == Postgres {
+		d = postgresDialect
+	}
+	h := &handle{drv: drv, d: d, redacted: RedactURL(rawURL), secret: urlPassword(rawURL), conn: c}
+	handles[key] = h
 	return h, nil
 }
 
-// closeHandle closes and forgets the handle for rawURL (tests).
+func engineName(d Dialect) string {
+	if d == Postgres {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
+// closeHandle closes and forgets the handles for rawURL (tests).
 func closeHandle(rawURL string) {
 	handlesMu.Lock()
-	h, ok := handles[rawURL]
-	delete(handles, rawURL)
+	var closing []*handle
+	for k, h := range handles {
+		if k.url == rawURL {
+			closing = append(closing, h)
+			delete(handles, k)
+		}
+	}
 	handlesMu.Unlock()
-	if ok {
-		h.close()
+	for _, h := range closing {
+		h.conn.Close()
 	}
 }
 
-func (h *handle) close() {
-	if h.db != nil {
-		h.db.Close()
-	}
-	if h.pg != nil {
-		h.pg.close()
-	}
-}
-
-func newHandle(rawURL string) (*handle, error) {
-	scheme, rest, ok := strings.Cut(rawURL, ":")
-	if !ok || rawURL == "" {
-		return nil, permanentf("URL %q: want sqlite://path/to.db, sqlite::memory: or postgres://user@host/db", redactURL(rawURL))
-	}
-	switch strings.ToLower(scheme) {
-	case "sqlite", "sqlite3":
-		return openSQLite(rawURL, rest)
-	case "postgres", "postgresql":
-		cfg, err := pgx.ParseConfig(rawURL)
-		if err != nil {
-			return nil, &sinkError{msg: "sqlsink: URL " + redactURL(rawURL) + ": " + scrub(err.Error(), urlPassword(rawURL)), err: err, permanent: true}
-		}
-		if cfg.ConnectTimeout == 0 {
-			cfg.ConnectTimeout = 15 * time.Second
-		}
-		return &handle{d: postgresDialect, redacted: redactURL(rawURL), secret: urlPassword(rawURL), pg: newPGPool(cfg, 4)}, nil
-	}
-	return nil, permanentf("URL %q: unsupported scheme %q; want sqlite://path/to.db, sqlite::memory: or postgres://user@host/db", redactURL(rawURL), scheme)
-}
-
-func openSQLite(rawURL, rest string) (*handle, error) {
-	path, query, _ := strings.Cut(rest, "?")
-	path = strings.TrimPrefix(path, "//")
-	memory := path == ":memory:" || path == ""
-	if path == "" {
-		path = ":memory:"
-	}
-	params := url.Values{}
-	params.Set("_busy_timeout", "10000")
-	params.Set("_txlock", "immediate")
-	if !memory {
-		params.Set("_journal_mode", "WAL")
-		params.Set("_synchronous", "FULL")
-		if dir := filepath.Dir(path); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, &sinkError{msg: "sqlsink: URL " + rawURL + ": " + err.Error(), err: err, permanent: true}
-			}
-		}
-	}
-	// Parameters in the URL override the defaults.
-	extra, err := url.ParseQuery(query)
-	if err != nil {
-		return nil, permanentf("URL %q: bad query: %v", rawURL, err)
-	}
-	for k, v := range extra {
-		params[k] = v
-	}
-	db, err := sql.Open("sqlite", path+"?"+params.Encode())
-	if err != nil {
-		return nil, permanentf("URL %q: %v", rawURL, err)
-	}
-	// One connection: SQLite has a single writer, and an in-memory database
-	// lives only as long as its connection.
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	return &handle{d: sqliteDialect, redacted: rawURL, db: db}, nil
-}
-
-// begin starts a transaction.
-func (h *handle) begin(ctx context.Context) (txn, error) {
-	if h.pg != nil {
-		c, err := h.pg.acquire(ctx)
-		if err != nil {
-			return nil, err
-		}
-		tx, err := c.Begin(ctx)
-		if err != nil {
-			h.pg.release(c)
-			return nil, err
-		}
-		return &pgTxn{pool: h.pg, conn: c, tx: tx}, nil
-	}
-	tx, err := h.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &sqlTxn{tx: tx}, nil
-}
-
-// execNoTx runs one statement outside a transaction.
-func (h *handle) execNoTx(ctx context.Context, q string) (int64, error) {
-	if h.pg != nil {
-		c, err := h.pg.acquire(ctx)
-		if err != nil {
-			return 0, err
-		}
-		defer h.pg.release(c)
-		tag, err := c.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol)
-		if err != nil {
-			return 0, err
-		}
-		return tag.RowsAffected(), nil
-	}
-	c, err := h.db.Conn(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return sqliteExec(ctx, c, q)
-}
-
-// sqliteExec runs a statement and returns the rows it changed. SQLite's
-// changes() is not reset by DDL, so the count is the difference of
-// total_changes() around the statement.
-func sqliteExec(ctx context.Context, c interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, q string) (int64, error) {
-	var before, after int64
-	if err := c.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
-		return 0, err
-	}
-	if _, err := c.ExecContext(ctx, q); err != nil {
-		return 0, err
-	}
-	if err := c.QueryRowContext(ctx, "SELECT total_changes()").Scan(&after); err != nil {
-		return 0, err
-	}
-	return after - before, nil
-}
-
-// sqlTxn is a database/sql transaction (SQLite).
-type sqlTxn struct {
-	tx   *sql.Tx
-	done bool
-}
-
-func (t *sqlTxn) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
-}
-
-func (t *sqlTxn) query(ctx context.Context, q string, args []any, row func(scan func(dest ...any) error) error) error {
-	rows, err := t.tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-func (t *sqlTxn) commit(context.Context) error {
-	t.done = true
-	return t.tx.Commit()
-}
-
-func (t *sqlTxn) rollback(context.Context) {
-	if !t.done {
-		t.done = true
-		t.tx.Rollback()
-	}
-}
-
-// pgTxn is a pgx transaction; it returns its connection to the pool when
-// done.
-type pgTxn struct {
-	pool *pgPool
-	conn *pgx.Conn
-	tx   pgx.Tx
-	done bool
-}
-
-func (t *pgTxn) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	tag, err := t.tx.Exec(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	return tag.RowsAffected(), nil
-}
-
-func (t *pgTxn) query(ctx context.Context, q string, args []any, row func(scan func(dest ...any) error) error) error {
-	rows, err := t.tx.Query(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-func (t *pgTxn) commit(ctx context.Context) error {
-	if t.done {
-		return errors.New("transaction already finished")
-	}
-	t.done = true
-	err := t.tx.Commit(ctx)
-	t.pool.release(t.conn)
-	return err
-}
-
-func (t *pgTxn) rollback(ctx context.Context) {
-	if t.done {
-		return
-	}
-	t.done = true
-	// Roll back even if ctx is cancelled, so the connection can be reused.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	t.tx.Rollback(rctx)
-	t.pool.release(t.conn)
-}
-
-// pgPool is a small pool of pgx connections (pgxpool would need another
-// module in go.mod).
-type pgPool struct {
-	cfg *pgx.ConnConfig
-	sem chan struct{}
-
-	mu   sync.Mutex
-	idle []idleConn
-}
-
-type idleConn struct {
-	c     *pgx.Conn
-	since time.Time
-}
-
-func newPGPool(cfg *pgx.ConnConfig, size int) *pgPool {
-	return &pgPool{cfg: cfg, sem: make(chan struct{}, size)}
-}
-
-// acquire returns a connection: an idle one (pinged if it idled for more
-// than a minute) or a new one.
-func (p *pgPool) acquire(ctx context.Context) (*pgx.Conn, error) {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	for {
-		p.mu.Lock()
-		if len(p.idle) == 0 {
-			p.mu.Unlock()
-			break
-		}
-		ic := p.idle[len(p.idle)-1]
-		p.idle = p.idle[:len(p.idle)-1]
-		p.mu.Unlock()
-		if ic.c.IsClosed() {
-			continue
-		}
-		if time.Since(ic.since) > time.Minute {
-			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err := ic.c.Ping(pctx)
-			cancel()
-			if err != nil {
-				ic.c.Close(context.Background())
-				continue
-			}
-		}
-		return ic.c, nil
-	}
-	c, err := pgx.ConnectConfig(ctx, p.cfg)
-	if err != nil {
-		<-p.sem
-		return nil, err
-	}
-	return c, nil
-}
-
-// release returns a connection to the pool, or closes it if it is broken or
-// inside a transaction.
-func (p *pgPool) release(c *pgx.Conn) {
-	defer func() { <-p.sem }()
-	if c.IsClosed() || c.PgConn().TxStatus() != 'I' {
-		c.Close(context.Background())
-		return
-	}
-	p.mu.Lock()
-	p.idle = append(p.idle, idleConn{c: c, since: time.Now()})
-	p.mu.Unlock()
-}
-
-func (p *pgPool) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, ic := range p.idle {
-		ic.c.Close(context.Background())
-	}
-	p.idle = nil
-}
-
-// redactURL hides the password of a URL.
-func redactURL(s string) string {
+// RedactURL hides the password of a URL.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		if err != nil && strings.Contains(s, "@") {

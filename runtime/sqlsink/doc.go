@@ -1,8 +1,13 @@
-// Package sqlsink is resolute-gen's built-in node for writing rows into a SQL
-// warehouse: SQLite (embedded, no cgo) or PostgreSQL.
+// Package sqlsink is the driver-free core of resolute-gen's built-in nodes
+// for writing rows into a SQL warehouse: SQLite (embedded, no cgo) or
+// PostgreSQL. It holds the input and output types, the schema and upsert SQL
+// and the error classes; the drivers live in their own packages so that a
+// program links only the ones it calls:
 //
-// In specs the package is called sql: call = "sql.Upsert", "sql.Exec",
-// "sql.Truncate".
+//	spec name                     package                   links
+//	sqlite.Upsert/Exec/Truncate   runtime/sqlsink/sqlite    modernc.org/sqlite
+//	postgres.Upsert/Exec/Truncate runtime/sqlsink/postgres  pgx
+//	sql.Upsert/Exec/Truncate      runtime/sqlsink/anysql    both; picks by the URL's scheme
 //
 // Upsert inserts or updates a slice of structs with INSERT ... ON CONFLICT
 // (key) DO UPDATE, one transaction per batch, and reports how many rows were
@@ -14,7 +19,7 @@
 //
 //	[[step]]
 //	id = "upserted"
-//	call = "sql.Upsert"
+//	call = "sqlite.Upsert"                  # or postgres.Upsert, or sql.Upsert for either
 //	retry = { attempts = 3, backoff = "1m" }
 //	[step.with]
 //	URL         = "${env.WAREHOUSE_URL}"   # sqlite://warehouse.db or postgres://user@host/db
@@ -27,8 +32,13 @@
 //
 //	sqlite://warehouse.db          relative path
 //	sqlite:///var/lib/wh.db        absolute path
-//	sqlite::memory:                in-memory database, shared by all calls in the process
 //	postgres://user:pw@host:5432/db?sslmode=disable   (also postgresql://; any libpq URL)
+//
+// An empty path (`sqlite://$DB` with DB unset), an in-memory SQLite database
+// (:memory:, file::memory:, mode=memory), a directory and a PostgreSQL URL
+// without a database name are permanent errors: each would write rows that
+// are gone when the process exits, or that land somewhere the URL did not
+// name.
 //
 // Connections are cached per URL for the life of the process. SQLite
 // databases are opened in WAL mode with synchronous=FULL, a 10 s busy timeout
@@ -43,12 +53,16 @@
 //	int*, uint*                  INTEGER            BIGINT
 //	float32, float64             REAL               DOUBLE PRECISION
 //	bool                         INTEGER (0/1)      BOOLEAN
-//	time.Time                    TEXT (RFC 3339, nanoseconds, UTC)   TIMESTAMPTZ
+//	time.Time                    TEXT (UTC, fixed width: SQLiteTimeLayout)   TIMESTAMPTZ
 //	[]byte                       BLOB               BYTEA
 //	json.RawMessage              TEXT               JSONB
 //	slices, arrays, maps, structs, interfaces   TEXT (JSON)   JSONB
 //	sql.NullString etc.          by their value type, nullable
 //	*T                           as T, nullable (nil is NULL)
+//
+// SQLite time text is 2006-01-02T15:04:05.000000000Z, always nine
+// fractional digits, so that ORDER BY and comparisons on the text are time
+// order (see SQLiteTimeLayout and FixSQLiteTimes for tables written before).
 //
 // Columns of non-pointer types are NOT NULL. A nil slice is stored as [] and
 // a nil map as {}. Embedded structs of exported types are flattened as

@@ -9,10 +9,6 @@ import (
 	"io"
 	"net"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	msqlite "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // sinkError is every error this package returns. Permanent reports whether
@@ -30,9 +26,13 @@ func (e *sinkError) Unwrap() error { return e.err }
 // Permanent reports whether the error is one that retrying cannot fix.
 func (e *sinkError) Permanent() bool { return e.permanent }
 
-func permanentf(format string, args ...any) error {
+// Permanentf returns a permanent error (retrying cannot fix it), prefixed
+// "sqlsink: "; for the driver packages.
+func Permanentf(format string, args ...any) error {
 	return &sinkError{msg: "sqlsink: " + fmt.Sprintf(format, args...), permanent: true}
 }
+
+func permanentf(format string, args ...any) error { return Permanentf(format, args...) }
 
 // wrap describes a driver error with its context (such as "table t: rows
 // 0-499") and classifies it.
@@ -44,86 +44,41 @@ func (h *handle) wrap(err error, context string) error {
 	if errors.As(err, &se) {
 		return err
 	}
-	msg := "sqlsink: " + context + ": " + describe(err) + hint(err)
-	secret := ""
-	if h != nil {
-		secret = h.secret
-	}
-	return &sinkError{msg: scrub(msg, secret), err: err, permanent: isPermanent(err)}
+	msg := "sqlsink: " + context + ": " + h.drv.Describe(err) + h.hint(err)
+	return &sinkError{msg: scrub(msg, h.secret), err: err, permanent: h.isPermanent(err)}
 }
 
-// describe formats a driver error, naming the column and adding the detail
-// where Postgres gives them.
-func describe(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		s := pe.Error()
-		if pe.ColumnName != "" && !strings.Contains(pe.Message, pe.ColumnName) {
-			s = "column " + pe.ColumnName + ": " + s
-		}
-		if pe.Detail != "" {
-			s += ": " + pe.Detail
-		}
-		return s
-	}
-	return err.Error()
-}
-
-func hint(err error) string {
-	var pe *pgconn.PgError
+func (h *handle) hint(err error) string {
 	msg := err.Error()
+	code := h.drv.Code(err)
 	switch {
-	case errors.As(err, &pe) && pe.Code == "42P10",
+	case code == "42P10",
 		strings.Contains(msg, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint"):
 		return " (the Key columns need a primary key or unique index: set CreateTable = true for a new table, or create a unique index on them)"
-	case errors.As(err, &pe) && pe.Code == "42P01",
+	case code == "42P01",
 		strings.Contains(msg, "no such table"):
 		return " (set CreateTable = true to create it)"
 	}
 	return ""
 }
 
-// isPermanent classifies a driver error: connection failures, lock and
-// resource errors, serialization failures and deadlocks are transient;
-// SQL, data and constraint errors and client-side encoding errors are
-// permanent.
-func isPermanent(err error) bool {
+// isPermanent classifies an error: the driver's own by the driver
+// (connection failures, lock and resource errors, serialization failures
+// and deadlocks are transient; SQL, data and constraint errors are
+// permanent), network and context errors as transient, client-side
+// encoding errors as permanent.
+func (h *handle) isPermanent(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		if len(pe.Code) < 2 {
-			return false
-		}
-		switch pe.Code[:2] {
-		case "08", // connection exception
-			"40", // transaction rollback: serialization failure, deadlock
-			"53", // insufficient resources
-			"55", // object not in prerequisite state: lock not available
-			"57", // operator intervention: shutdown, cannot connect now
-			"58", // system error
-			"XX": // internal error
-			return false
-		}
-		return true
-	}
-	var se *msqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_IOERR,
-			sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_FULL, sqlite3.SQLITE_PROTOCOL:
-			return false
-		}
-		return true
+	if permanent, _, known := h.drv.Classify(err); known {
+		return permanent
 	}
 	var ne net.Error
-	var ce *pgconn.ConnectError
 	switch {
-	case errors.As(err, &ne), errors.As(err, &ce),
+	case errors.As(err, &ne),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
-		pgconn.SafeToRetry(err), pgconn.Timeout(err):
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone):
 		return false
 	}
 	msg := err.Error()
@@ -136,26 +91,7 @@ func isPermanent(err error) bool {
 // rowLevel reports whether err is caused by the values of some row (and so
 // may be isolated by retrying row by row), rather than by the statement or
 // the connection.
-func rowLevel(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")
-	}
-	var se *msqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG:
-			return true
-		}
-	}
-	return false
-}
-
-// pgCode returns the SQLSTATE of a Postgres error, or "".
-func pgCode(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code
-	}
-	return ""
+func (h *handle) rowLevel(err error) bool {
+	_, row, known := h.drv.Classify(err)
+	return known && row
 }

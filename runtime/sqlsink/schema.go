@@ -208,7 +208,7 @@ func (c *column) sqlType(d *dialect) string {
 	if k == kValuer {
 		k = c.valueOf
 	}
-	pg := d.name == postgres
+	pg := d.name == Postgres
 	switch k {
 	case kString:
 		return "TEXT"
@@ -271,6 +271,9 @@ func (c *column) encode(v reflect.Value, d *dialect) (any, error) {
 	case kBool:
 		return d.boolValue(v.Bool()), nil
 	case kTime:
+		if v.CanAddr() { // rows of a slice: no copy into an interface
+			return d.timeValue(*v.Addr().Interface().(*time.Time)), nil
+		}
 		return d.timeValue(v.Interface().(time.Time)), nil
 	case kBytes:
 		if v.IsNil() {

@@ -12,7 +12,7 @@ import (
 
 // UpsertInput is the input of Upsert.
 type UpsertInput[T any] struct {
-	// URL names the database: sqlite://path/to.db, sqlite::memory: or
+	// URL names the database: sqlite://path/to.db or
 	// postgres://user:password@host:5432/db (see the package doc).
 	URL string
 	// Table is the table to write, optionally schema-qualified.
@@ -151,6 +151,11 @@ rows:
 // canonicalKey renders the key values of a row for de-duplication. Rows
 // with a NULL key never conflict, so each gets a unique key.
 func (p *plan) canonicalKey(row []any, pos int) string {
+	if len(p.keys) == 1 {
+		if v, ok := row[p.keys[0]].(string); ok { // the common case: one allocation
+			return "s" + v
+		}
+	}
 	var b strings.Builder
 	for _, k := range p.keys {
 		switch v := row[k].(type) {
@@ -160,6 +165,8 @@ func (p *plan) canonicalKey(row []any, pos int) string {
 			b.WriteString("t" + v.UTC().Format(time.RFC3339Nano))
 		case []byte:
 			b.WriteString("b" + string(v))
+		case string:
+			b.WriteString("s" + v)
 		default:
 			fmt.Fprintf(&b, "%T:%v", v, v)
 		}
@@ -168,13 +175,14 @@ func (p *plan) canonicalKey(row []any, pos int) string {
 	return b.String()
 }
 
-// Upsert inserts in.Rows into in.Table, updating the rows whose key already
-// exists (INSERT ... ON CONFLICT (key) DO UPDATE SET every other column),
-// in one transaction per batch. Within a batch a key that occurs more than
+// UpsertWith inserts in.Rows into in.Table on the engine drv (the nodes
+// sqlite.Upsert, postgres.Upsert and sql.Upsert call it), updating the rows
+// whose key already exists (INSERT ... ON CONFLICT (key) DO UPDATE SET every
+// other column), in one transaction per batch. Within a batch a key that occurs more than
 // once is written once, with its last row. Batches committed before an
 // error stay committed; since an upsert is idempotent, retrying the call is
 // safe.
-func Upsert[T any](ctx context.Context, in UpsertInput[T]) (UpsertOutput, error) {
+func UpsertWith[T any](ctx context.Context, drv Driver, in UpsertInput[T]) (UpsertOutput, error) {
 	var out UpsertOutput
 	if err := validTable(in.Table); err != nil {
 		return out, permanentf("%v", err)
@@ -194,7 +202,7 @@ func Upsert[T any](ctx context.Context, in UpsertInput[T]) (UpsertOutput, error)
 	case batch < 0:
 		return out, permanentf("table %s: BatchSize %d is negative", in.Table, batch)
 	}
-	h, err := open(ctx, in.URL)
+	h, err := open(drv, in.URL, "Upsert")
 	if err != nil {
 		return out, err
 	}
@@ -230,7 +238,7 @@ func Upsert[T any](ctx context.Context, in UpsertInput[T]) (UpsertOutput, error)
 			uniq = append(uniq, r)
 		}
 		ins, upd, err := upsertBatch(ctx, h, p, uniq)
-		if err != nil && in.SkipFailedRows && rowLevel(err) {
+		if err != nil && in.SkipFailedRows && h.rowLevel(err) {
 			ins, upd, err = upsertRowByRow(ctx, h, p, uniq, fail)
 		}
 		if err != nil {
@@ -247,54 +255,54 @@ func upsertBatch(ctx context.Context, h *handle, p *plan, rows []encRow) (ins, u
 	if len(rows) == 0 {
 		return 0, 0, nil
 	}
-	tx, err := h.begin(ctx)
+	tx, err := h.conn.Begin(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer tx.rollback(ctx)
+	defer tx.Rollback(ctx)
 	if ins, upd, err = p.upsert(ctx, tx, h.d, rows); err != nil {
 		return 0, 0, err
 	}
-	return ins, upd, tx.commit(ctx)
+	return ins, upd, tx.Commit(ctx)
 }
 
 // upsertRowByRow writes rows one at a time, each under a savepoint, in one
 // transaction, skipping rows that fail with a row-level error.
 func upsertRowByRow(ctx context.Context, h *handle, p *plan, rows []encRow, fail func(int, error)) (ins, upd int, err error) {
-	tx, err := h.begin(ctx)
+	tx, err := h.conn.Begin(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer tx.rollback(ctx)
+	defer tx.Rollback(ctx)
 	for _, r := range rows {
-		if _, err := tx.exec(ctx, "SAVEPOINT sqlsink_row"); err != nil {
+		if _, err := tx.Exec(ctx, "SAVEPOINT sqlsink_row"); err != nil {
 			return 0, 0, err
 		}
 		i, u, err := p.upsert(ctx, tx, h.d, []encRow{r})
 		if err != nil {
-			if !rowLevel(err) {
+			if !h.rowLevel(err) {
 				return 0, 0, err
 			}
-			if _, err := tx.exec(ctx, "ROLLBACK TO SAVEPOINT sqlsink_row"); err != nil {
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT sqlsink_row"); err != nil {
 				return 0, 0, err
 			}
-			fail(r.pos, fmt.Errorf("row %d: %s", r.pos, describe(err)))
+			fail(r.pos, fmt.Errorf("row %d: %s", r.pos, h.drv.Describe(err)))
 		}
-		if _, err := tx.exec(ctx, "RELEASE SAVEPOINT sqlsink_row"); err != nil {
+		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT sqlsink_row"); err != nil {
 			return 0, 0, err
 		}
 		ins, upd = ins+i, upd+u
 	}
-	return ins, upd, tx.commit(ctx)
+	return ins, upd, tx.Commit(ctx)
 }
 
 // upsert writes rows (distinct keys) inside tx and counts inserts and
 // updates: on Postgres from RETURNING (xmax = 0), which is true for a
 // freshly inserted row; on SQLite by asking, in the same write-locked
 // transaction, which keys exist before writing.
-func (p *plan) upsert(ctx context.Context, tx txn, d *dialect, rows []encRow) (ins, upd int, err error) {
+func (p *plan) upsert(ctx context.Context, tx Tx, d *dialect, rows []encRow) (ins, upd int, err error) {
 	ncols := len(p.s.cols)
-	if d.name == postgres {
+	if d.name == Postgres {
 		per := max(1, d.maxParams/ncols)
 		for from := 0; from < len(rows); from += per {
 			chunk := rows[from:min(from+per, len(rows))]
@@ -302,7 +310,7 @@ func (p *plan) upsert(ctx context.Context, tx txn, d *dialect, rows []encRow) (i
 			for _, r := range chunk {
 				args = append(args, r.vals...)
 			}
-			err := tx.query(ctx, p.insertSQL(d, len(chunk)), args, func(scan func(...any) error) error {
+			err := tx.Query(ctx, p.insertSQL(d, len(chunk)), args, func(scan func(...any) error) error {
 				var inserted bool
 				if err := scan(&inserted); err != nil {
 					return err
@@ -334,7 +342,7 @@ func (p *plan) upsert(ctx context.Context, tx txn, d *dialect, rows []encRow) (i
 				args = append(args, r.vals[k])
 			}
 		}
-		err := tx.query(ctx, p.existsSQL(len(chunk)), args, func(scan func(...any) error) error {
+		err := tx.Query(ctx, p.existsSQL(len(chunk)), args, func(scan func(...any) error) error {
 			existing++
 			return nil
 		})
@@ -349,7 +357,7 @@ func (p *plan) upsert(ctx context.Context, tx txn, d *dialect, rows []encRow) (i
 		for _, r := range chunk {
 			args = append(args, r.vals...)
 		}
-		if _, err := tx.exec(ctx, p.insertSQL(d, len(chunk)), args...); err != nil {
+		if _, err := tx.Exec(ctx, p.insertSQL(d, len(chunk)), args...); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -405,7 +413,7 @@ func (p *plan) insertSQL(d *dialect, n int) string {
 		k := p.qcols[p.keys[0]]
 		b.WriteString(k + " = excluded." + k)
 	}
-	if d.name == postgres {
+	if d.name == Postgres {
 		b.WriteString(" RETURNING (xmax = 0)")
 	}
 	s := b.String()
@@ -478,7 +486,7 @@ func ensureTable(ctx context.Context, h *handle, p *plan) error {
 		}
 		// Two processes creating the same Postgres table at once: the
 		// loser sees a unique violation on the catalog; try again.
-		if c := pgCode(err); c != "23505" && c != "42P07" {
+		if c := h.drv.Code(err); c != "23505" && c != "42P07" {
 			break
 		}
 	}
@@ -486,12 +494,12 @@ func ensureTable(ctx context.Context, h *handle, p *plan) error {
 }
 
 func createOrAlter(ctx context.Context, h *handle, p *plan, create string) error {
-	tx, err := h.begin(ctx)
+	tx, err := h.conn.Begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.rollback(ctx)
-	if _, err := tx.exec(ctx, create); err != nil {
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, create); err != nil {
 		return err
 	}
 	have, err := columnsOf(ctx, tx, h.d, p.table)
@@ -502,11 +510,11 @@ func createOrAlter(ctx context.Context, h *handle, p *plan, create string) error
 		if have[c.name] {
 			continue
 		}
-		if _, err := tx.exec(ctx, "ALTER TABLE "+p.qtable+" ADD COLUMN "+p.qcols[j]+" "+c.sqlType(h.d)); err != nil {
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+p.qtable+" ADD COLUMN "+p.qcols[j]+" "+c.sqlType(h.d)); err != nil {
 			return fmt.Errorf("column %s: %w", c.name, err)
 		}
 	}
-	return tx.commit(ctx)
+	return tx.Commit(ctx)
 }
 
 // splitTable splits "schema.table".
@@ -518,11 +526,11 @@ func splitTable(table string) (schema, name string) {
 }
 
 // columnsOf returns the column names of a table.
-func columnsOf(ctx context.Context, tx txn, d *dialect, table string) (map[string]bool, error) {
+func columnsOf(ctx context.Context, tx Tx, d *dialect, table string) (map[string]bool, error) {
 	schema, name := splitTable(table)
 	var q string
 	var args []any
-	if d.name == postgres {
+	if d.name == Postgres {
 		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = COALESCE($1::text, current_schema()) AND table_name = $2"
 		var s any
 		if schema != "" {
@@ -537,7 +545,7 @@ func columnsOf(ctx context.Context, tx txn, d *dialect, table string) (map[strin
 		args = []any{name, schema}
 	}
 	cols := map[string]bool{}
-	err := tx.query(ctx, q, args, func(scan func(...any) error) error {
+	err := tx.Query(ctx, q, args, func(scan func(...any) error) error {
 		var c string
 		if err := scan(&c); err != nil {
 			return err
@@ -549,10 +557,10 @@ func columnsOf(ctx context.Context, tx txn, d *dialect, table string) (map[strin
 }
 
 // tableExists reports whether a table exists.
-func tableExists(ctx context.Context, tx txn, d *dialect, table string) (bool, error) {
+func tableExists(ctx context.Context, tx Tx, d *dialect, table string) (bool, error) {
 	var q string
 	var args []any
-	if d.name == postgres {
+	if d.name == Postgres {
 		q, args = "SELECT to_regclass($1) IS NOT NULL", []any{quoteIdent(table)}
 	} else {
 		schema, name := splitTable(table)
@@ -563,7 +571,7 @@ func tableExists(ctx context.Context, tx txn, d *dialect, table string) (bool, e
 		q, args = "SELECT count(*) > 0 FROM "+master+" WHERE type = 'table' AND name = ?", []any{name}
 	}
 	var exists bool
-	err := tx.query(ctx, q, args, func(scan func(...any) error) error { return scan(&exists) })
+	err := tx.Query(ctx, q, args, func(scan func(...any) error) error { return scan(&exists) })
 	return exists, err
 }
 
@@ -586,7 +594,8 @@ type ExecOutput struct {
 	RowsAffected int64
 }
 
-// Exec runs SQL statements, by default in one transaction (all or
+// ExecWith runs SQL statements on the engine drv (the nodes sqlite.Exec,
+// postgres.Exec and sql.Exec call it), by default in one transaction (all or
 // nothing), for maintenance such as rebuilding indexes after a reindex:
 //
 //	[[step]]
@@ -595,9 +604,9 @@ type ExecOutput struct {
 //	[step.with]
 //	URL        = "${env.WAREHOUSE_URL}"
 //	Statements = ["REINDEX TABLE jira_issues", "ANALYZE jira_issues"]
-func Exec(ctx context.Context, in ExecInput) (ExecOutput, error) {
+func ExecWith(ctx context.Context, drv Driver, in ExecInput) (ExecOutput, error) {
 	var out ExecOutput
-	h, err := open(ctx, in.URL)
+	h, err := open(drv, in.URL, "Exec")
 	if err != nil {
 		return out, err
 	}
@@ -608,7 +617,7 @@ func Exec(ctx context.Context, in ExecInput) (ExecOutput, error) {
 	}
 	if in.NoTransaction {
 		for i, st := range in.Statements {
-			n, err := h.execNoTx(ctx, st)
+			n, err := h.conn.ExecNoTx(ctx, st)
 			if err != nil {
 				return out, h.wrap(err, fmt.Sprintf("statement %d", i+1))
 			}
@@ -616,24 +625,19 @@ func Exec(ctx context.Context, in ExecInput) (ExecOutput, error) {
 		}
 		return out, nil
 	}
-	tx, err := h.begin(ctx)
+	tx, err := h.conn.Begin(ctx)
 	if err != nil {
 		return out, h.wrap(err, "begin")
 	}
-	defer tx.rollback(ctx)
+	defer tx.Rollback(ctx)
 	for i, st := range in.Statements {
-		var n int64
-		if t, ok := tx.(*sqlTxn); ok {
-			n, err = sqliteExec(ctx, t.tx, st)
-		} else {
-			n, err = tx.exec(ctx, st)
-		}
+		n, err := tx.ExecCount(ctx, st)
 		if err != nil {
 			return ExecOutput{}, h.wrap(err, fmt.Sprintf("statement %d", i+1))
 		}
 		out.RowsAffected += n
 	}
-	if err := tx.commit(ctx); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		return ExecOutput{}, h.wrap(err, "commit")
 	}
 	return out, nil
@@ -655,8 +659,9 @@ type TruncateOutput struct {
 	Truncated bool
 }
 
-// Truncate deletes every row of a table (TRUNCATE on Postgres, DELETE FROM
-// on SQLite), for a full reindex:
+// TruncateWith deletes every row of a table on the engine drv (the nodes
+// sqlite.Truncate, postgres.Truncate and sql.Truncate call it): TRUNCATE on
+// Postgres, DELETE FROM on SQLite, for a full reindex:
 //
 //	[[step]]
 //	id = "cleared"
@@ -665,19 +670,19 @@ type TruncateOutput struct {
 //	URL      = "${env.WAREHOUSE_URL}"
 //	Table    = "jira_issues"
 //	IfExists = true
-func Truncate(ctx context.Context, in TruncateInput) (TruncateOutput, error) {
+func TruncateWith(ctx context.Context, drv Driver, in TruncateInput) (TruncateOutput, error) {
 	if err := validTable(in.Table); err != nil {
 		return TruncateOutput{}, permanentf("%v", err)
 	}
-	h, err := open(ctx, in.URL)
+	h, err := open(drv, in.URL, "Truncate")
 	if err != nil {
 		return TruncateOutput{}, err
 	}
-	tx, err := h.begin(ctx)
+	tx, err := h.conn.Begin(ctx)
 	if err != nil {
 		return TruncateOutput{}, h.wrap(err, "table "+in.Table+": truncate")
 	}
-	defer tx.rollback(ctx)
+	defer tx.Rollback(ctx)
 	if in.IfExists {
 		ok, err := tableExists(ctx, tx, h.d, in.Table)
 		if err != nil {
@@ -688,13 +693,13 @@ func Truncate(ctx context.Context, in TruncateInput) (TruncateOutput, error) {
 		}
 	}
 	stmt := "DELETE FROM " + quoteIdent(in.Table)
-	if h.d.name == postgres {
+	if h.d.name == Postgres {
 		stmt = "TRUNCATE TABLE " + quoteIdent(in.Table)
 	}
-	if _, err := tx.exec(ctx, stmt); err != nil {
+	if _, err := tx.Exec(ctx, stmt); err != nil {
 		return TruncateOutput{}, h.wrap(err, "table "+in.Table+": truncate")
 	}
-	if err := tx.commit(ctx); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		return TruncateOutput{}, h.wrap(err, "table "+in.Table+": truncate")
 	}
 	return TruncateOutput{Truncated: true}, nil

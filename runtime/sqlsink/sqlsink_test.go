@@ -1,4 +1,4 @@
-package sqlsink
+package sqlsink_test
 
 import (
 	"context"
@@ -10,11 +10,48 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // for sql.Open("sqlite") of a second connection
+
+	"github.com/resolute/resolute-gen/runtime/sqlsink"
+	"github.com/resolute/resolute-gen/runtime/sqlsink/anysql"
+	"github.com/resolute/resolute-gen/runtime/sqlsink/postgres"
+	"github.com/resolute/resolute-gen/runtime/sqlsink/sqlite"
 )
+
+// The tests run the core through sql.* (package anysql), which picks the
+// driver package from the URL.
+type (
+	UpsertInput[T any] = sqlsink.UpsertInput[T]
+	UpsertOutput       = sqlsink.UpsertOutput
+	ExecInput          = sqlsink.ExecInput
+	TruncateInput      = sqlsink.TruncateInput
+)
+
+var (
+	Exec        = anysql.Exec
+	Truncate    = anysql.Truncate
+	quoteIdent  = sqlsink.QuoteIdent
+	snakeCase   = sqlsink.SnakeCase
+	closeHandle = sqlsink.CloseHandle
+)
+
+func Upsert[T any](ctx context.Context, in UpsertInput[T]) (UpsertOutput, error) {
+	return anysql.Upsert(ctx, in)
+}
+
+// driverOf returns the driver package's engine for a URL.
+func driverOf(url string) sqlsink.Driver {
+	if strings.HasPrefix(url, "postgres") {
+		return postgres.Driver
+	}
+	return sqlite.Driver
+}
 
 // engine is a database to run a test against.
 type engine struct {
@@ -63,22 +100,12 @@ func uniqueTable(t testing.TB) string {
 // query runs a SELECT through the package's own connection.
 func query(t *testing.T, url, q string, args ...any) [][]any {
 	t.Helper()
-	ctx := context.Background()
-	h, err := open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := h.begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.rollback(ctx)
 	var out [][]any
 	var cols int
 	if i := strings.Index(q, " FROM "); i > 0 {
 		cols = strings.Count(q[:i], ",") + 1
 	}
-	err = tx.query(ctx, q, args, func(scan func(...any) error) error {
+	err := sqlsink.Query(driverOf(url), url, q, args, func(scan func(...any) error) error {
 		row := make([]any, cols)
 		ptrs := make([]any, cols)
 		for i := range row {
@@ -261,8 +288,8 @@ func TestTypesRoundTrip(t *testing.T) {
 			if m["active"] != int64(1) {
 				t.Errorf("active = %#v", m["active"])
 			}
-			if m["when"] != "2026-03-01T04:16:08.304123Z" {
-				t.Errorf("when = %#v, want RFC 3339 UTC text", m["when"])
+			if m["when"] != "2026-03-01T04:16:08.304123000Z" {
+				t.Errorf("when = %#v, want fixed-width RFC 3339 UTC text", m["when"])
 			}
 		case "postgres":
 			if m["active"] != true {
@@ -464,11 +491,11 @@ func TestErrors(t *testing.T) {
 		in   UpsertInput[Row]
 		want string
 	}{
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: "bad name"}, "not a valid name"},
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: `x"; DROP TABLE y; --`}, "not a valid name"},
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: "a.b.c"}, "schema.table"},
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: "t", Key: []string{"nope"}}, `Key column "nope" is not a column`},
-		{UpsertInput[Row]{URL: "sqlite::memory:", Table: "t", BatchSize: -1}, "BatchSize"},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: "bad name"}, "not a valid name"},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: `x"; DROP TABLE y; --`}, "not a valid name"},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: "a.b.c"}, "schema.table"},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: "t", Key: []string{"nope"}}, `Key column "nope" is not a column`},
+		{UpsertInput[Row]{URL: "sqlite://never-opened.db", Table: "t", BatchSize: -1}, "BatchSize"},
 		{UpsertInput[Row]{URL: "mysql://x/y", Table: "t"}, "unsupported scheme"},
 		{UpsertInput[Row]{URL: "", Table: "t"}, "want sqlite://"},
 	} {
@@ -478,10 +505,10 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	type Chan struct{ C chan int }
-	if _, err := Upsert(ctx, UpsertInput[Chan]{URL: "sqlite::memory:", Table: "t"}); !permanentErr(err) || !strings.Contains(err.Error(), "column c: unsupported Go type chan int") {
+	if _, err := Upsert(ctx, UpsertInput[Chan]{URL: "sqlite://never-opened.db", Table: "t"}); !permanentErr(err) || !strings.Contains(err.Error(), "column c: unsupported Go type chan int") {
 		t.Errorf("chan: %v", err)
 	}
-	if _, err := Upsert(ctx, UpsertInput[int]{URL: "sqlite::memory:", Table: "t"}); !permanentErr(err) || !strings.Contains(err.Error(), "not a struct") {
+	if _, err := Upsert(ctx, UpsertInput[int]{URL: "sqlite://never-opened.db", Table: "t"}); !permanentErr(err) || !strings.Contains(err.Error(), "not a struct") {
 		t.Errorf("int rows: %v", err)
 	}
 }
@@ -564,9 +591,9 @@ func TestTransientErrors(t *testing.T) {
 	}
 }
 
-func TestConcurrentUpsertsAndMemory(t *testing.T) {
+func TestConcurrentUpserts(t *testing.T) {
 	ctx := context.Background()
-	for _, url := range []string{"sqlite://" + filepath.Join(t.TempDir(), "c.db"), "sqlite::memory:"} {
+	for _, url := range []string{"sqlite://" + filepath.Join(t.TempDir(), "c.db")} {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		total := UpsertOutput{}
@@ -705,4 +732,170 @@ func BenchmarkUpsertPostgres(b *testing.B) {
 		b.Skip(pgSkip)
 	}
 	benchUpsert(b, url)
+}
+
+// TestURLsThatLoseData: URLs that would write into an in-memory database
+// (gone at exit) or somewhere the user did not name are permanent errors
+// that quote the URL and say what was expected. `sqlite://$DB` with DB
+// unset used to open an in-memory database: exit 0, every row "inserted",
+// the cursor advanced, the rows gone.
+func TestURLsThatLoseData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, tc := range []struct{ url, want string }{
+		{"sqlite://", "sqlite://path/to/file.db"},
+		{"sqlite:", "sqlite://path/to/file.db"},
+		{"sqlite3://", "sqlite://path/to/file.db"},
+		{"sqlite:// ", "sqlite://path/to/file.db"},
+		{"sqlite://?_busy_timeout=5", "sqlite://path/to/file.db"},
+		{"sqlite::memory:", "in-memory"},
+		{"sqlite://:memory:", "in-memory"},
+		{"sqlite://file::memory:", "in-memory"},
+		{"sqlite://file::memory:?cache=shared", "in-memory"},
+		{"sqlite://file:wh.db?mode=memory", "in-memory"},
+		{"sqlite://wh.db?mode=memory", "in-memory"},
+		{"sqlite://wh.db?vfs=memdb", "in-memory"},
+		{"sqlite:wh.db", "sqlite://wh.db"},
+		{"sqlite://" + dir, "is a directory"},
+		{"sqlite://" + dir + "/", "is a directory"},
+		{"postgres://postgres@127.0.0.1:5432", "no database name"},
+		{"postgres://postgres@127.0.0.1:5432/", "no database name"},
+		{"postgresql://postgres@127.0.0.1/?sslmode=disable", "no database name"},
+	} {
+		// A unique table: before the fix the Postgres URLs wrote into the
+		// server's default database.
+		_, err := Upsert(ctx, UpsertInput[Row]{URL: tc.url, Table: uniqueTable(t), Rows: []Row{{IssueKey: "A"}}, CreateTable: true})
+		closeHandle(tc.url)
+		if err == nil {
+			t.Errorf("%q: no error; the rows went to a database that does not outlive the process (or that the URL did not name)", tc.url)
+			continue
+		}
+		if !permanentErr(err) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), strings.TrimSpace(tc.url)) {
+			t.Errorf("%q: err = %v, want a permanent error quoting the URL and saying %q", tc.url, err, tc.want)
+		}
+	}
+	// The same through Exec and Truncate.
+	if _, err := Exec(ctx, ExecInput{URL: "sqlite://", Statements: []string{"SELECT 1"}}); !permanentErr(err) {
+		t.Errorf("Exec sqlite://: %v", err)
+	}
+	if _, err := Truncate(ctx, TruncateInput{URL: "sqlite://", Table: "t", IfExists: true}); !permanentErr(err) {
+		t.Errorf("Truncate sqlite://: %v", err)
+	}
+}
+
+// TestDriverPackagesRefuseTheOtherScheme: sqlite.Upsert given a postgres://
+// URL (or the reverse) fails permanently, naming the node to call, before
+// connecting anywhere.
+func TestDriverPackagesRefuseTheOtherScheme(t *testing.T) {
+	ctx := context.Background()
+	pg := "postgres://etl:hunter2@127.0.0.1:1/wh"
+	lite := "sqlite://" + filepath.Join(t.TempDir(), "wh.db")
+	rows := []Row{{IssueKey: "A"}}
+	type check struct {
+		name string
+		err  error
+		want string
+	}
+	var checks []check
+	_, err := sqlite.Upsert(ctx, UpsertInput[Row]{URL: pg, Table: "t", Rows: rows})
+	checks = append(checks, check{"sqlite.Upsert", err, "call postgres.Upsert"})
+	_, err = sqlite.Exec(ctx, ExecInput{URL: pg, Statements: []string{"SELECT 1"}})
+	checks = append(checks, check{"sqlite.Exec", err, "call postgres.Exec"})
+	_, err = postgres.Upsert(ctx, UpsertInput[Row]{URL: lite, Table: "t", Rows: rows})
+	checks = append(checks, check{"postgres.Upsert", err, "call sqlite.Upsert"})
+	_, err = postgres.Truncate(ctx, TruncateInput{URL: lite, Table: "t"})
+	checks = append(checks, check{"postgres.Truncate", err, "call sqlite.Truncate"})
+	for _, c := range checks {
+		if !permanentErr(c.err) || !strings.Contains(c.err.Error(), c.want) || strings.Contains(c.err.Error(), "hunter2") {
+			t.Errorf("%s: err = %v, want a permanent error saying %q (and no password)", c.name, c.err, c.want)
+		}
+	}
+	if _, err := os.Stat(strings.TrimPrefix(lite, "sqlite://")); !os.IsNotExist(err) {
+		t.Errorf("postgres.* created the SQLite file: %v", err)
+	}
+	// The driver packages write on their own engine.
+	if out, err := sqlite.Upsert(ctx, UpsertInput[Row]{URL: lite, Table: "t", Rows: rows, CreateTable: true}); err != nil || out.Inserted != 1 {
+		t.Fatalf("sqlite.Upsert: %+v %v", out, err)
+	}
+	closeHandle(lite)
+}
+
+// TestSQLiteTimesSortAsTimes: SQLite stores time columns as text; ORDER BY
+// on them must be time order, also within a second. RFC 3339 with trailing
+// zeros trimmed put '...:00Z' after '...:00.001Z'.
+func TestSQLiteTimesSortAsTimes(t *testing.T) {
+	ctx := context.Background()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "times.db")
+	defer closeHandle(url)
+	type Event struct {
+		ID    int          `db:"id"`
+		At    time.Time    `db:"at"`
+		Maybe sql.NullTime `db:"maybe"`
+	}
+	base := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	offsets := []time.Duration{0, time.Millisecond, 100 * time.Millisecond, 123456789, 10 * time.Microsecond, 999999999, time.Second, time.Second + 1, -1}
+	var rows []Event
+	for i, d := range offsets {
+		at := base.Add(d).In(time.FixedZone("", -5*3600)) // the zone must not matter
+		rows = append(rows, Event{ID: i, At: at, Maybe: sql.NullTime{Time: at, Valid: true}})
+	}
+	if _, err := sqlite.Upsert(ctx, UpsertInput[Event]{URL: url, Table: "events", Rows: rows, CreateTable: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]Event(nil), rows...)
+	slices.SortFunc(want, func(a, b Event) int { return a.At.Compare(b.At) })
+	for _, col := range []string{"at", "maybe"} {
+		got := query(t, url, "SELECT id, "+col+" FROM events ORDER BY "+col)
+		for i, r := range got {
+			if r[0] != int64(want[i].ID) {
+				t.Fatalf("ORDER BY %s: %v, want the order of %v", col, got, want)
+			}
+			s := r[1].(string)
+			if len(s) != len("2006-01-02T15:04:05.000000000Z") {
+				t.Errorf("%s = %q: not fixed width", col, s)
+			}
+			back, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil || !back.Equal(want[i].At) {
+				t.Errorf("%s = %q reads back as %v, %v; want %v", col, s, back, err, want[i].At)
+			}
+		}
+	}
+}
+
+// TestSQLiteOldTimeFormat: rows written by the previous encoding (RFC 3339,
+// trailing zeros trimmed) still read back, and the documented UPDATE turns
+// them into the fixed-width form so that a mixed table sorts by time.
+func TestSQLiteOldTimeFormat(t *testing.T) {
+	ctx := context.Background()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "old.db")
+	defer closeHandle(url)
+	type Event struct {
+		ID int       `db:"id"`
+		At time.Time `db:"at"`
+	}
+	if _, err := sqlite.Exec(ctx, ExecInput{URL: url, Statements: []string{
+		"CREATE TABLE events (id INTEGER NOT NULL PRIMARY KEY, at TEXT NOT NULL)",
+		"INSERT INTO events VALUES (1, '2026-01-05T10:00:00Z'), (2, '2026-01-05T10:00:00.5Z'), (3, '2026-01-05T10:00:01.123456789Z')",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	// New rows next to the old ones.
+	if _, err := sqlite.Upsert(ctx, UpsertInput[Event]{URL: url, Table: "events", CreateTable: true,
+		Rows: []Event{{4, base.Add(time.Millisecond)}, {5, base.Add(time.Second)}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range query(t, url, "SELECT id, at FROM events") {
+		if _, err := time.Parse(time.RFC3339Nano, r[1].(string)); err != nil {
+			t.Errorf("row %v: %v", r, err)
+		}
+	}
+	// The fix from the package documentation.
+	if _, err := sqlite.Exec(ctx, ExecInput{URL: url, Statements: []string{sqlsink.FixSQLiteTimes("events", "at")}}); err != nil {
+		t.Fatal(err)
+	}
+	got := query(t, url, "SELECT id, at FROM events ORDER BY at")
+	if fmt.Sprint(got) != "[[1 2026-01-05T10:00:00.000000000Z] [4 2026-01-05T10:00:00.001000000Z] [2 2026-01-05T10:00:00.500000000Z] [5 2026-01-05T10:00:01.000000000Z] [3 2026-01-05T10:00:01.123456789Z]]" {
+		t.Fatalf("after the fix: %v", got)
+	}
 }

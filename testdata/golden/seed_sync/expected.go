@@ -11,6 +11,7 @@ import (
 	"github.com/resolute/resolute-gen/runtime"
 	"github.com/resolute/resolute-gen/runtime/jira"
 	"github.com/resolute/resolute-gen/runtime/sqlsink"
+	"github.com/resolute/resolute-gen/runtime/sqlsink/anysql"
 	"github.com/resolute/resolute-gen/runtime/transform"
 )
 
@@ -93,7 +94,7 @@ func runJiraWarehouseSync(ctx context.Context, r *runtime.Run) error {
 
 		// step "upserted" (sync.toml:49): sql.Upsert
 		if _, err := runtime.Call(ctx, r, "upserted", runtime.Options{Retry: runtime.Retry{Attempts: 3, Backoff: time.Minute}}, func(ctx context.Context) (sqlsink.UpsertOutput, error) {
-			return sqlsink.Upsert(ctx, sqlsink.UpsertInput[Row]{
+			return anysql.Upsert(ctx, sqlsink.UpsertInput[Row]{
 				URL:         r.Env("WAREHOUSE_URL"),
 				Table:       "jira_issues",
 				Rows:        unique.Rows,
