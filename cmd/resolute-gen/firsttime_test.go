@@ -25,6 +25,7 @@ import (
 // prefix is one more line here.
 var sqlNodes = []struct{ prefix, url string }{
 	{"sql", "sqlite://${env.OUT_DIR}/warehouse.db"},
+	{"sqlite", "sqlite://${env.OUT_DIR}/warehouse-sqlite.db"},
 }
 
 // firstTimeSpec calls every built-in node (jira., deadletter., and each of

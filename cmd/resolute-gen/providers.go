@@ -19,5 +19,8 @@ import (
 	_ "github.com/resolute/resolute-gen/runtime/deadletter"
 	_ "github.com/resolute/resolute-gen/runtime/jira"
 	_ "github.com/resolute/resolute-gen/runtime/sqlsink"
+	_ "github.com/resolute/resolute-gen/runtime/sqlsink/anysql"
+	_ "github.com/resolute/resolute-gen/runtime/sqlsink/postgres"
+	_ "github.com/resolute/resolute-gen/runtime/sqlsink/sqlite"
 	_ "github.com/resolute/resolute-gen/runtime/transform"
 )

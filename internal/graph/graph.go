@@ -201,6 +201,20 @@ func (g *Graph) step(s *spec.Step, in []exit) []exit {
 		g.close()
 		g.loopBack(body, n, "next item")
 		return []exit{{from: n, label: "done"}}
+	case spec.StepStream:
+		n := g.add(shapeLoop, title(s, "stream "+s.Stream.Value+" as "+orDefault(s.As.Value, "page"))...)
+		g.connect(in, n)
+		g.reads(n, s)
+		g.advance(n, s)
+		ahead := int64(1)
+		if s.ReadAhead.Set() {
+			ahead = s.ReadAhead.Value
+		}
+		g.open(fmt.Sprintf("each page, %d read ahead; one journal record per page", ahead))
+		body := g.steps(s.Do, []exit{{from: n, label: "page"}})
+		g.close()
+		g.loopBack(body, n, "next page")
+		return []exit{{from: n, label: "last page done"}}
 	case spec.StepParallel:
 		g.open(orDefault(s.ID.Value, "parallel"))
 		fork := g.add(shapeFork, "fork")

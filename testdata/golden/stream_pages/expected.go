@@ -11,6 +11,7 @@ import (
 	"github.com/resolute/resolute-gen/runtime"
 	"github.com/resolute/resolute-gen/runtime/jira"
 	"github.com/resolute/resolute-gen/runtime/sqlsink"
+	"github.com/resolute/resolute-gen/runtime/sqlsink/anysql"
 	"github.com/resolute/resolute-gen/runtime/transform"
 )
 
@@ -82,7 +83,7 @@ func runJiraStreamSync(ctx context.Context, r *runtime.Run) error {
 
 			// step "upserted" (sync.toml:44): sql.Upsert
 			if _, err := runtime.Call(ctx, r, "upserted", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (sqlsink.UpsertOutput, error) {
-				return sqlsink.Upsert(ctx, sqlsink.UpsertInput[Row]{
+				return anysql.Upsert(ctx, sqlsink.UpsertInput[Row]{
 					URL:         r.Env("WAREHOUSE_URL"),
 					Table:       "jira_issues",
 					Rows:        unique.Rows,
@@ -104,7 +105,7 @@ func runJiraStreamSync(ctx context.Context, r *runtime.Run) error {
 	if pages.Items > 0 {
 		// step "analyzed" (sync.toml:56): sql.Exec
 		if _, err := runtime.Call(ctx, r, "analyzed", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (sqlsink.ExecOutput, error) {
-			return sqlsink.Exec(ctx, sqlsink.ExecInput{
+			return anysql.Exec(ctx, sqlsink.ExecInput{
 				URL:        r.Env("WAREHOUSE_URL"),
 				Statements: []string{"ANALYZE jira_issues"},
 			})
