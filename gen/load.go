@@ -26,6 +26,8 @@ const RuntimePath = ModulePath + "/runtime"
 // provider packages: call = "jira.FetchIssues".
 var builtins = map[string]string{
 	"jira":       ModulePath + "/runtime/jira",
+	"github":     ModulePath + "/runtime/github",
+	"confluence": ModulePath + "/runtime/confluence",
 	"sql":        ModulePath + "/runtime/sqlsink",
 	"deadletter": ModulePath + "/runtime/deadletter",
 }
