@@ -23,6 +23,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/resolute/resolute-gen/gen"
+	"github.com/resolute/resolute-gen/runtime/confluence/confluencetest"
+	"github.com/resolute/resolute-gen/runtime/github/githubtest"
 	"github.com/resolute/resolute-gen/runtime/jira/jiratest"
 )
 
@@ -300,22 +302,143 @@ func TestPagination(t *testing.T) {
 	}
 }
 
+// TestMultiSource syncs the three fakes (Jira, Confluence in a +05:30
+// profile time zone, GitHub) into one table, then checks that a second run
+// fetches only what changed in each source and that a failing source keeps
+// every cursor where the stored data is.
 func TestMultiSource(t *testing.T) {
 	bin := program(t, "multi-source")
-	srv := site(t, map[string]int{"PLATFORM": 20, "WEB": 15, "DATA": 10, "OTHER": 3})
-	dir := t.TempDir()
-	e := env(srv, dir)
-	mustSucceed(t, bin, dir, e, "run", "--once")
-	db := openDB(t, dir)
-	if n := count(t, db, "records"); n != 45 {
-		t.Fatalf("records has %d rows, want 20+15+10", n)
-	}
-	var sources int
-	if err := db.QueryRow("SELECT count(DISTINCT source) FROM records").Scan(&sources); err != nil {
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	jsrv := site(t, map[string]int{"PLATFORM": 20, "OTHER": 3})
+	csrv := confluencetest.NewServer()
+	t.Cleanup(csrv.Close)
+	csrv.RequireBasic(email, token)
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if sources != 3 {
-		t.Fatalf("rows come from %d sources, want 3", sources)
+	csrv.SetTimeZone(kolkata)
+	csrv.Put(confluencetest.Seed("ENG", 15, start)...)
+	csrv.Put(confluencetest.Page{SpaceKey: "OPS", Title: "not synced", LastModified: start})
+	gsrv := githubtest.NewServer()
+	t.Cleanup(gsrv.Close)
+	gsrv.RequireToken(token)
+	gsrv.Put(githubtest.Seed("octo/hello", 12, start)...)
+
+	dir := t.TempDir()
+	e := append(env(jsrv, dir),
+		"CONFLUENCE_BASE_URL="+csrv.URL, "CONFLUENCE_EMAIL="+email, "CONFLUENCE_API_TOKEN="+token,
+		"CONFLUENCE_TIME_ZONE=Asia/Kolkata",
+		"GITHUB_API_URL="+gsrv.URL, "GITHUB_TOKEN="+token, "GITHUB_OWNER=octo", "GITHUB_REPO=hello")
+	out := mustSucceed(t, bin, dir, e, "run", "--once")
+	db := openDB(t, dir)
+	bySource := func() map[string]int {
+		t.Helper()
+		rows, err := db.Query("SELECT source, count(*) FROM records GROUP BY source")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		m := map[string]int{}
+		for rows.Next() {
+			var s string
+			var n int
+			rows.Scan(&s, &n)
+			m[s] = n
+		}
+		return m
+	}
+	if got := bySource(); got["jira"] != 20 || got["confluence"] != 15 || got["github"] != 12 || len(got) != 3 {
+		t.Fatalf("rows by source %v, want jira 20, confluence 15, github 12\n%s", got, out)
+	}
+	cursors := func() [3]string {
+		return [3]string{cursorOf(t, bin, dir, e, "jira_sync"), cursorOf(t, bin, dir, e, "confluence_sync"), cursorOf(t, bin, dir, e, "github_sync")}
+	}
+	first := cursors()
+	for i, c := range first {
+		if c == "" || c == "0" {
+			t.Fatalf("cursor %d did not advance: %v", i, first)
+		}
+	}
+
+	// One change in each source: the second run reads it (and the
+	// boundary items its inclusive query repeats), nothing else.
+	later := start.Add(24 * time.Hour)
+	jsrv.Put(jiratest.Issue{Key: "PLATFORM-3", Summary: "changed in jira", Updated: later})
+	p, _ := csrv.Get("100004")
+	p.Title, p.Version, p.LastModified = "changed in confluence", 0, later.Add(time.Minute).In(kolkata)
+	csrv.Put(p)
+	g, _ := gsrv.Get("octo/hello", 5)
+	g.Title, g.Updated = "changed in github", later.Add(2*time.Minute)
+	gsrv.Put(g)
+	jsrv.ResetRequests()
+	csrv.ResetRequests()
+	gsrv.ResetRequests()
+	mustSucceed(t, bin, dir, e, "run", "--once")
+	// What each server sent: the change plus the items its inclusive
+	// query repeats at the cursor (Jira's seed ends on a tie, Confluence
+	// repeats the cursor's minute, which the node then drops).
+	var fetched [3]int
+	for _, r := range jsrv.Requests() {
+		fetched[0] += r.Issues
+	}
+	for _, r := range csrv.Requests() {
+		fetched[1] += r.Results
+		if !strings.Contains(r.CQL, "lastmodified >= ") {
+			t.Fatalf("confluence query without the cursor: %s", r.CQL)
+		}
+	}
+	for _, r := range gsrv.Requests() {
+		fetched[2] += r.Issues
+		if r.Query.Get("since") == "" {
+			t.Fatalf("github request without since: %v", r.Query)
+		}
+	}
+	if fetched[0] > 3 || fetched[1] > 3 || fetched[2] > 2 {
+		t.Fatalf("the second run fetched %v items (jira, confluence, github); want the change and the boundary repeats only", fetched)
+	}
+	var titles []string
+	rows, err := db.Query("SELECT title FROM records WHERE title LIKE 'changed in %' ORDER BY title")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		titles = append(titles, s)
+	}
+	rows.Close()
+	if strings.Join(titles, ",") != "changed in confluence,changed in github,changed in jira" {
+		t.Fatalf("changed rows %v", titles)
+	}
+	second := cursors()
+	for i := range second {
+		if second[i] == first[i] {
+			t.Fatalf("cursor %d did not move on the second run: %v -> %v", i, first, second)
+		}
+	}
+
+	// GitHub refuses the token: the run fails, and although Jira and
+	// Confluence were read, no cursor moves past what was stored.
+	jsrv.Put(jiratest.Issue{Key: "PLATFORM-4", Summary: "changed again", Updated: later.Add(time.Hour)})
+	gsrv.FailNext(1, 401, "")
+	if out, code := runProgram(t, bin, dir, e, "run", "--once"); code == 0 {
+		t.Fatalf("the run succeeded with GitHub failing:\n%s", out)
+	}
+	if got := cursors(); got != second {
+		t.Fatalf("cursors moved in a failed run: %v -> %v", second, got)
+	}
+	if n := count(t, db, "records"); n != 47 {
+		t.Fatalf("%d rows", n)
+	}
+	mustSucceed(t, bin, dir, e, "run", "--once")
+	if got := cursors(); got[0] == second[0] || got[2] != second[2] {
+		t.Fatalf("after recovery: %v -> %v", second, got)
+	}
+	var title string
+	db.QueryRow("SELECT title FROM records WHERE canonical_id = 'jira:PLATFORM-4'").Scan(&title)
+	if title != "changed again" {
+		t.Fatalf("PLATFORM-4 title %q", title)
 	}
 }
 

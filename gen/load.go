@@ -29,6 +29,8 @@ var builtins = map[string]string{
 	"sql":        ModulePath + "/runtime/sqlsink/anysql",
 	"sqlite":     ModulePath + "/runtime/sqlsink/sqlite",
 	"postgres":   ModulePath + "/runtime/sqlsink/postgres",
+	"github":     ModulePath + "/runtime/github",
+	"confluence": ModulePath + "/runtime/confluence",
 	"deadletter": ModulePath + "/runtime/deadletter",
 }
 
