@@ -76,17 +76,17 @@ with = { Path = "${env.OUT_DIR}/dead.jsonl", Step = "demo", Error = "${summary.T
 [[step]]
 id = "%[1]s_upserted"
 call = "%[1]s.Upsert"
-with = { URL = "%[2]s", Table = "%[1]s_issues", Rows = "${rows}", CreateTable = true }
+with = { URL = "%[2]s", Table = "issues_%[1]s", Rows = "${rows}", CreateTable = true }
 
 [[step]]
 id = "%[1]s_indexed"
 call = "%[1]s.Exec"
-with = { URL = "%[2]s", Statements = ["CREATE INDEX IF NOT EXISTS %[1]s_summary ON %[1]s_issues (summary)"] }
+with = { URL = "%[2]s", Statements = ["CREATE INDEX IF NOT EXISTS summary_%[1]s ON issues_%[1]s (summary)"] }
 
 [[step]]
 id = "%[1]s_emptied"
 call = "%[1]s.Truncate"
-with = { URL = "%[2]s", Table = "%[1]s_issues" }
+with = { URL = "%[2]s", Table = "issues_%[1]s" }
 `, n.prefix, n.url)
 	}
 	return b.String()

@@ -14,9 +14,9 @@ package main
 
 import (
 	_ "github.com/resolute/resolute-gen/runtime"
+	_ "github.com/resolute/resolute-gen/runtime/confluence"
 	_ "github.com/resolute/resolute-gen/runtime/cursorstore/pgstore"
 	_ "github.com/resolute/resolute-gen/runtime/cursorstore/redisstore"
-	_ "github.com/resolute/resolute-gen/runtime/confluence"
 	_ "github.com/resolute/resolute-gen/runtime/deadletter"
 	_ "github.com/resolute/resolute-gen/runtime/github"
 	_ "github.com/resolute/resolute-gen/runtime/jira"
