@@ -109,6 +109,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	}
 	prog.rows = c.rowList
 	prog.c = c
+	inferSelect(prog)
 	prog.SpecHash = specHash(files)
 	return prog, nil
 }

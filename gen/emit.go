@@ -328,6 +328,8 @@ func (e *emitter) input(s *callStmt) jen.Code {
 
 func (e *emitter) withCode(w *withValue) jen.Code {
 	switch {
+	case w.code != nil:
+		return w.code
 	case w.e != nil:
 		return exprCode(w.e)
 	case w.parts != nil:

@@ -103,7 +103,9 @@ type expr struct {
 	typ  types.Type
 	val  types.TypeAndValue
 	code string // the Go source to emit, names rewritten for the generated program
-	now  bool   // calls now()
+	// items is what scanItems found, before names were rewritten.
+	items map[string]itemScan
+	now   bool // calls now()
 }
 
 // part is a piece of an interpolated string: text, or an expression.
@@ -300,6 +302,7 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 	}
 	e.val = info.Types[x]
 	e.typ = e.val.Type
+	e.items = scanItems(x, info)
 	if b, isBasic := e.typ.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
 		e.typ = types.Default(e.typ)
 	}

@@ -2,6 +2,8 @@ package gen
 
 import (
 	"go/types"
+
+	"github.com/dave/jennifer/jen"
 	"time"
 
 	"github.com/resolute/resolute-gen/spec"
@@ -64,8 +66,10 @@ type withValue struct {
 	field string
 	typ   types.Type // the field's type
 	lit   *spec.Value
-	e     *expr  // exactly "${expr}"
-	parts []part // text with ${expr} inside: a string
+	e     *expr    // exactly "${expr}"
+	parts []part   // text with ${expr} inside: a string
+	code  jen.Code // set by the checker itself (inferSelect), not the spec
+	note  string   // a comment for code
 }
 
 type advanceIR struct {

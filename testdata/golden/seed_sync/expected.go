@@ -62,6 +62,7 @@ func runJiraWarehouseSync(ctx context.Context, r *runtime.Run) error {
 			APIToken: r.Env("JIRA_API_TOKEN"),
 			JQL:      "project = PLATFORM AND updated >= " + r.Cursor("jira_sync") + " ORDER BY updated ASC, key ASC",
 			PageSize: 100,
+			Select:   []string{"Key", "Labels", "Project", "Status", "StoryPoints", "Summary", "Updated"},
 		})
 	})
 	if err != nil {

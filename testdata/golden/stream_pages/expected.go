@@ -57,6 +57,7 @@ func runJiraStreamSync(ctx context.Context, r *runtime.Run) error {
 				APIToken:  r.Env("JIRA_API_TOKEN"),
 				JQL:       "project = PLATFORM AND updated >= " + r.Cursor("jira_sync") + " ORDER BY updated ASC, key ASC",
 				PageSize:  100,
+				Select:    []string{"Key", "Summary", "Updated"},
 				PageToken: pageToken,
 			})
 		},

@@ -1,0 +1,332 @@
+package gen
+
+import (
+	"go/ast"
+	"go/types"
+	"slices"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Fetching only what the flow reads (issue 7): a built-in source whose
+// input has a Select field is asked for the fields of its items that the
+// program's expressions select, when the checker can see all of them. An
+// item value that goes anywhere whole (into a node's input, a collect, a
+// string) makes the program read every field, and Select is left out.
+//
+// The analysis is per program, not per source: it collects every field
+// selection on the item type anywhere in the program, which is exact for one
+// source and conservative for several.
+
+// selectable describes a built-in source item type and the input field that
+// limits it.
+type selectable struct {
+	pkgPath  string
+	itemType string   // the item's type name in pkgPath
+	nodes    []string // the nodes whose input has the Select field
+}
+
+var selectables = []selectable{
+	{pkgPath: ModulePath + "/runtime/jira", itemType: "Issue", nodes: []string{"FetchIssues", "FetchPage"}},
+}
+
+// inferSelect fills Select for the calls of prog that allow it.
+func inferSelect(prog *Program) {
+	for _, sel := range selectables {
+		u := &itemUses{sel: sel, fields: map[string]bool{}}
+		for _, fl := range prog.Flows {
+			u.stmts(fl.body)
+		}
+		if u.all || len(u.fields) == 0 {
+			continue
+		}
+		names := make([]string, 0, len(u.fields))
+		for f := range u.fields {
+			names = append(names, f)
+		}
+		slices.Sort(names)
+		for _, fl := range prog.Flows {
+			forEachCallStmt(fl.body, func(cs *callStmt) {
+				if cs.pkgPath != sel.pkgPath || !slices.Contains(sel.nodes, cs.fnName) {
+					return
+				}
+				for _, w := range cs.with {
+					if w.field == "Select" {
+						return // the spec says what it wants
+					}
+				}
+				lits := make([]jen.Code, len(names))
+				for i, n := range names {
+					lits[i] = jen.Lit(n)
+				}
+				cs.with = append(cs.with, &withValue{
+					field: "Select",
+					code:  jen.Index().String().Values(lits...),
+					note:  "the fields this program reads",
+				})
+			})
+		}
+	}
+}
+
+// forEachCallStmt calls f for every call statement (and stream source) in
+// stmts, nested blocks and on_error handlers included.
+func forEachCallStmt(stmts []stmt, f func(*callStmt)) {
+	for _, s := range stmts {
+		switch s := s.(type) {
+		case *callStmt:
+			f(s)
+			if s.onError != nil && s.onError.handler != nil {
+				f(s.onError.handler)
+			}
+		case *streamStmt:
+			f(s.src)
+			forEachCallStmt(s.body, f)
+		case *ifStmt:
+			forEachCallStmt(s.then, f)
+			forEachCallStmt(s.els, f)
+		case *whileStmt:
+			forEachCallStmt(s.body, f)
+		case *parallelStmt:
+			for _, b := range s.branches {
+				forEachCallStmt(b, f)
+			}
+		case *forEachStmt:
+			forEachCallStmt(s.body, f)
+		case *seqStmt:
+			forEachCallStmt(s.body, f)
+		}
+	}
+}
+
+// itemUses collects the fields of one item type that expressions select.
+type itemUses struct {
+	sel    selectable
+	fields map[string]bool
+	all    bool // an item value is used whole somewhere
+}
+
+func (u *itemUses) stmts(stmts []stmt) {
+	for _, s := range stmts {
+		switch s := s.(type) {
+		case *callStmt:
+			u.call(s)
+		case *streamStmt:
+			u.call(s.src)
+			u.advance(s.advance)
+			u.stmts(s.body)
+		case *mapStmt:
+			u.expr(s.src, true)
+			for _, f := range s.fields {
+				u.expr(f, false)
+			}
+		case *filterStmt:
+			u.expr(s.src, true)
+			u.expr(s.where, false)
+		case *uniqueStmt:
+			u.expr(s.src, true)
+			if u.isItem(s.elem) {
+				u.fields[s.keyField] = true
+			}
+		case *mergeStmt:
+			for _, x := range s.srcs {
+				u.expr(x, true)
+			}
+		case *ifStmt:
+			u.expr(s.cond, false)
+			u.stmts(s.then)
+			u.stmts(s.els)
+		case *whileStmt:
+			u.expr(s.cond, false)
+			u.stmts(s.body)
+		case *parallelStmt:
+			for _, b := range s.branches {
+				u.stmts(b)
+			}
+		case *forEachStmt:
+			u.expr(s.src, true)
+			u.stmts(s.body)
+			u.expr(s.collect, false)
+		case *seqStmt:
+			u.stmts(s.body)
+		}
+	}
+}
+
+func (u *itemUses) call(s *callStmt) {
+	if s == nil {
+		return
+	}
+	for _, w := range s.with {
+		u.expr(w.e, false)
+		for _, p := range w.parts {
+			u.expr(p.e, false)
+		}
+	}
+	u.advance(s.advance)
+	if s.onError != nil {
+		u.call(s.onError.handler)
+	}
+}
+
+func (u *itemUses) advance(a *advanceIR) {
+	if a != nil {
+		u.expr(a.e, false)
+	}
+}
+
+// expr adds what x's scan found: its field selections, and whether it
+// uses an item value whole. A source expression (of a map, filter, unique,
+// merge or for_each) may be a slice of items: its elements are bound to a
+// variable whose own uses are scanned.
+func (u *itemUses) expr(x *expr, source bool) {
+	if x == nil || u.all {
+		return
+	}
+	if x.items == nil {
+		u.all = true // not scanned: assume the worst
+		return
+	}
+	sc := x.items[u.sel.pkgPath+"."+u.sel.itemType]
+	for _, f := range sc.fields {
+		u.fields[f] = true
+	}
+	if sc.whole || (!source && sc.wholeTop) {
+		u.all = true
+	}
+}
+
+// itemScan is what scanItems found in one expression for one item type.
+type itemScan struct {
+	fields   []string // fields of the item selected
+	whole    bool     // an item value is used whole inside the expression
+	wholeTop bool     // the expression's own value holds items
+}
+
+// scanItems scans a type-checked expression, before it is rewritten for
+// the generated program, for each selectable item type.
+func scanItems(x ast.Expr, info *types.Info) map[string]itemScan {
+	out := make(map[string]itemScan, len(selectables))
+	for _, sel := range selectables {
+		u := &itemUses{sel: sel, fields: map[string]bool{}}
+		var sc itemScan
+		var walk func(n ast.Expr, whole bool)
+		walk = func(n ast.Expr, whole bool) {
+			if sc.whole || n == nil {
+				return
+			}
+			t := info.TypeOf(n)
+			holds := t != nil && u.holdsItem(t, map[types.Type]bool{})
+			switch n := n.(type) {
+			case *ast.ParenExpr:
+				walk(n.X, whole)
+				return
+			case *ast.SelectorExpr:
+				if xt := info.TypeOf(n.X); xt != nil && u.isItem(xt) {
+					u.fields[n.Sel.Name] = true
+					sc.whole = sc.whole || (holds && whole)
+					return
+				}
+				if holds && whole {
+					sc.whole = true
+					return
+				}
+				walk(n.X, false)
+				return
+			case *ast.IndexExpr:
+				if holds && whole {
+					sc.whole = true
+					return
+				}
+				walk(n.X, false)
+				walk(n.Index, true)
+				return
+			case *ast.CallExpr:
+				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && (id.Name == "len" || id.Name == "cap") && len(n.Args) == 1 {
+					if _, builtin := info.Uses[id].(*types.Builtin); builtin {
+						walk(n.Args[0], false)
+						return
+					}
+				}
+				if holds && whole {
+					sc.whole = true
+					return
+				}
+				walk(n.Fun, true)
+				for _, a := range n.Args {
+					walk(a, true)
+				}
+				return
+			case *ast.Ident:
+				sc.whole = sc.whole || (holds && whole)
+				return
+			}
+			if holds && whole {
+				sc.whole = true
+				return
+			}
+			ast.Inspect(n, func(c ast.Node) bool {
+				if c == n {
+					return true
+				}
+				if ce, ok := c.(ast.Expr); ok {
+					walk(ce, true)
+					return false
+				}
+				return true
+			})
+		}
+		// The top: a value holding items is a whole use unless the
+		// expression is a source (see itemUses.expr), so scan it as a part.
+		if t := info.TypeOf(x); t != nil && u.holdsItem(t, map[types.Type]bool{}) {
+			if _, ok := ast.Unparen(x).(*ast.SelectorExpr); !ok || !u.isItem(info.TypeOf(ast.Unparen(x).(*ast.SelectorExpr).X)) {
+				sc.wholeTop = true
+			}
+		}
+		walk(x, false)
+		for f := range u.fields {
+			sc.fields = append(sc.fields, f)
+		}
+		slices.Sort(sc.fields)
+		out[sel.pkgPath+"."+sel.itemType] = sc
+	}
+	return out
+}
+
+// isItem reports whether t is the item type or a pointer to it.
+func (u *itemUses) isItem(t types.Type) bool {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := t.(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == u.sel.pkgPath && n.Obj().Name() == u.sel.itemType
+}
+
+// holdsItem reports whether a value of type t carries item values (the item
+// itself, a slice or pointer of them, or a struct with such a field).
+func (u *itemUses) holdsItem(t types.Type, seen map[types.Type]bool) bool {
+	if u.isItem(t) {
+		return true
+	}
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t := t.Underlying().(type) {
+	case *types.Pointer:
+		return u.holdsItem(t.Elem(), seen)
+	case *types.Slice:
+		return u.holdsItem(t.Elem(), seen)
+	case *types.Array:
+		return u.holdsItem(t.Elem(), seen)
+	case *types.Map:
+		return u.holdsItem(t.Elem(), seen)
+	case *types.Struct:
+		for i := range t.NumFields() {
+			if u.holdsItem(t.Field(i).Type(), seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
