@@ -166,6 +166,8 @@ type journal struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	syncer // background fsync of records appended with appendSoon
 }
 
 // createJournal starts a new journal at path with the given header.
@@ -244,6 +246,11 @@ func (j *journal) start() {
 // append writes rec as one line with a single write, then fsyncs if the mode
 // (or forceSync) asks for it.
 func (j *journal) append(rec *record, forceSync bool) error {
+	return j.write(rec, j.mode == durFsync || forceSync)
+}
+
+// write writes rec as one line with a single write, and fsyncs if sync.
+func (j *journal) write(rec *record, sync bool) error {
 	line, err := encodeRecord(rec, j.red)
 	if err != nil {
 		return fmt.Errorf("journal record for %q: %w", rec.Key, err)
@@ -263,7 +270,7 @@ func (j *journal) append(rec *record, forceSync bool) error {
 	}
 	j.size += int64(len(line))
 	j.dirty = true
-	if j.mode == durFsync || forceSync {
+	if sync {
 		return j.syncLocked()
 	}
 	return nil
@@ -284,6 +291,7 @@ func (j *journal) syncLocked() error {
 
 // close fsyncs what is pending and closes the file.
 func (j *journal) close() error {
+	j.stopSyncer()
 	if j.stop != nil {
 		close(j.stop)
 		<-j.done
