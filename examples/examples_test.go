@@ -528,3 +528,51 @@ func TestRedisCursors(t *testing.T) {
 		t.Fatalf("cursor get = %q, Redis holds %q", got, value)
 	}
 }
+
+// An issue summary holding placeholder text goes through a run that fails
+// at the upsert and a resumed run that replays the fetch from the journal:
+// the warehouse gets exactly the bytes Jira sent, and the API token reaches
+// neither the warehouse nor any state file (issue 6, item 1).
+func TestPlaceholderTextSurvivesResumeByteExact(t *testing.T) {
+	bin := program(t, "jira-sync")
+	summaries := []string{
+		"[REDACTED:JIRA_API_TOKEN] Document rate limiter", "[REDACTED]", "[REDACTED:", "REDACTED:JIRA_API_TOKEN]",
+		"[REDACTED:JIRA_API_TOKEN", `\"[REDACTED:JIRA_API_TOKEN]\"`, `\u005bREDACTED:JIRA_API_TOKEN\u005d`,
+		`"[REDACTED:JIRA_API_TOKEN]"`, "[REDACTED:JIRA_EMAIL]", "a<[REDACTED:JIRA_API_TOKEN]&>b\n\t[REDACTED:WAREHOUSE_URL]",
+	}
+	srv := site(t, map[string]int{"PLATFORM": len(summaries)})
+	for i, s := range summaries {
+		is := jiratest.Seed(1, time.Date(2026, 3, 2, 9, i, 0, 0, time.UTC))[0]
+		is.Key, is.Summary = fmt.Sprintf("PLATFORM-%d", i+1), s
+		srv.Put(is)
+	}
+	dir := t.TempDir()
+	e := env(srv, dir)
+	// A table with a NOT NULL column the rows lack makes the upsert fail for good.
+	db := openDB(t, dir)
+	if _, err := db.Exec("CREATE TABLE jira_issues (issue_key TEXT PRIMARY KEY, blocker TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	out1, code := runProgram(t, bin, dir, e, "run", "--once")
+	if code != 1 || !strings.Contains(out1, `step "upserted" failed`) {
+		t.Fatalf("exit %d, want the upsert to fail:\n%s", code, out1)
+	}
+	if _, err := db.Exec("DROP TABLE jira_issues"); err != nil {
+		t.Fatal(err)
+	}
+	requests := srv.RequestCount()
+	out2 := mustSucceed(t, bin, dir, e, "run", "--once")
+	if srv.RequestCount() != requests {
+		t.Fatalf("the resumed run fetched again (%d requests); it must replay the journal", srv.RequestCount()-requests)
+	}
+	for i, want := range summaries {
+		var got string
+		if err := db.QueryRow("SELECT summary FROM jira_issues WHERE issue_key = ?", fmt.Sprintf("PLATFORM-%d", i+1)).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PLATFORM-%d summary = %q, Jira sent %q", i+1, got, want)
+		}
+	}
+	noSecret(t, dir, out1, out2)
+}

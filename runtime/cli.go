@@ -269,7 +269,7 @@ func cursorCommand(ctx context.Context, e *engine, args []string, stdout, stderr
 	}
 	fmt.Fprintf(stdout, "cursor %s = %s (was %s)\n", name, value, old)
 	for _, f := range e.prog.Flows {
-		if recs, _, _ := readJournal(e.journalPath(f.Name), nil); len(recs) > 0 {
+		if recs, _, _ := readJournal(e.journalPath(f.Name)); len(recs) > 0 {
 			if v, ok := recs[0].Cursors[name]; ok && v != value {
 				fmt.Fprintf(stderr, "note: flow %q has an unfinished run that started with %s = %s; it resumes with that value, and if it advances %s it will refuse to commit (a run only commits a cursor nobody changed since it began); `%s run --once %s --fresh` discards it\n",
 					f.Name, name, v, name, e.name, f.Name)

@@ -46,9 +46,11 @@
 // truncated away before the run appends again. A bad line anywhere else
 // means the file was damaged; the run stops with an error naming the file
 // and the way out ("<prog> run --once <flow> --fresh" discards the
-// unfinished run). Textual occurrences of secret environment values are
-// replaced by "[REDACTED:NAME]" in journal lines and restored from the
-// environment on replay, so secrets never reach the disk.
+// unfinished run). Outputs are journaled verbatim and replayed byte for
+// byte, with no substitution of any kind; an output that contains the value
+// of a secret environment variable is not journaled at all (the step fails
+// with a permanent error naming the variable), and the error texts of
+// on_error steps are journaled redacted, so secrets never reach the disk.
 //
 // Resume: a run that did not succeed (crashed, killed, or failed after its
 // retries) keeps its journal. The next run of that flow resumes it: same run

@@ -130,7 +130,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		e.log.Warn("no cursor is committed in the cursor store yet: the run starts from the initial values. If this program committed cursors before, check --cursor-store and --cursor-namespace",
 			"flow", flow.Name, "store", e.storeString())
 	}
-	recs, valid, err := readJournal(jpath, e.red)
+	recs, valid, err := readJournal(jpath)
 	if err != nil {
 		return nil, e.corruptJournal(flow.Name, err)
 	}

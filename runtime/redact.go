@@ -24,7 +24,6 @@ type secretValue struct {
 	name  string
 	value string
 	json  []byte // value as it appears inside a JSON string
-	mark  []byte // placeholder in the journal: [REDACTED:NAME]
 }
 
 func newRedactor(secrets map[string]string) *redactor {
@@ -44,7 +43,6 @@ func (r *redactor) add(name string, values ...string) {
 		q, _ := json.Marshal(v)
 		r.secrets = append(r.secrets, secretValue{
 			name: name, value: v, json: q[1 : len(q)-1],
-			mark: []byte("[REDACTED:" + name + "]"),
 		})
 	}
 	slices.SortFunc(r.secrets, func(a, b secretValue) int {
@@ -77,27 +75,43 @@ func (r *redactor) Error(err error) string {
 	return r.String(err.Error())
 }
 
-// hide replaces secret values in a JSON text with named placeholders, so the
-// journal never holds them; reveal undoes it with the current values.
-func (r *redactor) hide(b []byte) []byte {
+// find returns the name of the secret environment variable whose value
+// occurs in b, a JSON text (raw or JSON-escaped), or "" if none does. The
+// journal holds data verbatim, so an output in which find finds a secret is
+// never journaled: replay does no substitution, and what a live run saw is
+// exactly what a resumed run gets back.
+func (r *redactor) find(b []byte) string {
 	if r == nil {
-		return b
+		return ""
 	}
 	for _, sv := range r.secrets {
-		b = bytes.ReplaceAll(b, sv.json, sv.mark)
+		if bytes.Contains(b, sv.json) || bytes.Contains(b, []byte(sv.value)) {
+			return sv.name
+		}
 	}
-	return b
+	return ""
 }
 
-func (r *redactor) reveal(b []byte) []byte {
-	if r == nil || !bytes.Contains(b, []byte("[REDACTED:")) {
-		return b
+// redactedError is an error whose text has been redacted; Unwrap still
+// gives the original error to errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactErr returns err with its text redacted (err itself if it holds no
+// secret).
+func (r *redactor) redactErr(err error) error {
+	if err == nil {
+		return nil
 	}
-	for i := len(r.secrets) - 1; i >= 0; i-- {
-		sv := r.secrets[i]
-		b = bytes.ReplaceAll(b, sv.mark, sv.json)
+	if msg := r.Error(err); msg != err.Error() {
+		return &redactedError{msg, err}
 	}
-	return b
+	return err
 }
 
 // newLogger returns a slog logger writing format ("text" or "json") to w,

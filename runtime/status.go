@@ -34,7 +34,7 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 			fmt.Fprintf(&b, "    %s\n", f.Description)
 		}
 		writeLastRun(&b, e, f.Name)
-		recs, _, err := readJournal(e.journalPath(f.Name), nil)
+		recs, _, err := readJournal(e.journalPath(f.Name))
 		switch {
 		case err != nil:
 			code = 2
