@@ -194,6 +194,9 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		defer e.closeStore()
 	}
 	if inv.cmd == "run" {
+		for _, n := range e.red.shortNames() {
+			e.log.Warn(fmt.Sprintf("secret environment variable %s is shorter than %d bytes, too short to be redacted reliably: logs hide it only where it stands as a whole word, and a step output is refused only when one of its strings is exactly the value", n, shortSecret), "name", n)
+		}
 		if storeCfg == nil && getenv(envCursorStore) != "" {
 			e.log.Warn(envCursorStore + " is set, but this program keeps its cursors in its state directory; ignoring it")
 		}

@@ -14,8 +14,19 @@ import (
 // redacted replaces secret values in text meant for people.
 const redacted = "[REDACTED]"
 
+// shortSecret is the length under which a secret value cannot be redacted
+// reliably. A value of 8 bytes or more is replaced wherever it occurs. A
+// shorter one (a one-letter token, a 4-digit PIN) would match inside
+// ordinary words ("fail[REDACTED]d"), so it is replaced only where it stands
+// as a whole word, bounded by characters other than letters, digits and
+// '_'; and a step output is refused only when one of its JSON strings is
+// exactly the value. The program warns about such a secret when a run
+// starts.
+const shortSecret = 8
+
 // redactor hides the values of secret environment variables. Every non-empty
-// secret value is replaced wherever it occurs, longest first.
+// secret value is replaced wherever it occurs (see shortSecret), longest
+// first.
 type redactor struct {
 	secrets []secretValue
 }
@@ -62,9 +73,60 @@ func (r *redactor) String(s string) string {
 		return s
 	}
 	for _, sv := range r.secrets {
-		s = strings.ReplaceAll(s, sv.value, redacted)
+		if sv.short() {
+			s = replaceWord(s, sv.value, redacted)
+		} else {
+			s = strings.ReplaceAll(s, sv.value, redacted)
+		}
 	}
 	return s
+}
+
+func (sv secretValue) short() bool { return len(sv.value) < shortSecret }
+
+// shortNames returns the names of the secrets too short to be redacted
+// reliably, sorted.
+func (r *redactor) shortNames() []string {
+	var names []string
+	for _, sv := range r.secrets {
+		if sv.short() && !slices.Contains(names, sv.name) {
+			names = append(names, sv.name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// isWordByte reports whether c continues a word: an ASCII letter, digit or
+// '_', or a byte of a multi-byte UTF-8 character.
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// replaceWord replaces the occurrences of word in s that are not part of a
+// longer word.
+func replaceWord(s, word, with string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is in b
+	for from := 0; ; {
+		i := strings.Index(s[from:], word)
+		if i < 0 {
+			break
+		}
+		i += from
+		end := i + len(word)
+		if (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end])) {
+			b.WriteString(s[done:i])
+			b.WriteString(with)
+			done = end
+		}
+		from = i + 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
 }
 
 // Error returns err's text, redacted.
@@ -85,7 +147,12 @@ func (r *redactor) find(b []byte) string {
 		return ""
 	}
 	for _, sv := range r.secrets {
-		if bytes.Contains(b, sv.json) || bytes.Contains(b, []byte(sv.value)) {
+		if sv.short() {
+			// Only a JSON string that is exactly the value (see shortSecret).
+			if bytes.Contains(b, []byte(`"`+string(sv.json)+`"`)) {
+				return sv.name
+			}
+		} else if bytes.Contains(b, sv.json) || bytes.Contains(b, []byte(sv.value)) {
 			return sv.name
 		}
 	}
