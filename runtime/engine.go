@@ -56,12 +56,13 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 		getenv: getenv,
 		red:    red,
 		log:    newLog(red),
-		store:  &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: name},
+		store:  &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: name, Declared: prog.Cursors},
 		mode:   durFsync,
 		sleep:  sleepCtx,
 		jitter: randomJitter,
 		now:    time.Now,
 	}
+	e.store.(*FileCursorStore).Log = e.log
 	e.metrics = newMetrics(func(flow string) bool {
 		_, err := os.Stat(e.journalPath(flow))
 		return err == nil
