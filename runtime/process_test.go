@@ -291,3 +291,25 @@ func TestProcessSchedulerResumesThenRunsUntilSIGTERM(t *testing.T) {
 	p.wantCounts("one=1 two=2 three=1") // the unfinished sync run was resumed at start
 	mustContain(t, "log", stderr.String(), `"msg":"resuming the unfinished run","flow":"sync"`, `"msg":"flow scheduled","flow":"tick"`, `"msg":"scheduler stopped"`)
 }
+
+// Deleting the lock file during a run does not let a second instance in;
+// it refuses with the holder's pid (issue 6, item 4).
+func TestProcessLockHoldsWhenLockFileDeleted(t *testing.T) {
+	p := newProc(t)
+	first, _ := p.startBlocked()
+	if err := os.Remove(filepath.Join(p.dir, "lock")); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("testprog: another resolute program (pid %d) holds the state dir %s; wait for it to finish or stop it\n", first.Process.Pid, p.dir)
+	for _, args := range [][]string{{"run", "--once", "sync"}, {"cursor", "set", "c", "9"}} {
+		r := p.run(nil, args...)
+		if r.code != 2 || r.stderr != want {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", args, r.code, r.stderr, want)
+		}
+	}
+	os.WriteFile(p.release, nil, 0o600)
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first instance: %v", err)
+	}
+	p.wantCounts("one=1 two=1 three=1")
+}
