@@ -22,13 +22,21 @@ import (
 // failed) or 2 (usage, configuration or state error). See the package
 // documentation, or run the program with --help, for the commands.
 func Main(p Program) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop() // a second signal kills the process the default way
+		s := <-sigs
+		signal.Stop(sigs) // a second signal kills the process the default way
+		if sig, ok := s.(syscall.Signal); ok {
+			cancel(Interrupted{sig})
+		} else {
+			cancel(Interrupted{syscall.SIGINT})
+		}
 	}()
 	code := runMain(ctx, p, os.Args, os.Getenv, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
+	cancel(nil)
 	os.Exit(code)
 }
 
@@ -235,14 +243,28 @@ func runOnce(ctx context.Context, e *engine, inv *invocation) error {
 	if !ok {
 		return configError("unknown flow %q; flows: %s", name, quoteList(e.prog.flowNames()))
 	}
-	if _, err := e.runFlow(ctx, flow, inv.fresh); err != nil {
-		if exitCode(err) == 2 {
-			return err
-		}
-		return fmt.Errorf("flow %q failed: %w\nIts progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
-			flow.Name, err, e.name, flow.Name)
+	sum, err := e.runFlow(ctx, flow, inv.fresh)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var intr Interrupted
+	if errors.As(context.Cause(ctx), &intr) {
+		return &exitError{128 + int(intr.Signal), fmt.Errorf("flow %q %v: the run stopped unfinished (%v). Its progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
+			flow.Name, intr, err, e.name, flow.Name)}
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		return err
+	}
+	if IsConfiguration(err) {
+		next := fmt.Sprintf("Nothing was done: fix the configuration and run `%s run --once %s` again", e.name, flow.Name)
+		if sum != nil && sum.Steps+sum.Replayed > 0 {
+			next = fmt.Sprintf("Fix the configuration, then `%s run --once %s` resumes the run at the failed step (completed steps are not run again)", e.name, flow.Name)
+		}
+		return &exitError{2, fmt.Errorf("flow %q stopped on a configuration error (credentials or permissions; retrying cannot help): %w\n%s", flow.Name, err, next)}
+	}
+	return fmt.Errorf("flow %q failed: %w\nIts progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
+		flow.Name, err, e.name, flow.Name)
 }
 
 func cursorCommand(ctx context.Context, e *engine, args []string, stdout, stderr io.Writer) error {

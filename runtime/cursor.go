@@ -251,7 +251,10 @@ func (s *FileCursorStore) Commit(ctx context.Context, values map[string]string, 
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.Path, append(data, '\n'), 0o600)
+	if err := writeFileAtomic(s.Path, append(data, '\n'), 0o600); err != nil {
+		return configError("cannot commit the cursors: %v. Check that the state dir %s is writable (and not full); nothing was committed", err, filepath.Dir(s.Path))
+	}
+	return nil
 }
 
 // writeFileAtomic replaces path with data so that a crash leaves either the

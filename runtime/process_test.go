@@ -225,22 +225,26 @@ func TestProcessLockHeldBySecondInstance(t *testing.T) {
 	p.wantCounts("one=1 two=1 three=1")
 }
 
+// SIGINT and SIGTERM stop `run --once` with 128+signo (130, 143), saying
+// so; the journal is kept and the next run resumes.
 func TestProcessInterruptFailsRunAndKeepsJournal(t *testing.T) {
-	p := newProc(t)
-	cmd, stderr := p.startBlocked()
-	cmd.Process.Signal(syscall.SIGINT)
-	cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 1 {
-		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	for sig, want := range map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143} {
+		p := newProc(t)
+		cmd, stderr := p.startBlocked()
+		cmd.Process.Signal(sig)
+		cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s", sig, code, want, stderr)
+		}
+		mustContain(t, "stderr", stderr.String(), "interrupted by "+signalName(sig), "Its progress is kept")
+		if !p.journalExists() || p.cursor() != "0" {
+			t.Fatal("interrupted run must keep its journal and not commit")
+		}
+		if r := p.run(nil, "run", "--once", "sync"); r.code != 0 {
+			t.Fatalf("resume: %d %s", r.code, r.stderr)
+		}
+		p.wantCounts("one=1 two=2 three=1")
 	}
-	mustContain(t, "stderr", stderr.String(), "context canceled")
-	if !p.journalExists() || p.cursor() != "0" {
-		t.Fatal("interrupted run must keep its journal and not commit")
-	}
-	if r := p.run(nil, "run", "--once", "sync"); r.code != 0 {
-		t.Fatalf("resume: %d %s", r.code, r.stderr)
-	}
-	p.wantCounts("one=1 two=2 three=1")
 }
 
 func TestProcessExitCodesAndHelp(t *testing.T) {

@@ -104,6 +104,13 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.msg }
 
+// Configuration reports a response that only a change of configuration can
+// fix: rejected credentials (401) or a missing permission (403). The
+// runtime does not retry it and exits with status 2.
+func (e *statusError) Configuration() bool {
+	return e.status == http.StatusUnauthorized || e.status == http.StatusForbidden
+}
+
 func basicCredential(email, token string) string {
 	return base64.StdEncoding.EncodeToString([]byte(email + ":" + token))
 }
