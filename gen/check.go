@@ -110,6 +110,9 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	prog.rows = c.rowList
 	prog.c = c
 	prog.SpecHash = specHash(files)
+	for _, fl := range prog.Flows {
+		fl.Hash, fl.StepHashes = flowHash(fl.File, prog.Env, prog.Cursors)
+	}
 	return prog, nil
 }
 
@@ -1409,7 +1412,10 @@ func (c *checker) blockKey(st *spec.Step, kind string) string {
 	if st.ID.Set() {
 		return st.ID.Value
 	}
-	return fmt.Sprintf("%s@%d", kind, st.Pos.Line)
+	// Structural, not positional: the ordinal among the flow's unnamed
+	// blocks of this kind, so that a comment line does not change the key.
+	c.counter["#"+kind]++
+	return fmt.Sprintf("%s#%d", kind, c.counter["#"+kind])
 }
 
 func (c *checker) checkWhile(s *scope, st *spec.Step) stmt {

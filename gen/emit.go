@@ -151,6 +151,12 @@ func (e *emitter) programValue(p *Program) jen.Code {
 			items = append(items, field("Schedule", jen.Lit(fl.Schedule)))
 		}
 		items = append(items, field("Run", jen.Id(fl.FuncName)))
+		items = append(items, field("SpecHash", jen.Lit(fl.Hash)))
+		var steps []jen.Code
+		for _, sh := range fl.StepHashes {
+			steps = append(steps, jen.Lit(sh))
+		}
+		items = append(items, field("StepHashes", jen.Index().String().Add(multi(steps...))))
 		flows = append(flows, multi(items...))
 	}
 	items := []jen.Code{field("Flows", jen.Index().Add(rt("Flow")).Add(multi(flows...)))}

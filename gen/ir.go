@@ -30,7 +30,11 @@ type Flow struct {
 	Description string
 	Schedule    string
 	FuncName    string // runJiraWarehouseSync
-	body        []stmt
+	// Hash identifies what the flow does (see flowHash); StepHashes has one
+	// "label=hash" entry per top-level step.
+	Hash       string
+	StepHashes []string
+	body       []stmt
 }
 
 // stmt is one checked step.

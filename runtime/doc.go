@@ -57,8 +57,10 @@
 // id, the header's cursor snapshot is what [Run.Cursor] returns, and every
 // [Call] whose key is in the journal returns the journaled output without
 // running. Control flow is plain Go, so replay takes the same path. A journal
-// begun under a different Program.SpecHash is refused (exit status 2): the
-// spec changed, and "--fresh" discards the unfinished run.
+// begun under a different [Flow].SpecHash (Program.SpecHash for a flow
+// without one) is refused (exit status 2), naming the first step whose
+// definition changed: the flow changed, and "--fresh" discards the
+// unfinished run.
 //
 // Cursors: [Run.Advance] only stages a value. When the flow function returns
 // nil, the staged values are committed atomically (cursors.json.tmp, fsync,

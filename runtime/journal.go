@@ -38,6 +38,8 @@ type record struct {
 	Flow     string `json:"flow,omitempty"`
 	RunID    string `json:"run_id,omitempty"`
 	SpecHash string `json:"spec_hash,omitempty"`
+	// Steps are the flow's Flow.StepHashes when the run began.
+	Steps []string `json:"steps,omitempty"`
 
 	// header (start time) and now (the reading), RFC 3339 with nanoseconds
 	Time string `json:"time,omitempty"`

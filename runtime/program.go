@@ -21,7 +21,8 @@ type Program struct {
 	// Cursors declares the persisted cursors the flows share.
 	Cursors []CursorSpec
 	// SpecHash identifies the spec files the program was generated from
-	// ("sha256:..."). An unfinished run begun under another hash is refused.
+	// ("sha256:..."). An unfinished run of a flow without its own
+	// Flow.SpecHash is refused if it began under another hash.
 	SpecHash string
 	// CursorStore, if set, opens the store that keeps the committed cursors,
 	// such as pgstore.Open (PostgreSQL) or redisstore.Open (Redis) from
@@ -44,6 +45,26 @@ type Flow struct {
 	Schedule string
 	// Run is the flow's body. Returning nil commits the staged cursors.
 	Run func(ctx context.Context, r *Run) error
+	// SpecHash identifies what the flow does ("sha256:..."), computed from
+	// a canonical form of its steps and the declarations it depends on,
+	// without comments, descriptions, whitespace or line positions. An
+	// unfinished run begun under another hash is refused; an edit that does
+	// not change it (a comment, another flow) resumes. Empty means
+	// Program.SpecHash is used.
+	SpecHash string
+	// StepHashes has one "label=hash" entry per top-level step (label: the
+	// step's id, or kind#ordinal for an unnamed block). They are recorded in
+	// the journal so that a refused resume names the first step that
+	// changed.
+	StepHashes []string
+}
+
+// hash is the hash that an unfinished run of f must have been begun under.
+func (p *Program) hash(f Flow) string {
+	if f.SpecHash != "" {
+		return f.SpecHash
+	}
+	return p.SpecHash
 }
 
 // EnvVar declares one environment variable read by the program.

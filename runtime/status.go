@@ -42,7 +42,7 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 		case len(recs) > 0:
 			h := recs[0]
 			fmt.Fprintf(&b, "    unfinished run: %s started %s, completed steps: %d", h.RunID, shortTime(h.Time), journalSteps(recs))
-			if h.SpecHash != e.prog.SpecHash {
+			if h.SpecHash != e.prog.hash(f) {
 				fmt.Fprintf(&b, "; began under another spec, discard it with `%s run --once %s --fresh`\n", e.name, f.Name)
 			} else {
 				fmt.Fprintf(&b, "; the next run resumes it (--fresh discards it)\n")

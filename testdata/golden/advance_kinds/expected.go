@@ -19,8 +19,15 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "cursors",
-			Run:  runCursors,
+			Name:     "cursors",
+			Run:      runCursors,
+			SpecHash: "sha256:5217748014e358e243f3810763d082dadbfc226928f78128b28b853f1ff6f3e3",
+			StepHashes: []string{
+				"src=417698f19a5b",
+				"src2=2a3a7cf656ce",
+				"page=d13c732aa557",
+				"summary=d81f3d4f1a29",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{

@@ -19,8 +19,12 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "pg-cursors",
-			Run:  runPgCursors,
+			Name:     "pg-cursors",
+			Run:      runPgCursors,
+			SpecHash: "sha256:3d2ada25bb4438db7050b0ac4e8c301030d7924c5430156ca197abf7a2426c19",
+			StepHashes: []string{
+				"src=9bb56a17f4eb",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{

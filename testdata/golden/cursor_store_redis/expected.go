@@ -19,8 +19,12 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "redis-cursors",
-			Run:  runRedisCursors,
+			Name:     "redis-cursors",
+			Run:      runRedisCursors,
+			SpecHash: "sha256:c263814b8a5c82df97998f8f10299cc047c42562ebf26e6c67aff4ca1d624f4b",
+			StepHashes: []string{
+				"src=9bb56a17f4eb",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{

@@ -17,8 +17,12 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "formatted",
-			Run:  runFormatted,
+			Name:     "formatted",
+			Run:      runFormatted,
+			SpecHash: "sha256:6005e5c62499bd6a3f21c9e3805c6eda5b46f129c7a94ef6f988489c80f626d4",
+			StepHashes: []string{
+				"src=cdf8811573a4",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{

@@ -21,6 +21,10 @@ var program = runtime.Program{
 			Name:        "quoted",
 			Description: "Sync \"everything\" from C:\\data, then say `done`.\nRuns every */5 minutes; see https://example.com/?a=1&b=2.",
 			Run:         runQuoted,
+			SpecHash:    "sha256:df14351c764f4db0e520c32a938de4ff61033a0ab75278682ff462f6f6540397",
+			StepHashes: []string{
+				"page=1cdcadbc595c",
+			},
 		},
 	},
 	SpecHash: "sha256:b1710643a273b92f52ccc81ed93cc719eb47fbea6bdf6f58cc751104a09c472f",

@@ -17,8 +17,12 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "secrets",
-			Run:  runSecrets,
+			Name:     "secrets",
+			Run:      runSecrets,
+			SpecHash: "sha256:f8909ebabef9082df4c7595411963ee5a5ed08d1a105334389c7886a01407e2c",
+			StepHashes: []string{
+				"page=8699ff8e2abf",
+			},
 		},
 	},
 	Env: []runtime.EnvVar{

@@ -18,8 +18,19 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "shape",
-			Run:  runShape,
+			Name:     "shape",
+			Run:      runShape,
+			SpecHash: "sha256:32fd93d23df5f0264949fabc882300b71d7bfc4d4b5f55801f0e6f036494fafa",
+			StepHashes: []string{
+				"a=3833945adf56",
+				"b=638a1def5bf2",
+				"a_rows=4855bff1a1a9",
+				"b_rows=180fe1b0fc6d",
+				"all=e4182e65c36d",
+				"good=a03216ad345d",
+				"unique=75e4a6a947dc",
+				"stored=22b993269ebb",
+			},
 		},
 	},
 	SpecHash: "sha256:13bcda4de86692c9ab6eb5b3b545465abc4af95416cbfa0124812a924a1fc6b6",

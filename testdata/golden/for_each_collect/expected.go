@@ -17,8 +17,14 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "collect",
-			Run:  runCollect,
+			Name:     "collect",
+			Run:      runCollect,
+			SpecHash: "sha256:e6016f92d0d2045eb18ed6895640eaf57be9446f904124dcbddeb02b9830fd42",
+			StepHashes: []string{
+				"src=e1412455a327",
+				"sizes=5b4ae2e18960",
+				"stats=366d4121c729",
+			},
 		},
 	},
 	SpecHash: "sha256:567ea6194b9c6f53910db4ccbcf10e7089fe88c05ab0d1f6b96e745b81b32f7f",

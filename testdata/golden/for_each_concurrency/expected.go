@@ -17,8 +17,14 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "per-project",
-			Run:  runPerProject,
+			Name:     "per-project",
+			Run:      runPerProject,
+			SpecHash: "sha256:6f22bcb57e451ed01334fc46d1d68fb6d1dc3c5b053a2efcecc84aeba6af1ab6",
+			StepHashes: []string{
+				"src=e1412455a327",
+				"per_item=332ee6e798d1",
+				"total=44627437bc09",
+			},
 		},
 	},
 	SpecHash: "sha256:611bf31499feb6228778d6cfe41eed01db2cf9b1ff90504d2f338580fb51fcfe",

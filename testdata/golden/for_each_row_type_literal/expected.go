@@ -17,8 +17,14 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "per-row",
-			Run:  runPerRow,
+			Name:     "per-row",
+			Run:      runPerRow,
+			SpecHash: "sha256:f4ef85e1168004daf734881693cdabe91157695b2e4803e7140993e20e6ab270",
+			StepHashes: []string{
+				"src=ccb89f044135",
+				"rows=502f91f1ba00",
+				"for_each#1=c5e250ef5fab",
+			},
 		},
 	},
 	SpecHash: "sha256:233bde9b02d53ddbc27e322e88f972766b9c36298ced4d4ea1dbb2f6d1199710",
@@ -50,7 +56,7 @@ func runPerRow(ctx context.Context, r *runtime.Run) error {
 	}
 
 	// for_each over rows (sync.toml:15)
-	if _, err := runtime.ForEach(ctx, r, "for_each@15", rows, 1, func(ctx context.Context, r *runtime.Run, row Row) (struct{}, error) {
+	if _, err := runtime.ForEach(ctx, r, "for_each#1", rows, 1, func(ctx context.Context, r *runtime.Run, row Row) (struct{}, error) {
 		// step "stored" (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.Store
 		if _, err := runtime.Call(ctx, r, "stored", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
 			return testnodes.Store(ctx, testnodes.StoreIn[Row]{

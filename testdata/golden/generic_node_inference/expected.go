@@ -18,8 +18,15 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "generic",
-			Run:  runGeneric,
+			Name:     "generic",
+			Run:      runGeneric,
+			SpecHash: "sha256:3604b1a2e5471980fda27fd59e7eb0012963953e5095f7f4a428819fc9df6f4b",
+			StepHashes: []string{
+				"src=ccb89f044135",
+				"rows=2c16a8edca28",
+				"stored=3cd02e00e517",
+				"stored_items=c12f5f363536",
+			},
 		},
 	},
 	SpecHash: "sha256:32ecdbe0abff63aeb0988cfdf0bb2cf5591189736cf567c9acbed9491ca495a0",

@@ -19,8 +19,16 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "shadowing",
-			Run:  runShadowing,
+			Name:     "shadowing",
+			Run:      runShadowing,
+			SpecHash: "sha256:475c5399e8c007d1f4cdebfd61aa71cdef228780231ad6c9e1b8d58ac22e76e9",
+			StepHashes: []string{
+				"testnodes=2b4340230a8c",
+				"time=c472f038840c",
+				"runtime=c7dba85151aa",
+				"context=893fc2b3f05a",
+				"strconv=d6826cd87eb6",
+			},
 		},
 	},
 	SpecHash: "sha256:ca57f7f9794a14bf9372afdff937788c8cd6161308f7216ec25dc22f9e939645",

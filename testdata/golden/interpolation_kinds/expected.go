@@ -19,8 +19,13 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "interpolation",
-			Run:  runInterpolation,
+			Name:     "interpolation",
+			Run:      runInterpolation,
+			SpecHash: "sha256:a610f6d2f60c29446d9094208a4efae9811b9db205a6951a25c8e31ecbd27052",
+			StepHashes: []string{
+				"summary=56f782e3d39b",
+				"sent=363c34c77a98",
+			},
 		},
 	},
 	SpecHash: "sha256:a6195a2fd4733b71997d847feee0f3e8c1ce1a81fac749e1d4b61efff0bd3179",

@@ -20,6 +20,15 @@ var program = runtime.Program{
 			Name:        "collisions",
 			Description: "Step ids that generated locals (i, now2, processedIn, herr) would otherwise take.",
 			Run:         runCollisions,
+			SpecHash:    "sha256:bcbc3911799d30422cdbdfe7851f3b6ba2ac56fb169f51b998ab6df8c4e2aae4",
+			StepHashes: []string{
+				"i=5508c6bf8508",
+				"now2=3d71131d6000",
+				"while#1=7848c5889b2e",
+				"processed=18193d8029da",
+				"processed_in=feeda3de91e9",
+				"herr=cbaac153d631",
+			},
 		},
 	},
 	SpecHash: "sha256:1e19cf7624551e8686b6abd540c7497ffc67ecdb9de9982a9616b7af488bbafe",
@@ -56,7 +65,7 @@ func runCollisions(ctx context.Context, r *runtime.Run) error {
 		if !(i.HasMore && now3.Hour() >= 0) {
 			break
 		}
-		r := r.Iteration("while@15", i2)
+		r := r.Iteration("while#1", i2)
 		// step "i" (sync.toml:19): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
 		i, err = runtime.Call(ctx, r, "i", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
 			return testnodes.FetchPage(ctx, testnodes.PageIn{

@@ -18,8 +18,14 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "stamped",
-			Run:  runStamped,
+			Name:     "stamped",
+			Run:      runStamped,
+			SpecHash: "sha256:525d06a78d9581e32f55cb1ed35cad1e8cbece5f7bb1d36a4402fff33b833892",
+			StepHashes: []string{
+				"src=ccb89f044135",
+				"rows=afded5eca13e",
+				"if#1=8a920081738e",
+			},
 		},
 	},
 	SpecHash: "sha256:ee8d4162465ad721feffa61e61f7ffb924ec363fd852eb2bfa8f27b0dc4eaff4",

@@ -17,8 +17,14 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "best-effort",
-			Run:  runBestEffort,
+			Name:     "best-effort",
+			Run:      runBestEffort,
+			SpecHash: "sha256:4120c18b9e2f839bbdcf57068d68af1a058d915b3459ebc9e2489fb3d85458e3",
+			StepHashes: []string{
+				"data=c6790b116132",
+				"processed=61a7d14d684e",
+				"logged=1b17c62327b5",
+			},
 		},
 	},
 	SpecHash: "sha256:4a959d841b342bc53bf050967c5334eb1ffda3f9dc6b47dee84d3141b5f81680",

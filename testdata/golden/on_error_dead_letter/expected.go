@@ -19,8 +19,14 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "sync-with-dlq",
-			Run:  runSyncWithDlq,
+			Name:     "sync-with-dlq",
+			Run:      runSyncWithDlq,
+			SpecHash: "sha256:72353ce3295a655e6b196374e774e0866cf711a09856a7025e1eb551be4daeed",
+			StepHashes: []string{
+				"data=c6790b116132",
+				"processed=ecc48e20a78c",
+				"stats=7c9617aefe75",
+			},
 		},
 	},
 	SpecHash: "sha256:96c4c6c9a891e120db7becdefea58f6982a22b9f633a69150d61dbdfff7ddb27",

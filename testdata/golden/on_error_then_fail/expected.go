@@ -17,8 +17,14 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "log-then-fail",
-			Run:  runLogThenFail,
+			Name:     "log-then-fail",
+			Run:      runLogThenFail,
+			SpecHash: "sha256:d635a39c09d9d22878c0bf9a239dedaaf3fc6bcd7b1e6115539ed5f95d6f1e5c",
+			StepHashes: []string{
+				"data=c6790b116132",
+				"processed=f8bbb11620a6",
+				"stats=7c9617aefe75",
+			},
 		},
 	},
 	SpecHash: "sha256:bfae82e9eff8200d0d09520df8264e3eb03b98f7f5338cc8231926911f61c803",

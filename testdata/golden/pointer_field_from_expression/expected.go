@@ -17,8 +17,13 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "pointers",
-			Run:  runPointers,
+			Name:     "pointers",
+			Run:      runPointers,
+			SpecHash: "sha256:1b18f3da9a7ab9b093b6c68e88c2c47187f1d022911ce690a5e720ea79f04f10",
+			StepHashes: []string{
+				"src=ccb89f044135",
+				"sent=485d1c7770dd",
+			},
 		},
 	},
 	SpecHash: "sha256:86bf3c6d987e3c0f0f3a772e2a571306bd4e78080b05391f16a81bc1f7ea665d",

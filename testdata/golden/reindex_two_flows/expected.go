@@ -24,11 +24,23 @@ var program = runtime.Program{
 			Name:        "full-reindex",
 			Description: "Start over: reset the cursor, clear the table, fetch every page.",
 			Run:         runFullReindex,
+			SpecHash:    "sha256:6ff123d1498ca715860f0e4581e6656b62f3edd5c1ebc5252e4f0ededa1fba54",
+			StepHashes: []string{
+				"reset_cursor#1=d038fb1c4295",
+				"cleared=aaea2474886e",
+				"page=5303734aba3e",
+				"while#1=53cf67522e95",
+				"reindexed=273cc9178bae",
+			},
 		},
 		{
 			Name:     "jira-warehouse-sync",
 			Schedule: "0 * * * *",
 			Run:      runJiraWarehouseSync,
+			SpecHash: "sha256:8c8fb1ad8a6341fd0682adbc22a3fc070f17b0c9b11eed75127db0217f12e57d",
+			StepHashes: []string{
+				"data=e0d27391020a",
+			},
 		},
 	},
 	Env: []runtime.EnvVar{
@@ -69,7 +81,7 @@ func runFullReindex(ctx context.Context, r *runtime.Run) error {
 		if i == 10000 {
 			return runtime.MaxIterations("while page.HasMore (reindex.toml:24)", 10000)
 		}
-		r := r.Iteration("while@24", i)
+		r := r.Iteration("while#1", i)
 		// step "stored" (reindex.toml:28): github.com/resolute/resolute-gen/internal/testnodes.Store
 		if _, err := runtime.Call(ctx, r, "stored", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
 			return testnodes.Store(ctx, testnodes.StoreIn[testnodes.Item]{

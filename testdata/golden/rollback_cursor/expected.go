@@ -21,6 +21,11 @@ var program = runtime.Program{
 			Name:     "safe-sync",
 			Schedule: "@every 15m",
 			Run:      runSafeSync,
+			SpecHash: "sha256:e7558e72363084347aa79adb924155591f41906c941e5a7a45e03ba870c11b83",
+			StepHashes: []string{
+				"data=94cfb4eb6c48",
+				"processed=6e76dbd6a3bb",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{

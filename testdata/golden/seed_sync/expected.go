@@ -25,6 +25,11 @@ var program = runtime.Program{
 			Description: "Sync Jira issues to the warehouse every hour.",
 			Schedule:    "0 * * * *",
 			Run:         runJiraWarehouseSync,
+			SpecHash:    "sha256:88bc7dfc7a7ab0b4739fba87de83d9383f2ea3a14a12db755e2b04c4538c214c",
+			StepHashes: []string{
+				"issues=ee5a3457578e",
+				"if#1=c6274321a532",
+			},
 		},
 	},
 	Env: []runtime.EnvVar{

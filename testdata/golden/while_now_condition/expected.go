@@ -17,8 +17,13 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "until-noon",
-			Run:  runUntilNoon,
+			Name:     "until-noon",
+			Run:      runUntilNoon,
+			SpecHash: "sha256:0a489fbc8914dfde8472e78253b3b8ab468966cec21f4b2726633e9e216a355b",
+			StepHashes: []string{
+				"page=ea5aedd4148b",
+				"while#1=a5ef91b96dc7",
+			},
 		},
 	},
 	SpecHash: "sha256:0011acc6ca94b1ce906fcc1ebefbc0c272de95b809ab71c569dfb3b1523f3b9e",
@@ -45,7 +50,7 @@ func runUntilNoon(ctx context.Context, r *runtime.Run) error {
 		if !(page.HasMore && now.Hour() < 12) {
 			break
 		}
-		r := r.Iteration("while@9", i)
+		r := r.Iteration("while#1", i)
 		// step "page" (sync.toml:13): ../../../internal/testnodes.FetchPage
 		page, err = runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
 			return testnodes.FetchPage(ctx, testnodes.PageIn{

@@ -21,6 +21,11 @@ var program = runtime.Program{
 			Description: "Fetch every page of a source, processing each as it arrives.",
 			Schedule:    "@hourly",
 			Run:         runPaginatedSync,
+			SpecHash:    "sha256:1fa21cbcb179675602197bf083c23facae4df06aa81ce1fc55e99cabdfa4a9d2",
+			StepHashes: []string{
+				"page=4b0c6744068f",
+				"pages=3cb18206f5f6",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{
