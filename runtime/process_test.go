@@ -267,7 +267,7 @@ func TestProcessExitCodesAndHelp(t *testing.T) {
 		{nil, []string{"launch"}, 2, `unknown command "launch"`},
 		{nil, []string{"run", "--once", "sync", "--nope"}, 2, "flag provided but not defined: -nope"},
 		{[]string{"TP_COUNT="}, []string{"run", "--once", "sync"}, 2, "missing required environment variables: TP_COUNT"},
-		{[]string{"TP_SPEC_HASH=sha256:changed"}, []string{"run", "--once", "sync"}, 2, "the spec changed since it started"},
+		{[]string{"TP_SPEC_HASH=sha256:changed"}, []string{"run", "--once", "sync"}, 2, "began under a different definition of the flow"},
 		{[]string{"TP_SPEC_HASH=sha256:changed"}, []string{"run", "--once", "sync", "--fresh"}, 0, ""},
 	} {
 		r := p.run(tc.env, tc.args...)
