@@ -576,3 +576,22 @@ func TestPlaceholderTextSurvivesResumeByteExact(t *testing.T) {
 	}
 	noSecret(t, dir, out1, out2)
 }
+
+// The generated program knows jira_sync holds integers (its advance is
+// MaxUpdated, an int64): cursor set refuses text that would end up in the
+// JQL, and takes a negative number as a value (issue 6, item 8).
+func TestCursorSetRefusesJQLInjection(t *testing.T) {
+	bin := program(t, "jira-sync")
+	dir := t.TempDir()
+	out, code := runProgram(t, bin, dir, nil, "cursor", "set", "jira_sync", "abc OR project = X")
+	if code != 2 || !strings.Contains(out, "is not an integer") {
+		t.Fatalf("exit %d, want 2:\n%s", code, out)
+	}
+	if got := cursorOf(t, bin, dir, nil, "jira_sync"); got != "0" {
+		t.Fatalf("cursor = %q after a refused set", got)
+	}
+	mustSucceed(t, bin, dir, nil, "cursor", "set", "jira_sync", "-5")
+	if got := cursorOf(t, bin, dir, nil, "jira_sync"); got != "-5" {
+		t.Fatalf("cursor = %q, want -5", got)
+	}
+}

@@ -30,6 +30,9 @@ type checker struct {
 	cursorStore  spec.String // the first file's cursor_store
 	envByName    map[string]*spec.EnvVar
 	cursorByName map[string]*spec.Cursor
+	// cursorKinds are the kinds ("int", "time", "text") of the values each
+	// cursor is advanced to, for `cursor set` to check values against.
+	cursorKinds map[string]map[string]bool
 
 	rows     map[string]*rowType
 	rowList  []*rowType
@@ -66,6 +69,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 		files:        files,
 		envByName:    map[string]*spec.EnvVar{},
 		cursorByName: map[string]*spec.Cursor{},
+		cursorKinds:  map[string]map[string]bool{},
 		rows:         map[string]*rowType{},
 		litCode:      map[*spec.Value]jen.Code{},
 		mainPkg:      types.NewPackage("main", "main"),
@@ -1053,7 +1057,30 @@ func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR 
 		c.errs.Add(e.pos, "cursor %s has format %q, for time.Time values; %s is %s", a.Cursor.Value, layout, e.src, c.typeString(e.typ))
 		return nil
 	}
+	kind := "text"
+	if types.Identical(e.typ, c.timeType) {
+		kind = "time"
+	} else if b, ok := e.typ.Underlying().(*types.Basic); ok && b.Info()&types.IsInteger != 0 {
+		kind = "int"
+	}
+	if c.cursorKinds[a.Cursor.Value] == nil {
+		c.cursorKinds[a.Cursor.Value] = map[string]bool{}
+	}
+	c.cursorKinds[a.Cursor.Value][kind] = true
 	return &advanceIR{cursor: a.Cursor.Value, e: e, layout: layout}
+}
+
+// cursorKind is the kind of the values a cursor is advanced to when every
+// advance agrees on an integer or a time; "" lets the program infer it
+// from the initial value (see runtime.CursorSpec.Kind).
+func (c *checker) cursorKind(name string) string {
+	if k := c.cursorKinds[name]; len(k) == 1 && (k["int"] || k["time"]) {
+		if k["int"] {
+			return "int"
+		}
+		return "time"
+	}
+	return ""
 }
 
 func (c *checker) isCursorValue(t types.Type) bool {

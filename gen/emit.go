@@ -184,6 +184,9 @@ func (e *emitter) programValue(p *Program) jen.Code {
 			if cs.Format.Value != "" {
 				kv = append(kv, field("Format", jen.Lit(cs.Format.Value)))
 			}
+			if k := e.c.cursorKind(cs.Name); k != "" {
+				kv = append(kv, field("Kind", jen.Lit(k)))
+			}
 			cur = append(cur, jen.Values(kv...))
 		}
 		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -46,6 +47,7 @@ type invocation struct {
 	args       []string // positional arguments after the command
 	once       bool
 	fresh      bool
+	force      bool // cursor set: skip the check of the value's kind
 	help       bool
 	stateDir   string
 	logFormat  string
@@ -66,6 +68,7 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&inv.once, "once", false, "")
 	fs.BoolVar(&inv.fresh, "fresh", false, "")
+	fs.BoolVar(&inv.force, "force", false, "")
 	fs.BoolVar(&inv.help, "help", false, "")
 	fs.BoolVar(&inv.help, "h", false, "")
 	fs.StringVar(&inv.stateDir, "state-dir", "", "")
@@ -81,15 +84,28 @@ func parseArgs(name string, args []string) (*invocation, error) {
 		args, rest = args[:i], args[i+1:]
 	}
 	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+	for len(args) > 0 {
+		// A negative number is a value (cursor set NAME -5), not a flag.
+		if negativeNumber.MatchString(args[0]) {
+			pos, args = append(pos, args[0]), args[1:]
+			continue
 		}
-		if fs.NArg() == 0 {
-			break
+		end := slices.IndexFunc(args, negativeNumber.MatchString)
+		if end < 0 {
+			end = len(args)
 		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+		seg := args[:end]
+		args = args[end:]
+		for {
+			if err := fs.Parse(seg); err != nil {
+				return nil, err
+			}
+			if fs.NArg() == 0 {
+				break
+			}
+			pos = append(pos, fs.Arg(0))
+			seg = fs.Args()[1:]
+		}
 	}
 	pos = append(pos, rest...)
 	fs.Visit(func(f *flag.Flag) { inv.given[f.Name] = true })
@@ -109,6 +125,9 @@ func parseArgs(name string, args []string) (*invocation, error) {
 		if inv.given[f] && inv.cmd != "run" {
 			return nil, fmt.Errorf("--%s only applies to the run command", f)
 		}
+	}
+	if inv.force && (inv.cmd != "cursor" || len(inv.args) == 0 || inv.args[0] != "set") {
+		return nil, errors.New("--force only applies to cursor set")
 	}
 	switch inv.cmd {
 	case "":
@@ -217,7 +236,7 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 
 	switch {
 	case inv.cmd == "cursor":
-		err = cursorCommand(ctx, e, inv.args, stdout, stderr)
+		err = cursorCommand(ctx, e, inv.args, inv.force, stdout, stderr)
 	case inv.once:
 		err = runOnce(ctx, e, inv)
 	default:
@@ -267,7 +286,10 @@ func runOnce(ctx context.Context, e *engine, inv *invocation) error {
 		flow.Name, err, e.name, flow.Name)
 }
 
-func cursorCommand(ctx context.Context, e *engine, args []string, stdout, stderr io.Writer) error {
+// negativeNumber matches an argument that is a negative number, not a flag.
+var negativeNumber = regexp.MustCompile(`^-[0-9][0-9.]*$`)
+
+func cursorCommand(ctx context.Context, e *engine, args []string, force bool, stdout, stderr io.Writer) error {
 	sub, name := args[0], args[1]
 	spec, ok := e.prog.cursor(name)
 	if !ok {
@@ -288,6 +310,9 @@ func cursorCommand(ctx context.Context, e *engine, args []string, stdout, stderr
 		return nil
 	case "set":
 		value = args[2]
+		if err := spec.check(value); err != nil && !force {
+			return configError("cursor %s: %v; nothing was changed (add --force to set it anyway)", name, err)
+		}
 	}
 	if err := e.store.Commit(ctx, map[string]string{name: value}, nil); err != nil {
 		return err

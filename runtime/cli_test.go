@@ -247,3 +247,44 @@ func TestExitCodesOfConfigurationStateAndSignals(t *testing.T) {
 		}
 	}
 }
+
+// cursor set checks the value against the cursor's kind (a value of an
+// integer cursor ends up in a JQL), --force overrides, and a negative
+// number is a value, not a flag (issue 6 item 8, issue 9 item 5).
+func TestCursorSetValidatesKind(t *testing.T) {
+	p := cliProgram(func(ctx context.Context, r *Run) error { return nil })
+	p.Cursors = []CursorSpec{
+		{Name: "ms", Initial: "0"},
+		{Name: "since", Initial: "2026-01-01 00:00", Format: "2006-01-02 15:04"},
+		{Name: "rfc", Initial: "2026-01-01T00:00:00Z"},
+		{Name: "label", Initial: "none"},
+		{Name: "declared", Initial: "", Kind: CursorInt},
+	}
+	dir := "--state-dir=" + t.TempDir()
+	for _, s := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"cursor", "set", "ms", "abc OR project = X", dir}, 2, `cursor ms: "abc OR project = X" is not an integer`},
+		{[]string{"cursor", "set", "ms", "2026-01-10", dir}, 2, "is not an integer"},
+		{[]string{"cursor", "set", "ms", "-5", dir}, 0, "cursor ms = -5 (was 0)"},
+		{[]string{"cursor", "set", dir, "ms", "-7"}, 0, "cursor ms = -7 (was -5)"},
+		{[]string{"cursor", "set", "--", "ms", "-8", dir}, 2, ""}, // after --, dir is a positional argument too
+		{[]string{"cursor", "set", dir, "--", "ms", "-8"}, 0, "cursor ms = -8 (was -7)"},
+		{[]string{"cursor", "set", "ms", "1773479820000", dir}, 0, "cursor ms = 1773479820000"},
+		{[]string{"cursor", "set", "since", "banana", dir}, 2, `"banana" is not a time in the cursor's format "2006-01-02 15:04"`},
+		{[]string{"cursor", "set", "since", "2026-02-01 10:30", dir}, 0, "cursor since = 2026-02-01 10:30"},
+		{[]string{"cursor", "set", "rfc", "2026-02-01", dir}, 2, "is not a time"},
+		{[]string{"cursor", "set", "rfc", "2026-02-01T10:00:00Z", dir}, 0, "cursor rfc = 2026-02-01T10:00:00Z"},
+		{[]string{"cursor", "set", "label", "anything at all", dir}, 0, "cursor label = anything at all"},
+		{[]string{"cursor", "set", "declared", "x", dir}, 2, "is not an integer"},
+		{[]string{"cursor", "set", "ms", "abc", "--force", dir}, 0, "cursor ms = abc"},
+		{[]string{"cursor", "get", "ms", "--force", dir}, 2, "--force only applies to cursor set"},
+	} {
+		code, out, stderr := runCLI(t, p, nil, s.args...)
+		if code != s.code || !strings.Contains(out+stderr, s.msg) {
+			t.Errorf("%v: exit %d, want %d with %q\nstdout %s\nstderr %s", s.args, code, s.code, s.msg, out, stderr)
+		}
+	}
+}

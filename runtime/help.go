@@ -24,7 +24,7 @@ func usage(p Program, name string) string {
   %[1]s run [--fresh]                 run the scheduled flows on their schedules until SIGINT/SIGTERM
   %[1]s status                        show flows, schedules, cursors, unfinished and last runs
   %[1]s cursor get NAME               print a cursor's committed value
-  %[1]s cursor set NAME VALUE         set a cursor's committed value
+  %[1]s cursor set NAME VALUE         set a cursor's committed value (checked against its kind; --force skips that)
   %[1]s cursor reset NAME             set a cursor back to its initial value
   %[1]s help                          show this help
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,6 +89,53 @@ type CursorSpec struct {
 	// Format is the Go time layout of the cursor's time values; empty means
 	// RFC 3339. Advance compares times in it, and ignores the zero time.
 	Format string
+	// Kind is what the cursor holds: [CursorInt], [CursorTime] or
+	// [CursorText]; `cursor set` refuses a value of another kind unless
+	// forced. Empty means inferred from Format and Initial.
+	Kind string
+}
+
+// Cursor kinds, for [CursorSpec].Kind.
+const (
+	CursorInt  = "int"  // a base-10 integer, such as epoch milliseconds
+	CursorTime = "time" // a time in the cursor's Format (RFC 3339 without one)
+	CursorText = "text" // any text
+)
+
+// kind returns the cursor's kind: Kind if set, else inferred: a Format makes
+// a time cursor, an Initial that parses as an integer an integer one, an
+// Initial in RFC 3339 a time one; anything else is text.
+func (c CursorSpec) kind() string {
+	switch {
+	case c.Kind != "":
+		return c.Kind
+	case c.Format != "":
+		return CursorTime
+	}
+	if _, err := strconv.ParseInt(c.Initial, 10, 64); err == nil {
+		return CursorInt
+	}
+	if _, err := time.Parse(time.RFC3339Nano, c.Initial); err == nil {
+		return CursorTime
+	}
+	return CursorText
+}
+
+// check reports a value that does not fit the cursor's kind. Cursor values
+// end up in queries (a JQL's updated >= ${cursor.x}), so `cursor set`
+// accepts only values of the cursor's kind unless forced.
+func (c CursorSpec) check(v string) error {
+	switch c.kind() {
+	case CursorInt:
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return fmt.Errorf("%q is not an integer, and this cursor holds integers (initial value %q)", v, c.Initial)
+		}
+	case CursorTime:
+		if _, err := time.Parse(c.layout(), v); err != nil {
+			return fmt.Errorf("%q is not a time in the cursor's format %q (initial value %q)", v, c.layout(), c.Initial)
+		}
+	}
+	return nil
 }
 
 // layout is the time layout of the cursor's values.

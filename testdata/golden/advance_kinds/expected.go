@@ -31,9 +31,9 @@ var program = runtime.Program{
 		},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "by_time", Initial: ""},
-		{Name: "by_int", Initial: "0"},
-		{Name: "by_kind", Initial: "0"},
+		{Name: "by_time", Initial: "", Kind: "time"},
+		{Name: "by_int", Initial: "0", Kind: "int"},
+		{Name: "by_kind", Initial: "0", Kind: "int"},
 		{Name: "by_string", Initial: ""},
 	},
 	SpecHash: "sha256:d680ce645e1ed0d1e34b8a6f517adec30d4298cf4730ddbf5e99cef6da26e442",

@@ -28,7 +28,7 @@ var program = runtime.Program{
 		},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "since", Initial: "0"},
+		{Name: "since", Initial: "0", Kind: "int"},
 	},
 	SpecHash:    "sha256:a571daa3d44f7413d131e1d16643137aad737176333e6822778b731aa7025b8c",
 	CursorStore: pgstore.Open,

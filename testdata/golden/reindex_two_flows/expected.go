@@ -47,7 +47,7 @@ var program = runtime.Program{
 		{Name: "WAREHOUSE_URL", Default: "sqlite://warehouse.db"},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "jira_sync", Initial: "0"},
+		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
 	SpecHash: "sha256:2c50c75533b8d5a992185783b16d1dbf8b9a29eb639a0b30b70da827d42c78e9",
 }

@@ -39,7 +39,7 @@ var program = runtime.Program{
 		{Name: "WAREHOUSE_URL", Default: "sqlite://warehouse.db"},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "jira_sync", Initial: "0"},
+		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
 	SpecHash: "sha256:d85ef6643cf58b1daf0d2c7cb18cf36726db2822c5e59bb6ef218fc409db7f53",
 }
