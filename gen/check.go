@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -42,6 +43,7 @@ type checker struct {
 
 	// per flow
 	file    *spec.File
+	flowEnv map[string]bool     // env vars the flow's expressions read
 	defined map[string]*binding // every id of the flow, for "not visible here" messages
 	ids     map[string]spec.Pos // every step id of the flow, first place, for "not defined yet" messages
 	counter map[string]int      // per-function counters for generated local names
@@ -341,6 +343,7 @@ func lowerCamel(id string) string {
 
 func (c *checker) checkFlow(f *spec.File) *Flow {
 	c.file = f
+	c.flowEnv = map[string]bool{}
 	c.defined = map[string]*binding{}
 	c.ids = map[string]spec.Pos{}
 	forEachStep(f.Steps, func(st *spec.Step) {
@@ -363,6 +366,17 @@ func (c *checker) checkFlow(f *spec.File) *Flow {
 	root.define(&binding{id: "cursor", kind: bindCursor})
 	root.define(&binding{id: "now", kind: bindNow})
 	fl.body = c.checkBlock(newScope(root), f.Steps, "")
+	fl.Env = []string{}
+	for _, v := range f.Env {
+		if c.flowEnv[v.Name] {
+			fl.Env = append(fl.Env, v.Name)
+		}
+	}
+	for _, n := range sortedKeys(c.flowEnv) {
+		if !slices.Contains(fl.Env, n) {
+			fl.Env = append(fl.Env, n) // declared in another file of the program
+		}
+	}
 	return fl
 }
 

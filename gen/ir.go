@@ -34,6 +34,9 @@ type Flow struct {
 	// "label=hash" entry per top-level step.
 	Hash       string
 	StepHashes []string
+	// Env names the env vars the flow's expressions read, declaration
+	// order first.
+	Env  []string
 	body       []stmt
 }
 

@@ -51,6 +51,8 @@ type invocation struct {
 	help       bool
 	stateDir   string
 	logFormat  string
+	logLevel   string
+	jsonOut    bool // status --json
 	durability string
 	// cursorStore and cursorNamespace configure a Program.CursorStore.
 	cursorStore     string
@@ -73,6 +75,8 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	fs.BoolVar(&inv.help, "h", false, "")
 	fs.StringVar(&inv.stateDir, "state-dir", "", "")
 	fs.StringVar(&inv.logFormat, "log-format", "text", "")
+	fs.StringVar(&inv.logLevel, "log-level", "info", "")
+	fs.BoolVar(&inv.jsonOut, "json", false, "")
 	fs.StringVar(&inv.durability, "durability", string(durFsync), "")
 	fs.StringVar(&inv.cursorStore, "cursor-store", "", "")
 	fs.StringVar(&inv.cursorNamespace, "cursor-namespace", "", "")
@@ -115,6 +119,9 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	if inv.logFormat != "text" && inv.logFormat != "json" {
 		return nil, fmt.Errorf("--log-format must be text or json, not %q", inv.logFormat)
 	}
+	if _, ok := logLevels[inv.logLevel]; !ok {
+		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", inv.logLevel)
+	}
 	if inv.durability != string(durFsync) && inv.durability != string(durBatch) {
 		return nil, fmt.Errorf("--durability must be fsync or batch, not %q", inv.durability)
 	}
@@ -125,6 +132,9 @@ func parseArgs(name string, args []string) (*invocation, error) {
 		if inv.given[f] && inv.cmd != "run" {
 			return nil, fmt.Errorf("--%s only applies to the run command", f)
 		}
+	}
+	if inv.jsonOut && inv.cmd != "status" {
+		return nil, errors.New("--json only applies to the status command")
 	}
 	if inv.force && (inv.cmd != "cursor" || len(inv.args) == 0 || inv.args[0] != "set") {
 		return nil, errors.New("--force only applies to cursor set")
@@ -139,9 +149,13 @@ func parseArgs(name string, args []string) (*invocation, error) {
 		if len(inv.args) > 1 {
 			return nil, fmt.Errorf("run --once takes one flow name, got %d", len(inv.args))
 		}
-	case "status":
+	case "status", "version":
 		if len(inv.args) > 0 {
-			return nil, fmt.Errorf("status takes no arguments")
+			return nil, fmt.Errorf("%s takes no arguments", inv.cmd)
+		}
+	case "check":
+		if len(inv.args) > 1 {
+			return nil, fmt.Errorf("check takes at most one flow name, got %d", len(inv.args))
 		}
 	case "cursor":
 		want := map[string]int{"get": 2, "set": 3, "reset": 2}
@@ -159,6 +173,9 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	}
 	return inv, nil
 }
+
+// logLevels are the values of --log-level.
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
 
 // runMain is Main without the process around it.
 func runMain(ctx context.Context, p Program, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -186,25 +203,56 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 	if dir == "" {
 		dir = ".resolute"
 	}
-	env, envErr := p.resolveEnv(getenv)
-	e := newEngine(p, name, dir, env, getenv, func(red *redactor) *slog.Logger { return newLogger(stderr, inv.logFormat, red) })
+	env, _ := p.resolveEnv(getenv) // missing variables are reported per flow (missingEnv)
+	if inv.cmd == "version" {
+		fmt.Fprintf(stdout, "%s\n", versionText(p, name))
+		return 0
+	}
+	e := newEngine(p, name, dir, env, getenv, func(red *redactor) *slog.Logger {
+		return newLevelLogger(stderr, inv.logFormat, logLevels[inv.logLevel], red)
+	})
 	e.mode = durability(inv.durability)
 	storeCfg, err := storeConfig(p, inv, name, getenv, e.red)
 	if err != nil {
 		return fail(2, fmt.Errorf("%v\nRun '%s help' for usage.", err, name), e.red)
 	}
 
-	if inv.cmd == "status" {
-		if storeCfg != nil {
-			if err := e.openStore(ctx, *storeCfg); err != nil {
-				e.store = errStore{err}
+	// Read-only commands take no lock and never create the state dir.
+	readOnly := inv.cmd == "status" || inv.cmd == "check" || inv.cmd == "cursor" && inv.args[0] == "get"
+	if readOnly && storeCfg != nil {
+		if err := e.openStore(ctx, *storeCfg); err != nil {
+			if inv.cmd != "status" {
+				return fail(2, err, e.red)
 			}
-			defer e.closeStore()
+			e.store = errStore{err}
 		}
-		return status(ctx, e, stdout)
+		defer e.closeStore()
 	}
-	if inv.cmd == "run" && envErr != nil {
-		return fail(2, envErr, e.red)
+	switch {
+	case inv.cmd == "status" && inv.jsonOut:
+		return statusJSON(ctx, e, stdout)
+	case inv.cmd == "status":
+		return status(ctx, e, stdout)
+	case inv.cmd == "check":
+		return checkCommand(ctx, e, inv, stdout, stderr)
+	case readOnly:
+		if err := cursorCommand(ctx, e, inv.args, false, stdout, stderr); err != nil {
+			return fail(exitCode(err), err, e.red)
+		}
+		return 0
+	}
+	if inv.cmd == "run" {
+		// run --once FLOW needs the variables that flow reads; the
+		// scheduler needs every flow's.
+		var flows []Flow
+		if inv.once && len(inv.args) == 1 {
+			flows, _ = p.flowsFor(inv.args)
+		} else if inv.once && len(p.Flows) == 1 || !inv.once {
+			flows = p.Flows
+		}
+		if err := p.missingEnv(env, flows); err != nil {
+			return fail(2, err, e.red)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fail(2, fmt.Errorf("create state dir: %w", err), e.red)

@@ -21,6 +21,9 @@ type Program struct {
 	Env []EnvVar
 	// Cursors declares the persisted cursors the flows share.
 	Cursors []CursorSpec
+	// Version is the version of resolute-gen that generated the program,
+	// printed by `prog version`.
+	Version string
 	// SpecHash identifies the spec files the program was generated from
 	// ("sha256:..."). An unfinished run of a flow without its own
 	// Flow.SpecHash is refused if it began under another hash.
@@ -53,6 +56,10 @@ type Flow struct {
 	// not change it (a comment, another flow) resumes. Empty means
 	// Program.SpecHash is used.
 	SpecHash string
+	// Env names the environment variables the flow reads. `run --once
+	// FLOW` and `check FLOW` require only those; nil means every declared
+	// variable.
+	Env []string
 	// StepHashes has one "label=hash" entry per top-level step (label: the
 	// step's id, or kind#ordinal for an unnamed block). They are recorded in
 	// the journal so that a refused resume names the first step that

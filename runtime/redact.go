@@ -184,11 +184,17 @@ func (r *redactor) redactErr(err error) error {
 // newLogger returns a slog logger writing format ("text" or "json") to w,
 // with every secret value redacted from messages and attributes.
 func newLogger(w io.Writer, format string, red *redactor) *slog.Logger {
+	return newLevelLogger(w, format, slog.LevelInfo, red)
+}
+
+// newLevelLogger is newLogger dropping records below level.
+func newLevelLogger(w io.Writer, format string, level slog.Level, red *redactor) *slog.Logger {
 	var h slog.Handler
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
-		h = slog.NewJSONHandler(w, nil)
+		h = slog.NewJSONHandler(w, opts)
 	} else {
-		h = slog.NewTextHandler(w, nil)
+		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(&redactHandler{h, red})
 }

@@ -21,6 +21,7 @@ var program = runtime.Program{
 		{
 			Name:     "cursors",
 			Run:      runCursors,
+			Env:      []string{},
 			SpecHash: "sha256:5217748014e358e243f3810763d082dadbfc226928f78128b28b853f1ff6f3e3",
 			StepHashes: []string{
 				"src=417698f19a5b",
@@ -36,6 +37,7 @@ var program = runtime.Program{
 		{Name: "by_kind", Initial: "0", Kind: "int"},
 		{Name: "by_string", Initial: ""},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:d680ce645e1ed0d1e34b8a6f517adec30d4298cf4730ddbf5e99cef6da26e442",
 }
 

@@ -20,6 +20,7 @@ var program = runtime.Program{
 			Name:        "keys",
 			Description: "Unnamed blocks get structural journal keys: while#1, parallel#1, for_each#1.",
 			Run:         runKeys,
+			Env:         []string{},
 			SpecHash:    "sha256:cc9debabbf87cd8871bf2932c18e062ddab6c51d27821882d003e0436d1d44bb",
 			StepHashes: []string{
 				"page=ea5aedd4148b",
@@ -29,6 +30,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:092b6b91d06c8e1e68d0d1b326092eca6e68eaaebcbe5088bd336234ce355787",
 }
 

@@ -20,6 +20,7 @@ var program = runtime.Program{
 			Name:        "keys",
 			Description: "Comment lines and descriptions change no key.",
 			Run:         runKeys,
+			Env:         []string{},
 			SpecHash:    "sha256:cc9debabbf87cd8871bf2932c18e062ddab6c51d27821882d003e0436d1d44bb",
 			StepHashes: []string{
 				"page=ea5aedd4148b",
@@ -29,6 +30,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:49064027f2aa711dc5fdbceb517f4d179e42637a2291f0af1c3756119441d28d",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "no-with",
 			Run:      runNoWith,
+			Env:      []string{},
 			SpecHash: "sha256:61e92771c83c7ffce4c8358efd22437d20d0aaeb408ec30b68737252a9c39013",
 			StepHashes: []string{
 				"page=ffd5acd7b4a0",
@@ -26,6 +27,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:f8d50581782a0c3c273b80f336d12cad380d9e4e9188e6e9648da40a41abaec3",
 }
 

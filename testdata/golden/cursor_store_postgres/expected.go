@@ -21,6 +21,7 @@ var program = runtime.Program{
 		{
 			Name:     "pg-cursors",
 			Run:      runPgCursors,
+			Env:      []string{},
 			SpecHash: "sha256:3d2ada25bb4438db7050b0ac4e8c301030d7924c5430156ca197abf7a2426c19",
 			StepHashes: []string{
 				"src=9bb56a17f4eb",
@@ -30,6 +31,7 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "since", Initial: "0", Kind: "int"},
 	},
+	Version:     "(golden)",
 	SpecHash:    "sha256:a571daa3d44f7413d131e1d16643137aad737176333e6822778b731aa7025b8c",
 	CursorStore: pgstore.Open,
 }

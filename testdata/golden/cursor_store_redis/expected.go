@@ -21,6 +21,7 @@ var program = runtime.Program{
 		{
 			Name:     "redis-cursors",
 			Run:      runRedisCursors,
+			Env:      []string{},
 			SpecHash: "sha256:c263814b8a5c82df97998f8f10299cc047c42562ebf26e6c67aff4ca1d624f4b",
 			StepHashes: []string{
 				"src=9bb56a17f4eb",
@@ -30,6 +31,7 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "since", Initial: "0", Kind: "int"},
 	},
+	Version:     "(golden)",
 	SpecHash:    "sha256:17c88816c635a64c63a722d03dbafd0e62a833fedfd0f5fb0d7e99274f308998",
 	CursorStore: redisstore.Open,
 }

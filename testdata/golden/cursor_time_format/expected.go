@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "formatted",
 			Run:      runFormatted,
+			Env:      []string{},
 			SpecHash: "sha256:6005e5c62499bd6a3f21c9e3805c6eda5b46f129c7a94ef6f988489c80f626d4",
 			StepHashes: []string{
 				"src=cdf8811573a4",
@@ -28,6 +29,7 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "since", Initial: "2026-01-01 00:00", Format: "2006-01-02 15:04", Kind: "time"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:68d6c9a07ccbbf6b0b2389584c8a1579f4b20d4a03edd25ffc7c969a7e6891a9",
 }
 

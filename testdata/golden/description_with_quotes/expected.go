@@ -21,12 +21,14 @@ var program = runtime.Program{
 			Name:        "quoted",
 			Description: "Sync \"everything\" from C:\\data, then say `done`.\nRuns every */5 minutes; see https://example.com/?a=1&b=2.",
 			Run:         runQuoted,
+			Env:         []string{},
 			SpecHash:    "sha256:df14351c764f4db0e520c32a938de4ff61033a0ab75278682ff462f6f6540397",
 			StepHashes: []string{
 				"page=1cdcadbc595c",
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:b1710643a273b92f52ccc81ed93cc719eb47fbea6bdf6f58cc751104a09c472f",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "secrets",
 			Run:      runSecrets,
+			Env:      []string{"SOURCE_TOKEN", "SOURCE_NAME", "REGION"},
 			SpecHash: "sha256:f8909ebabef9082df4c7595411963ee5a5ed08d1a105334389c7886a01407e2c",
 			StepHashes: []string{
 				"page=8699ff8e2abf",
@@ -30,6 +31,7 @@ var program = runtime.Program{
 		{Name: "SOURCE_NAME", Default: "alpha"},
 		{Name: "REGION"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:339cb61914902b84d00a229168a02416235901db8bcf033f09e644d0891a6ba3",
 }
 

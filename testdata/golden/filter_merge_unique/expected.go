@@ -20,6 +20,7 @@ var program = runtime.Program{
 		{
 			Name:     "shape",
 			Run:      runShape,
+			Env:      []string{},
 			SpecHash: "sha256:32fd93d23df5f0264949fabc882300b71d7bfc4d4b5f55801f0e6f036494fafa",
 			StepHashes: []string{
 				"a=3833945adf56",
@@ -33,6 +34,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:13bcda4de86692c9ab6eb5b3b545465abc4af95416cbfa0124812a924a1fc6b6",
 }
 

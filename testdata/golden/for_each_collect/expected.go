@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "collect",
 			Run:      runCollect,
+			Env:      []string{},
 			SpecHash: "sha256:e6016f92d0d2045eb18ed6895640eaf57be9446f904124dcbddeb02b9830fd42",
 			StepHashes: []string{
 				"src=e1412455a327",
@@ -27,6 +28,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:567ea6194b9c6f53910db4ccbcf10e7089fe88c05ab0d1f6b96e745b81b32f7f",
 }
 

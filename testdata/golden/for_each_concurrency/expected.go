@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "per-project",
 			Run:      runPerProject,
+			Env:      []string{},
 			SpecHash: "sha256:6f22bcb57e451ed01334fc46d1d68fb6d1dc3c5b053a2efcecc84aeba6af1ab6",
 			StepHashes: []string{
 				"src=e1412455a327",
@@ -27,6 +28,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:611bf31499feb6228778d6cfe41eed01db2cf9b1ff90504d2f338580fb51fcfe",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "per-row",
 			Run:      runPerRow,
+			Env:      []string{},
 			SpecHash: "sha256:f4ef85e1168004daf734881693cdabe91157695b2e4803e7140993e20e6ab270",
 			StepHashes: []string{
 				"src=ccb89f044135",
@@ -27,6 +28,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:233bde9b02d53ddbc27e322e88f972766b9c36298ced4d4ea1dbb2f6d1199710",
 }
 

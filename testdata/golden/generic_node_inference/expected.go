@@ -20,6 +20,7 @@ var program = runtime.Program{
 		{
 			Name:     "generic",
 			Run:      runGeneric,
+			Env:      []string{},
 			SpecHash: "sha256:3604b1a2e5471980fda27fd59e7eb0012963953e5095f7f4a428819fc9df6f4b",
 			StepHashes: []string{
 				"src=ccb89f044135",
@@ -29,6 +30,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:32ecdbe0abff63aeb0988cfdf0bb2cf5591189736cf567c9acbed9491ca495a0",
 }
 

@@ -21,6 +21,7 @@ var program = runtime.Program{
 		{
 			Name:     "shadowing",
 			Run:      runShadowing,
+			Env:      []string{},
 			SpecHash: "sha256:475c5399e8c007d1f4cdebfd61aa71cdef228780231ad6c9e1b8d58ac22e76e9",
 			StepHashes: []string{
 				"testnodes=2b4340230a8c",
@@ -31,6 +32,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:ca57f7f9794a14bf9372afdff937788c8cd6161308f7216ec25dc22f9e939645",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "when-updates",
 			Run:      runWhenUpdates,
+			Env:      []string{},
 			SpecHash: "sha256:32ad5a19112316857440a97a1d1f81a1217a73012957598209028eb23d22c8c3",
 			StepHashes: []string{
 				"src=56ed9433dd5d",
@@ -26,6 +27,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:ab2fe387eef2594fefc8fe1315cd2366a7f69972732f104a4688a311c3b640c0",
 }
 

@@ -21,6 +21,7 @@ var program = runtime.Program{
 		{
 			Name:     "interpolation",
 			Run:      runInterpolation,
+			Env:      []string{},
 			SpecHash: "sha256:a610f6d2f60c29446d9094208a4efae9811b9db205a6951a25c8e31ecbd27052",
 			StepHashes: []string{
 				"summary=56f782e3d39b",
@@ -28,6 +29,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:a6195a2fd4733b71997d847feee0f3e8c1ce1a81fac749e1d4b61efff0bd3179",
 }
 

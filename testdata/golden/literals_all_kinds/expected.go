@@ -20,12 +20,14 @@ var program = runtime.Program{
 		{
 			Name:     "literals",
 			Run:      runLiterals,
+			Env:      []string{},
 			SpecHash: "sha256:7e0bb2b5690b315a9c65534032e1f3d6b1aa04bbc9de14b6c6bf7279ab5b27d0",
 			StepHashes: []string{
 				"sent=60394e14055a",
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:bc8a156092adf403cd9eecea59e4514b550327d57ec8c765d410f968495cdede",
 }
 

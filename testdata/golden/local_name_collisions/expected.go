@@ -20,6 +20,7 @@ var program = runtime.Program{
 			Name:        "collisions",
 			Description: "Step ids that generated locals (i, now2, processedIn, herr) would otherwise take.",
 			Run:         runCollisions,
+			Env:         []string{},
 			SpecHash:    "sha256:bcbc3911799d30422cdbdfe7851f3b6ba2ac56fb169f51b998ab6df8c4e2aae4",
 			StepHashes: []string{
 				"i=5508c6bf8508",
@@ -31,6 +32,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:1e19cf7624551e8686b6abd540c7497ffc67ecdb9de9982a9616b7af488bbafe",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "multiline",
 			Run:      runMultiline,
+			Env:      []string{},
 			SpecHash: "sha256:5f209726bde6f890fec459c9570e3070d0922b4efd7440787ca42f8e476a0b04",
 			StepHashes: []string{
 				"src=ccb89f044135",
@@ -26,6 +27,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:4af1b98b94ef94f3a5b1282d4ec736bdb4d20080051399b05e6e44a28585a9a6",
 }
 

@@ -20,6 +20,7 @@ var program = runtime.Program{
 			Name:        "nested",
 			Description: "A while loop inside an if, and a for_each inside a parallel branch.",
 			Run:         runNested,
+			Env:         []string{},
 			SpecHash:    "sha256:7a32926631b66963bf890c336b9abbe2fa269abde1fce41c047d0294a759fcb7",
 			StepHashes: []string{
 				"src=e1412455a327",
@@ -29,6 +30,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:9d632f1333f205637e2c16d29f08e4f393352517d70010a5e7df79e619fd8901",
 }
 

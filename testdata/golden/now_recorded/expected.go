@@ -20,6 +20,7 @@ var program = runtime.Program{
 		{
 			Name:     "stamped",
 			Run:      runStamped,
+			Env:      []string{},
 			SpecHash: "sha256:525d06a78d9581e32f55cb1ed35cad1e8cbece5f7bb1d36a4402fff33b833892",
 			StepHashes: []string{
 				"src=ccb89f044135",
@@ -28,6 +29,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:ee8d4162465ad721feffa61e61f7ffb924ec363fd852eb2bfa8f27b0dc4eaff4",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "best-effort",
 			Run:      runBestEffort,
+			Env:      []string{},
 			SpecHash: "sha256:4120c18b9e2f839bbdcf57068d68af1a058d915b3459ebc9e2489fb3d85458e3",
 			StepHashes: []string{
 				"data=c6790b116132",
@@ -27,6 +28,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:4a959d841b342bc53bf050967c5334eb1ffda3f9dc6b47dee84d3141b5f81680",
 }
 

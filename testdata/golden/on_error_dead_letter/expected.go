@@ -21,6 +21,7 @@ var program = runtime.Program{
 		{
 			Name:     "sync-with-dlq",
 			Run:      runSyncWithDlq,
+			Env:      []string{},
 			SpecHash: "sha256:72353ce3295a655e6b196374e774e0866cf711a09856a7025e1eb551be4daeed",
 			StepHashes: []string{
 				"data=c6790b116132",
@@ -29,6 +30,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:96c4c6c9a891e120db7becdefea58f6982a22b9f633a69150d61dbdfff7ddb27",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "log-then-fail",
 			Run:      runLogThenFail,
+			Env:      []string{},
 			SpecHash: "sha256:d635a39c09d9d22878c0bf9a239dedaaf3fc6bcd7b1e6115539ed5f95d6f1e5c",
 			StepHashes: []string{
 				"data=c6790b116132",
@@ -27,6 +28,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:bfae82e9eff8200d0d09520df8264e3eb03b98f7f5338cc8231926911f61c803",
 }
 

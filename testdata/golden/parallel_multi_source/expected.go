@@ -22,6 +22,7 @@ var program = runtime.Program{
 			Description: "Fetch three sources at once, merge and de-duplicate them.",
 			Schedule:    "0 * * * *",
 			Run:         runMultiSourceSync,
+			Env:         []string{},
 			SpecHash:    "sha256:e3910b3663e674a0b11df4f23a2a129e7d92b029320957efaaa42d4346fbb165",
 			StepHashes: []string{
 				"fetch=5fe8a000a97a",
@@ -31,6 +32,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:58a00a50248f2c909469db3bd4fa5438e12b8c426a3411202addddc0fe1d0473",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "pointers",
 			Run:      runPointers,
+			Env:      []string{},
 			SpecHash: "sha256:1b18f3da9a7ab9b093b6c68e88c2c47187f1d022911ce690a5e720ea79f04f10",
 			StepHashes: []string{
 				"src=ccb89f044135",
@@ -26,6 +27,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:86bf3c6d987e3c0f0f3a772e2a571306bd4e78080b05391f16a81bc1f7ea665d",
 }
 

@@ -24,6 +24,7 @@ var program = runtime.Program{
 			Name:        "full-reindex",
 			Description: "Start over: reset the cursor, clear the table, fetch every page.",
 			Run:         runFullReindex,
+			Env:         []string{},
 			SpecHash:    "sha256:6ff123d1498ca715860f0e4581e6656b62f3edd5c1ebc5252e4f0ededa1fba54",
 			StepHashes: []string{
 				"reset_cursor#1=d038fb1c4295",
@@ -37,6 +38,7 @@ var program = runtime.Program{
 			Name:     "jira-warehouse-sync",
 			Schedule: "0 * * * *",
 			Run:      runJiraWarehouseSync,
+			Env:      []string{"WAREHOUSE_URL"},
 			SpecHash: "sha256:8c8fb1ad8a6341fd0682adbc22a3fc070f17b0c9b11eed75127db0217f12e57d",
 			StepHashes: []string{
 				"data=e0d27391020a",
@@ -49,6 +51,7 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:2c50c75533b8d5a992185783b16d1dbf8b9a29eb639a0b30b70da827d42c78e9",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "local-nodes",
 			Run:      runLocalNodes,
+			Env:      []string{},
 			SpecHash: "sha256:1685b1ecaadf5e105e2af27e76aa8657758cda087f98935fbf51bf7d77d8dd9c",
 			StepHashes: []string{
 				"greeting=d6856a504677",
@@ -26,6 +27,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:f12bf9b28df9bf7d8475f40a98e8de7212a3aa2b15762da97169623fc2baf466",
 }
 

@@ -21,6 +21,7 @@ var program = runtime.Program{
 			Name:     "safe-sync",
 			Schedule: "@every 15m",
 			Run:      runSafeSync,
+			Env:      []string{},
 			SpecHash: "sha256:e7558e72363084347aa79adb924155591f41906c941e5a7a45e03ba870c11b83",
 			StepHashes: []string{
 				"data=94cfb4eb6c48",
@@ -31,6 +32,7 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:c653daa56cd2f047e5c1cc78e03f9207bd8196a7b7ca13e29fa6ac605c6f7c18",
 }
 

@@ -20,12 +20,14 @@ var program = runtime.Program{
 			Name:     "every-thirty",
 			Schedule: "@every 30m",
 			Run:      runEveryThirty,
+			Env:      []string{},
 			SpecHash: "sha256:c06e38ce4a0112c41b79e182ee308ff906e6ae2bcd862fa1d98a5c49ef34ad5e",
 			StepHashes: []string{
 				"page=3846b6748a44",
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:742833cea2b1254a470b0fca045236562bb5b7a3141e4448d3b3ab6d49c37473",
 }
 

@@ -25,6 +25,7 @@ var program = runtime.Program{
 			Description: "Sync Jira issues to the warehouse every hour.",
 			Schedule:    "0 * * * *",
 			Run:         runJiraWarehouseSync,
+			Env:         []string{"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "WAREHOUSE_URL"},
 			SpecHash:    "sha256:88bc7dfc7a7ab0b4739fba87de83d9383f2ea3a14a12db755e2b04c4538c214c",
 			StepHashes: []string{
 				"issues=ee5a3457578e",
@@ -41,6 +42,7 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:d85ef6643cf58b1daf0d2c7cb18cf36726db2822c5e59bb6ef218fc409db7f53",
 }
 

@@ -19,6 +19,7 @@ var program = runtime.Program{
 		{
 			Name:     "until-noon",
 			Run:      runUntilNoon,
+			Env:      []string{},
 			SpecHash: "sha256:0a489fbc8914dfde8472e78253b3b8ab468966cec21f4b2726633e9e216a355b",
 			StepHashes: []string{
 				"page=ea5aedd4148b",
@@ -26,6 +27,7 @@ var program = runtime.Program{
 			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:0011acc6ca94b1ce906fcc1ebefbc0c272de95b809ab71c569dfb3b1523f3b9e",
 }
 

@@ -21,6 +21,7 @@ var program = runtime.Program{
 			Description: "Fetch every page of a source, processing each as it arrives.",
 			Schedule:    "@hourly",
 			Run:         runPaginatedSync,
+			Env:         []string{},
 			SpecHash:    "sha256:1fa21cbcb179675602197bf083c23facae4df06aa81ce1fc55e99cabdfa4a9d2",
 			StepHashes: []string{
 				"page=4b0c6744068f",
@@ -31,6 +32,7 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "pages", Initial: ""},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:a6f8b5cdb1a41f9148d348ee602349f0c864980483ffc0a601791910eb891452",
 }
 
