@@ -37,7 +37,7 @@ type Flow struct {
 	// Env names the env vars the flow's expressions read, declaration
 	// order first.
 	Env  []string
-	body       []stmt
+	body []stmt
 }
 
 // stmt is one checked step.
