@@ -343,7 +343,12 @@ func cursorCommand(ctx context.Context, e *engine, args []string, force bool, st
 	if !ok {
 		return configError("unknown cursor %q; cursors: %s", name, quoteList(e.prog.cursorNames()))
 	}
-	committed, err := e.store.Load(ctx)
+	load := e.loadCursors
+	if sub != "get" {
+		// set and reset repair a store of the wrong shape: read it as is.
+		load = e.store.Load
+	}
+	committed, err := load(ctx)
 	if err != nil {
 		return err
 	}
@@ -362,7 +367,7 @@ func cursorCommand(ctx context.Context, e *engine, args []string, force bool, st
 			return configError("cursor %s: %v; nothing was changed (add --force to set it anyway)", name, err)
 		}
 	}
-	if err := e.store.Commit(ctx, map[string]string{name: value}, nil); err != nil {
+	if err := e.commitCursors(ctx, map[string]string{name: value}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "cursor %s = %s (was %s)\n", name, value, old)
@@ -474,7 +479,7 @@ func (e *engine) closeStore() {
 // the first run; it writes the metrics file once (so that a bad path fails
 // now, not after a run) and starts serving /metrics. stop stops serving.
 func (e *engine) prepareRun(ctx context.Context, inv *invocation) (stop func(), err error) {
-	committed, err := e.store.Load(ctx)
+	committed, err := e.loadCursors(ctx)
 	if err != nil {
 		return nil, err
 	}

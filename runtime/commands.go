@@ -105,7 +105,7 @@ func checkCommand(ctx context.Context, e *engine, inv *invocation, stdout, stder
 	default:
 		fmt.Fprintf(stdout, "state dir %s: ok\n", e.dir)
 	}
-	if _, err := e.store.Load(ctx); err != nil {
+	if _, err := e.loadCursors(ctx); err != nil {
 		problems = append(problems, err.Error())
 	} else {
 		fmt.Fprintf(stdout, "cursors (%s): ok\n", e.storeString())
@@ -187,7 +187,7 @@ func statusJSON(ctx context.Context, e *engine, stdout io.Writer) int {
 		}
 		r.Flows = append(r.Flows, fs)
 	}
-	committed, err := e.store.Load(ctx)
+	committed, err := e.loadCursors(ctx)
 	if err != nil {
 		r.Errors = append(r.Errors, err.Error())
 	}

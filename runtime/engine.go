@@ -36,6 +36,8 @@ type engine struct {
 	metrics  *metrics
 	// metricsFile, if set, receives every metric after every run.
 	metricsFile string
+	// noted are the cursors already logged about as new in the store.
+	noted map[string]bool
 
 	// Swappable for tests.
 	sleep  func(context.Context, time.Duration) error
@@ -122,7 +124,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 			return nil, configError("discard unfinished run: %v", err)
 		}
 	}
-	committed, err := e.store.Load(ctx)
+	committed, err := e.loadCursors(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		// Commit first, then drop the journal: a crash in between replays
 		// the run from the journal and commits the same values again.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
-		runErr = e.store.Commit(cctx, staged, st.commitCheck(staged))
+		runErr = e.commitCursors(cctx, staged, st.commitCheck(staged))
 		cancel()
 		if runErr == nil {
 			e.metrics.setCursors(staged)

@@ -55,7 +55,7 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 	} else {
 		fmt.Fprintf(&b, "\nCursors:\n")
 	}
-	committed, err := e.store.Load(ctx)
+	committed, err := e.loadCursors(ctx)
 	if err != nil {
 		code = 2
 		fmt.Fprintf(&b, "  %v\n", err)
