@@ -595,3 +595,19 @@ func TestCursorSetRefusesJQLInjection(t *testing.T) {
 		t.Fatalf("cursor = %q, want -5", got)
 	}
 }
+
+// A rejected API token is a configuration error: exit 2, no retries, and
+// no promise that progress is kept (issue 6, item 5).
+func TestUnauthorizedIsAConfigurationError(t *testing.T) {
+	bin := program(t, "jira-sync")
+	srv := site(t, map[string]int{"PLATFORM": 3})
+	dir := t.TempDir()
+	e := append(env(srv, dir), "JIRA_API_TOKEN=wrong-token-value")
+	out, code := runProgram(t, bin, dir, e, "run", "--once")
+	if code != 2 || !strings.Contains(out, "configuration error") || !strings.Contains(out, "401") || strings.Contains(out, "progress is kept") {
+		t.Fatalf("exit %d, want 2 for a 401:\n%s", code, out)
+	}
+	if n := srv.RequestCount(); n != 1 {
+		t.Fatalf("%d requests, want 1: a 401 is not retried", n)
+	}
+}
