@@ -20,7 +20,8 @@ import (
 
 // Main is the whole main function of a generated program: it parses
 // os.Args, runs the command and exits with status 0 (success), 1 (a run
-// failed) or 2 (usage, configuration or state error). See the package
+// failed), 2 (usage, configuration or state error), or 130/143 when SIGINT
+// or SIGTERM stopped `run --once`. See the package
 // documentation, or run the program with --help, for the commands.
 func Main(p Program) {
 	ctx, cancel := context.WithCancelCause(context.Background())

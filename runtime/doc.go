@@ -20,9 +20,11 @@
 //
 // # Guarantees
 //
-// One process at a time: every command that changes state (run, cursor)
-// takes a non-blocking exclusive flock on the lock file; a second process is
-// refused with a message naming the pid that holds it (exit status 2).
+// One process at a time: every command that changes state (run, cursor set
+// and reset) takes a non-blocking exclusive flock on the state directory
+// itself (so deleting the lock file, which holds the pid, does not break
+// it); a second process is refused with a message naming the pid that holds
+// it (exit status 2). status, check and cursor get only read.
 //
 // Journal: a run of a flow appends to journal/<flow>.jsonl. The first line
 // is a header (flow, run id, spec hash, start time, and a snapshot of the
@@ -132,19 +134,24 @@
 //
 //	prog run --once [FLOW] [--fresh]  run one flow now (FLOW may be omitted when there is one)
 //	prog run [--fresh]                run scheduled flows until SIGINT/SIGTERM; unfinished runs are resumed first
-//	prog status                       flows, schedules, cursors, unfinished runs, last run of each flow
-//	prog cursor get|set|reset NAME [VALUE]
-//	--state-dir DIR  --log-format text|json  --durability fsync|batch
+//	prog status [--json]              flows, schedules, cursors, unfinished runs, last run of each flow
+//	prog check [FLOW]                 check the configuration and state; run nothing
+//	prog version                      resolute-gen and Go versions, spec and flow hashes
+//	prog cursor get|set|reset NAME [VALUE] [--force]
+//	--state-dir DIR  --log-format text|json  --log-level LEVEL  --durability fsync|batch
 //	--metrics-addr HOST:PORT  --metrics-file PATH  (run only)
 //	--cursor-store URL  --cursor-namespace NS      (programs with a cursor store)
 //
 // SIGINT or SIGTERM cancels the context of the running flow: under run
-// --once the run fails (exit status 1) and stays resumable; the scheduler
+// --once the run stops, stays resumable, and the program exits with 128 +
+// the signal's number (130 for SIGINT, 143 for SIGTERM); the scheduler
 // stops and exits 0. A second signal kills the process outright.
 //
 // Exit status of a generated program: 0 success, 1 a run failed, 2 usage,
 // configuration or state error (including a state directory held by another
-// process).
+// process, a state directory that cannot be written at commit time, and a
+// step error reporting Configuration() true, such as a rejected
+// credential; see [IsConfiguration]).
 //
 // # Metrics
 //
