@@ -117,7 +117,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	prog.c = c
 	prog.SpecHash = specHash(files)
 	for _, fl := range prog.Flows {
-		fl.Hash, fl.StepHashes = flowHash(fl.File, prog.Env, prog.Cursors)
+		fl.Hash, fl.StepHashes = flowHash(fl.File, fl.Env, prog.Env, prog.Cursors)
 	}
 	return prog, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/resolute/resolute-gen/spec"
@@ -15,16 +16,18 @@ import (
 // edits that can change what already ran. It is computed from a canonical
 // form of the flow's steps (every key and value, with the values' meaning,
 // not their quoting) plus the declarations the run depends on (the flow's
-// name, the cursor store, the env vars and cursors), leaving out what
+// name, the cursor store, the env vars it reads, the cursors), leaving out what
 // cannot change a run: comments, whitespace, line positions, the
 // description and the schedule. stepHashes gives one short hash per
 // top-level step, labelled with its id (or kind#ordinal for an unnamed
 // block), so that a refused resume can name the first step that changed.
-func flowHash(f *spec.File, env []*spec.EnvVar, cursors []*spec.Cursor) (string, []string) {
+func flowHash(f *spec.File, uses []string, env []*spec.EnvVar, cursors []*spec.Cursor) (string, []string) {
 	h := sha256.New()
-	fmt.Fprintf(h, "flow\x00%s\x00store\x00%s\x00", f.Flow.Value, f.CursorStore.Value)
+	fmt.Fprintf(h, "%s\x00flow\x00%s\x00store\x00%s\x00", hashScheme, f.Flow.Value, f.CursorStore.Value)
 	for _, v := range env {
-		fmt.Fprintf(h, "env\x00%s\x00%t\x00%t\x00%t\x00%s\x00", v.Name, v.Required.Value, v.Secret.Value, v.Default.Set(), v.Default.Value)
+		if slices.Contains(uses, v.Name) {
+			fmt.Fprintf(h, "env\x00%s\x00%t\x00%t\x00%t\x00%s\x00", v.Name, v.Required.Value, v.Secret.Value, v.Default.Set(), v.Default.Value)
+		}
 	}
 	for _, c := range cursors {
 		fmt.Fprintf(h, "cursor\x00%s\x00%s\x00%s\x00", c.Name, c.Initial.Value, c.Format.Value)
@@ -45,6 +48,11 @@ func flowHash(f *spec.File, env []*spec.EnvVar, cursors []*spec.Cursor) (string,
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), steps
 }
+
+// hashScheme names the way flowHash and the journal keys of generated code
+// are made; change it when either changes, so that no run begun under the
+// old scheme is resumed under the new one.
+const hashScheme = "resolute-flow-hash/1"
 
 var (
 	posType  = reflect.TypeOf(spec.Pos{})

@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Name:     "cursors",
 			Run:      runCursors,
 			Env:      []string{},
-			SpecHash: "sha256:5217748014e358e243f3810763d082dadbfc226928f78128b28b853f1ff6f3e3",
+			SpecHash: "sha256:665e32d29169ad266974dfeca18ac6939041a4177ec40e26877a8984b79ac3a0",
 			StepHashes: []string{
 				"src=417698f19a5b",
 				"src2=2a3a7cf656ce",

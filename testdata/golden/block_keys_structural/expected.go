@@ -21,7 +21,7 @@ var program = runtime.Program{
 			Description: "Unnamed blocks get structural journal keys: while#1, parallel#1, for_each#1.",
 			Run:         runKeys,
 			Env:         []string{},
-			SpecHash:    "sha256:cc9debabbf87cd8871bf2932c18e062ddab6c51d27821882d003e0436d1d44bb",
+			SpecHash:    "sha256:dce661a23a91551bde1b3362a78efde8a1c251397328670ce0065e60bcfee647",
 			StepHashes: []string{
 				"page=ea5aedd4148b",
 				"while#1=0af8009ba35d",

@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "no-with",
 			Run:      runNoWith,
 			Env:      []string{},
-			SpecHash: "sha256:61e92771c83c7ffce4c8358efd22437d20d0aaeb408ec30b68737252a9c39013",
+			SpecHash: "sha256:effd39a1d06ab599b46542e824daeaec2bfcf4fd495faab5ab341f530d89de2a",
 			StepHashes: []string{
 				"page=ffd5acd7b4a0",
 				"summary=f079ffeac89f",

@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Name:     "pg-cursors",
 			Run:      runPgCursors,
 			Env:      []string{},
-			SpecHash: "sha256:3d2ada25bb4438db7050b0ac4e8c301030d7924c5430156ca197abf7a2426c19",
+			SpecHash: "sha256:043df9a0c1461cfb2a45d0b0565f1a8f2b1c1dbf2a74cdb33e02b06220bb9d16",
 			StepHashes: []string{
 				"src=9bb56a17f4eb",
 			},

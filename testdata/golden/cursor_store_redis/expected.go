@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Name:     "redis-cursors",
 			Run:      runRedisCursors,
 			Env:      []string{},
-			SpecHash: "sha256:c263814b8a5c82df97998f8f10299cc047c42562ebf26e6c67aff4ca1d624f4b",
+			SpecHash: "sha256:4410926f4f8320f648566c00166205117c46f437dbb0edeeb69166e0a62507da",
 			StepHashes: []string{
 				"src=9bb56a17f4eb",
 			},

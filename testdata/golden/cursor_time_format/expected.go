@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "formatted",
 			Run:      runFormatted,
 			Env:      []string{},
-			SpecHash: "sha256:6005e5c62499bd6a3f21c9e3805c6eda5b46f129c7a94ef6f988489c80f626d4",
+			SpecHash: "sha256:2aad022d7ea543bca6aebd6f53cde506607e9db1f4032de247c923ab0160752b",
 			StepHashes: []string{
 				"src=cdf8811573a4",
 			},

@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Description: "Sync \"everything\" from C:\\data, then say `done`.\nRuns every */5 minutes; see https://example.com/?a=1&b=2.",
 			Run:         runQuoted,
 			Env:         []string{},
-			SpecHash:    "sha256:df14351c764f4db0e520c32a938de4ff61033a0ab75278682ff462f6f6540397",
+			SpecHash:    "sha256:5a87663dd183aa1881c119e2df349116240dd9fb6da7b656d41f05cf74a161e8",
 			StepHashes: []string{
 				"page=1cdcadbc595c",
 			},

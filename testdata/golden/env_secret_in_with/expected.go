@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "secrets",
 			Run:      runSecrets,
 			Env:      []string{"SOURCE_TOKEN", "SOURCE_NAME", "REGION"},
-			SpecHash: "sha256:f8909ebabef9082df4c7595411963ee5a5ed08d1a105334389c7886a01407e2c",
+			SpecHash: "sha256:a5c9d7f5e3d6fe2d13b3c991b5599b5ee93770f705afbfe71c153f1031a9ca4f",
 			StepHashes: []string{
 				"page=8699ff8e2abf",
 			},

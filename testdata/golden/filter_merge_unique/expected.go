@@ -21,7 +21,7 @@ var program = runtime.Program{
 			Name:     "shape",
 			Run:      runShape,
 			Env:      []string{},
-			SpecHash: "sha256:32fd93d23df5f0264949fabc882300b71d7bfc4d4b5f55801f0e6f036494fafa",
+			SpecHash: "sha256:b3c058597b1e4e7d6af7b25a88cf965bed475b2b823014a2f834258a5395733b",
 			StepHashes: []string{
 				"a=3833945adf56",
 				"b=638a1def5bf2",

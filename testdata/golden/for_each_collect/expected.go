@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "collect",
 			Run:      runCollect,
 			Env:      []string{},
-			SpecHash: "sha256:e6016f92d0d2045eb18ed6895640eaf57be9446f904124dcbddeb02b9830fd42",
+			SpecHash: "sha256:54548dc0734c57aa98eae22fc493e21649cd47fb4c6f28d02233fbe6d96b9846",
 			StepHashes: []string{
 				"src=e1412455a327",
 				"sizes=5b4ae2e18960",

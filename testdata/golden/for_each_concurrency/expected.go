@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "per-project",
 			Run:      runPerProject,
 			Env:      []string{},
-			SpecHash: "sha256:6f22bcb57e451ed01334fc46d1d68fb6d1dc3c5b053a2efcecc84aeba6af1ab6",
+			SpecHash: "sha256:668da0e09dbd589fc58f1d81878ec83fb9e02f479201247a2bb9687eee349067",
 			StepHashes: []string{
 				"src=e1412455a327",
 				"per_item=332ee6e798d1",

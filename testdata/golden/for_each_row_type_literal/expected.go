@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "per-row",
 			Run:      runPerRow,
 			Env:      []string{},
-			SpecHash: "sha256:f4ef85e1168004daf734881693cdabe91157695b2e4803e7140993e20e6ab270",
+			SpecHash: "sha256:f34d78c35afef2a4126a23286a3c5004435006b5b7423a6984d9d9a7e8ad442e",
 			StepHashes: []string{
 				"src=ccb89f044135",
 				"rows=502f91f1ba00",

@@ -21,7 +21,7 @@ var program = runtime.Program{
 			Name:     "generic",
 			Run:      runGeneric,
 			Env:      []string{},
-			SpecHash: "sha256:3604b1a2e5471980fda27fd59e7eb0012963953e5095f7f4a428819fc9df6f4b",
+			SpecHash: "sha256:30deaf885523f25d38b0358e671da0f9dcb83913c0bf71be7d4c4784e294b52d",
 			StepHashes: []string{
 				"src=ccb89f044135",
 				"rows=2c16a8edca28",

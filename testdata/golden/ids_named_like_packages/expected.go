@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Name:     "shadowing",
 			Run:      runShadowing,
 			Env:      []string{},
-			SpecHash: "sha256:475c5399e8c007d1f4cdebfd61aa71cdef228780231ad6c9e1b8d58ac22e76e9",
+			SpecHash: "sha256:028e6ca94ddb09d6e216ec56cfb3b5855e4dabd806130e9dc36bfd1f5f81c0aa",
 			StepHashes: []string{
 				"testnodes=2b4340230a8c",
 				"time=c472f038840c",

@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "when-updates",
 			Run:      runWhenUpdates,
 			Env:      []string{},
-			SpecHash: "sha256:32ad5a19112316857440a97a1d1f81a1217a73012957598209028eb23d22c8c3",
+			SpecHash: "sha256:5cbaaa88480b2104034f8b338a16704d2f6e73f2a8b32c975b512ba17d60e91e",
 			StepHashes: []string{
 				"src=56ed9433dd5d",
 				"if#1=5b2e0cce8ea8",

@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Name:     "interpolation",
 			Run:      runInterpolation,
 			Env:      []string{},
-			SpecHash: "sha256:a610f6d2f60c29446d9094208a4efae9811b9db205a6951a25c8e31ecbd27052",
+			SpecHash: "sha256:de4ffe063f79a157cf0c7283cf3cf044e67e4bb91fba79d9f3b873573a56f664",
 			StepHashes: []string{
 				"summary=56f782e3d39b",
 				"sent=363c34c77a98",

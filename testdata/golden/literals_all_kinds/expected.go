@@ -21,7 +21,7 @@ var program = runtime.Program{
 			Name:     "literals",
 			Run:      runLiterals,
 			Env:      []string{},
-			SpecHash: "sha256:7e0bb2b5690b315a9c65534032e1f3d6b1aa04bbc9de14b6c6bf7279ab5b27d0",
+			SpecHash: "sha256:a61165c0cc572367d341c5a96d7383924a9ec0b41cd800d3da3a1feaa23e8a7b",
 			StepHashes: []string{
 				"sent=60394e14055a",
 			},

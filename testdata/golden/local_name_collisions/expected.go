@@ -21,7 +21,7 @@ var program = runtime.Program{
 			Description: "Step ids that generated locals (i, now2, processedIn, herr) would otherwise take.",
 			Run:         runCollisions,
 			Env:         []string{},
-			SpecHash:    "sha256:bcbc3911799d30422cdbdfe7851f3b6ba2ac56fb169f51b998ab6df8c4e2aae4",
+			SpecHash:    "sha256:c36dce8bb79fcb4e3797a9cb0fc3455787dff36355becde20406b801bd517025",
 			StepHashes: []string{
 				"i=5508c6bf8508",
 				"now2=3d71131d6000",

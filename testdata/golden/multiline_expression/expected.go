@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "multiline",
 			Run:      runMultiline,
 			Env:      []string{},
-			SpecHash: "sha256:5f209726bde6f890fec459c9570e3070d0922b4efd7440787ca42f8e476a0b04",
+			SpecHash: "sha256:93d88a8c9ec02d44913f0d9eba0cfc53abbc142d99a56f1e6af94c24abaf8139",
 			StepHashes: []string{
 				"src=ccb89f044135",
 				"if#1=e9593cc4a71b",

@@ -21,7 +21,7 @@ var program = runtime.Program{
 			Description: "A while loop inside an if, and a for_each inside a parallel branch.",
 			Run:         runNested,
 			Env:         []string{},
-			SpecHash:    "sha256:7a32926631b66963bf890c336b9abbe2fa269abde1fce41c047d0294a759fcb7",
+			SpecHash:    "sha256:e1d663189b36d61da03dadedc279dc79799ad43b643993dd695f205b67328ff2",
 			StepHashes: []string{
 				"src=e1412455a327",
 				"if#1=271d3bccd6b7",

@@ -21,7 +21,7 @@ var program = runtime.Program{
 			Name:     "stamped",
 			Run:      runStamped,
 			Env:      []string{},
-			SpecHash: "sha256:525d06a78d9581e32f55cb1ed35cad1e8cbece5f7bb1d36a4402fff33b833892",
+			SpecHash: "sha256:3fb43501e2c8906b462f99f7da60a209978edf426580e22d49a9b3b6cdc06423",
 			StepHashes: []string{
 				"src=ccb89f044135",
 				"rows=afded5eca13e",

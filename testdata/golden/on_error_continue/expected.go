@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "best-effort",
 			Run:      runBestEffort,
 			Env:      []string{},
-			SpecHash: "sha256:4120c18b9e2f839bbdcf57068d68af1a058d915b3459ebc9e2489fb3d85458e3",
+			SpecHash: "sha256:21558f07411f8c43cce92295bdc9ca703b80fe13d7b6d463d39a4381c4321a11",
 			StepHashes: []string{
 				"data=c6790b116132",
 				"processed=61a7d14d684e",

@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Name:     "sync-with-dlq",
 			Run:      runSyncWithDlq,
 			Env:      []string{},
-			SpecHash: "sha256:72353ce3295a655e6b196374e774e0866cf711a09856a7025e1eb551be4daeed",
+			SpecHash: "sha256:b48bcfa67c7ad8bbc4838b0ac87361ce8a125502d162ffa762245207ecfcf48c",
 			StepHashes: []string{
 				"data=c6790b116132",
 				"processed=ecc48e20a78c",

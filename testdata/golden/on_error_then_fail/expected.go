@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "log-then-fail",
 			Run:      runLogThenFail,
 			Env:      []string{},
-			SpecHash: "sha256:d635a39c09d9d22878c0bf9a239dedaaf3fc6bcd7b1e6115539ed5f95d6f1e5c",
+			SpecHash: "sha256:800c0ebbdfdc345a437124cef115a470209aa1be75a4d36ad8af64475720b325",
 			StepHashes: []string{
 				"data=c6790b116132",
 				"processed=f8bbb11620a6",

@@ -23,7 +23,7 @@ var program = runtime.Program{
 			Schedule:    "0 * * * *",
 			Run:         runMultiSourceSync,
 			Env:         []string{},
-			SpecHash:    "sha256:e3910b3663e674a0b11df4f23a2a129e7d92b029320957efaaa42d4346fbb165",
+			SpecHash:    "sha256:e45371ed56221eca62654240f529f69810f30d139af9af27cbf642bfae9ccd69",
 			StepHashes: []string{
 				"fetch=5fe8a000a97a",
 				"merged=6cc198341f69",

@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "pointers",
 			Run:      runPointers,
 			Env:      []string{},
-			SpecHash: "sha256:1b18f3da9a7ab9b093b6c68e88c2c47187f1d022911ce690a5e720ea79f04f10",
+			SpecHash: "sha256:be87783e9213c63e2bdc6f918ece811e497fb76bf6309427173f536f1a5be832",
 			StepHashes: []string{
 				"src=ccb89f044135",
 				"sent=485d1c7770dd",

@@ -25,7 +25,7 @@ var program = runtime.Program{
 			Description: "Start over: reset the cursor, clear the table, fetch every page.",
 			Run:         runFullReindex,
 			Env:         []string{},
-			SpecHash:    "sha256:6ff123d1498ca715860f0e4581e6656b62f3edd5c1ebc5252e4f0ededa1fba54",
+			SpecHash:    "sha256:9eaaa419d737ac2823904ff0a17f88225d20be2d93466f7d926a59abc8ab1fe8",
 			StepHashes: []string{
 				"reset_cursor#1=d038fb1c4295",
 				"cleared=aaea2474886e",
@@ -39,7 +39,7 @@ var program = runtime.Program{
 			Schedule: "0 * * * *",
 			Run:      runJiraWarehouseSync,
 			Env:      []string{"WAREHOUSE_URL"},
-			SpecHash: "sha256:8c8fb1ad8a6341fd0682adbc22a3fc070f17b0c9b11eed75127db0217f12e57d",
+			SpecHash: "sha256:2afc24b8a403d48f55a29859a27219ae5c66aedcb5b9cf572f5cd15ff66b6fe3",
 			StepHashes: []string{
 				"data=e0d27391020a",
 			},

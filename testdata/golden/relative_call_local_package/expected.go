@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "local-nodes",
 			Run:      runLocalNodes,
 			Env:      []string{},
-			SpecHash: "sha256:1685b1ecaadf5e105e2af27e76aa8657758cda087f98935fbf51bf7d77d8dd9c",
+			SpecHash: "sha256:d7e1cece0a09be66e85d03442e34bbe3b01dc69cf93f53e3f56b9aa90ed3fe85",
 			StepHashes: []string{
 				"greeting=d6856a504677",
 				"echo=105388b7da59",

@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Schedule: "@every 15m",
 			Run:      runSafeSync,
 			Env:      []string{},
-			SpecHash: "sha256:e7558e72363084347aa79adb924155591f41906c941e5a7a45e03ba870c11b83",
+			SpecHash: "sha256:ae7d3c7e6dc0e1bc59c8f209a8d6a48c054ad209347ed522f6fc90db8fd3c150",
 			StepHashes: []string{
 				"data=94cfb4eb6c48",
 				"processed=6e76dbd6a3bb",

@@ -21,7 +21,7 @@ var program = runtime.Program{
 			Schedule: "@every 30m",
 			Run:      runEveryThirty,
 			Env:      []string{},
-			SpecHash: "sha256:c06e38ce4a0112c41b79e182ee308ff906e6ae2bcd862fa1d98a5c49ef34ad5e",
+			SpecHash: "sha256:462110a36334931170b41dd59c2d7f3bc9f2964ab60c649a31e86c19b777ceff",
 			StepHashes: []string{
 				"page=3846b6748a44",
 			},

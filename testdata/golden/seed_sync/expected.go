@@ -26,7 +26,7 @@ var program = runtime.Program{
 			Schedule:    "0 * * * *",
 			Run:         runJiraWarehouseSync,
 			Env:         []string{"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "WAREHOUSE_URL"},
-			SpecHash:    "sha256:88bc7dfc7a7ab0b4739fba87de83d9383f2ea3a14a12db755e2b04c4538c214c",
+			SpecHash:    "sha256:c8604fa401174da6bc25c4e8c66461da965af6f4eb864d99fc28a3517f5e50a0",
 			StepHashes: []string{
 				"issues=ee5a3457578e",
 				"if#1=c6274321a532",

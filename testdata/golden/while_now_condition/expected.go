@@ -20,7 +20,7 @@ var program = runtime.Program{
 			Name:     "until-noon",
 			Run:      runUntilNoon,
 			Env:      []string{},
-			SpecHash: "sha256:0a489fbc8914dfde8472e78253b3b8ab468966cec21f4b2726633e9e216a355b",
+			SpecHash: "sha256:8761e6879bb3634d65fdd33f26a2db29c87045e14751ad824ff6660a334dc856",
 			StepHashes: []string{
 				"page=ea5aedd4148b",
 				"while#1=a5ef91b96dc7",

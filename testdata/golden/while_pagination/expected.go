@@ -22,7 +22,7 @@ var program = runtime.Program{
 			Schedule:    "@hourly",
 			Run:         runPaginatedSync,
 			Env:         []string{},
-			SpecHash:    "sha256:1fa21cbcb179675602197bf083c23facae4df06aa81ce1fc55e99cabdfa4a9d2",
+			SpecHash:    "sha256:484b8e27e9594487a1bc59ddf329ef2bb3796ed6cd635bddbdbb7c3d5f33cf67",
 			StepHashes: []string{
 				"page=4b0c6744068f",
 				"pages=3cb18206f5f6",
