@@ -81,3 +81,41 @@ func TestStepChangeChangesItsHash(t *testing.T) {
 		}
 	}
 }
+
+// Each flow has its own hash: editing one flow of a program leaves the
+// other's hash, and so the resumption of its unfinished run, alone.
+func TestEditingOneFlowKeepsTheOthersHash(t *testing.T) {
+	dir := t.TempDir()
+	pkgs := gen.NewPackages(gen.Config{Dir: goldenDir})
+	hashes := func(edit func(string) string) map[string]string {
+		t.Helper()
+		var specs []string
+		for _, name := range []string{"reindex.toml", "sync.toml"} {
+			src, err := os.ReadFile(filepath.Join(goldenDir, "reindex_two_flows", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(src)
+			if name == "sync.toml" {
+				text = edit(text)
+			}
+			path := filepath.Join(dir, name)
+			os.WriteFile(path, []byte(text), 0o644)
+			specs = append(specs, path)
+		}
+		prog, err := gen.Check(specs, gen.Config{Packages: pkgs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := map[string]string{}
+		for _, f := range prog.Flows {
+			h[f.Name] = f.Hash
+		}
+		return h
+	}
+	a := hashes(func(s string) string { return s })
+	b := hashes(func(s string) string { return strings.Replace(s, `Name = "${env.WAREHOUSE_URL}"`, `Name = "${env.WAREHOUSE_URL}/x"`, 1) })
+	if a["full-reindex"] != b["full-reindex"] || a["jira-warehouse-sync"] == b["jira-warehouse-sync"] {
+		t.Errorf("before %v\nafter  %v", a, b)
+	}
+}
