@@ -114,7 +114,9 @@ func TestEditingOneFlowKeepsTheOthersHash(t *testing.T) {
 		return h
 	}
 	a := hashes(func(s string) string { return s })
-	b := hashes(func(s string) string { return strings.Replace(s, `Name = "${env.WAREHOUSE_URL}"`, `Name = "${env.WAREHOUSE_URL}/x"`, 1) })
+	b := hashes(func(s string) string {
+		return strings.Replace(s, `Name = "${env.WAREHOUSE_URL}"`, `Name = "${env.WAREHOUSE_URL}/x"`, 1)
+	})
 	if a["full-reindex"] != b["full-reindex"] || a["jira-warehouse-sync"] == b["jira-warehouse-sync"] {
 		t.Errorf("before %v\nafter  %v", a, b)
 	}
