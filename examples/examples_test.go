@@ -651,3 +651,86 @@ func TestRedisCursors(t *testing.T) {
 		t.Fatalf("cursor get = %q, Redis holds %q", got, value)
 	}
 }
+
+// An issue summary holding placeholder text goes through a run that fails
+// at the upsert and a resumed run that replays the fetch from the journal:
+// the warehouse gets exactly the bytes Jira sent, and the API token reaches
+// neither the warehouse nor any state file (issue 6, item 1).
+func TestPlaceholderTextSurvivesResumeByteExact(t *testing.T) {
+	bin := program(t, "jira-sync")
+	summaries := []string{
+		"[REDACTED:JIRA_API_TOKEN] Document rate limiter", "[REDACTED]", "[REDACTED:", "REDACTED:JIRA_API_TOKEN]",
+		"[REDACTED:JIRA_API_TOKEN", `\"[REDACTED:JIRA_API_TOKEN]\"`, `\u005bREDACTED:JIRA_API_TOKEN\u005d`,
+		`"[REDACTED:JIRA_API_TOKEN]"`, "[REDACTED:JIRA_EMAIL]", "a<[REDACTED:JIRA_API_TOKEN]&>b\n\t[REDACTED:WAREHOUSE_URL]",
+	}
+	srv := site(t, map[string]int{"PLATFORM": len(summaries)})
+	for i, s := range summaries {
+		is := jiratest.Seed(1, time.Date(2026, 3, 2, 9, i, 0, 0, time.UTC))[0]
+		is.Key, is.Summary = fmt.Sprintf("PLATFORM-%d", i+1), s
+		srv.Put(is)
+	}
+	dir := t.TempDir()
+	e := env(srv, dir)
+	// A table with a NOT NULL column the rows lack makes the upsert fail for good.
+	db := openDB(t, dir)
+	if _, err := db.Exec("CREATE TABLE jira_issues (issue_key TEXT PRIMARY KEY, blocker TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	out1, code := runProgram(t, bin, dir, e, "run", "--once")
+	if code != 1 || !strings.Contains(out1, `step "upserted" failed`) {
+		t.Fatalf("exit %d, want the upsert to fail:\n%s", code, out1)
+	}
+	if _, err := db.Exec("DROP TABLE jira_issues"); err != nil {
+		t.Fatal(err)
+	}
+	requests := srv.RequestCount()
+	out2 := mustSucceed(t, bin, dir, e, "run", "--once")
+	if srv.RequestCount() != requests {
+		t.Fatalf("the resumed run fetched again (%d requests); it must replay the journal", srv.RequestCount()-requests)
+	}
+	for i, want := range summaries {
+		var got string
+		if err := db.QueryRow("SELECT summary FROM jira_issues WHERE issue_key = ?", fmt.Sprintf("PLATFORM-%d", i+1)).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PLATFORM-%d summary = %q, Jira sent %q", i+1, got, want)
+		}
+	}
+	noSecret(t, dir, out1, out2)
+}
+
+// The generated program knows jira_sync holds integers (its advance is
+// MaxUpdated, an int64): cursor set refuses text that would end up in the
+// JQL, and takes a negative number as a value (issue 6, item 8).
+func TestCursorSetRefusesJQLInjection(t *testing.T) {
+	bin := program(t, "jira-sync")
+	dir := t.TempDir()
+	out, code := runProgram(t, bin, dir, nil, "cursor", "set", "jira_sync", "abc OR project = X")
+	if code != 2 || !strings.Contains(out, "is not an integer") {
+		t.Fatalf("exit %d, want 2:\n%s", code, out)
+	}
+	if got := cursorOf(t, bin, dir, nil, "jira_sync"); got != "0" {
+		t.Fatalf("cursor = %q after a refused set", got)
+	}
+	mustSucceed(t, bin, dir, nil, "cursor", "set", "jira_sync", "-5")
+	if got := cursorOf(t, bin, dir, nil, "jira_sync"); got != "-5" {
+		t.Fatalf("cursor = %q, want -5", got)
+	}
+}
+
+// A rejected API token is a configuration error: exit 2, no retries, and
+// no promise that progress is kept (issue 6, item 5).
+func TestUnauthorizedIsAConfigurationError(t *testing.T) {
+	bin := program(t, "jira-sync")
+	srv := site(t, map[string]int{"PLATFORM": 3})
+	dir := t.TempDir()
+	e := append(env(srv, dir), "JIRA_API_TOKEN=wrong-token-value")
+	out, code := runProgram(t, bin, dir, e, "run", "--once")
+	if code != 2 || !strings.Contains(out, "configuration error") || !strings.Contains(out, "401") || strings.Contains(out, "progress is kept") {
+		t.Fatalf("exit %d, want 2 for a 401:\n%s", code, out)
+	}
+	if n := srv.RequestCount(); n != 1 {
+		t.Fatalf("%d requests, want 1: a 401 is not retried", n)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -30,6 +31,9 @@ type checker struct {
 	cursorStore  spec.String // the first file's cursor_store
 	envByName    map[string]*spec.EnvVar
 	cursorByName map[string]*spec.Cursor
+	// cursorKinds are the kinds ("int", "time", "text") of the values each
+	// cursor is advanced to, for `cursor set` to check values against.
+	cursorKinds map[string]map[string]bool
 
 	rows     map[string]*rowType
 	rowList  []*rowType
@@ -39,6 +43,7 @@ type checker struct {
 
 	// per flow
 	file    *spec.File
+	flowEnv map[string]bool     // env vars the flow's expressions read
 	defined map[string]*binding // every id of the flow, for "not visible here" messages
 	ids     map[string]spec.Pos // every step id of the flow, first place, for "not defined yet" messages
 	counter map[string]int      // per-function counters for generated local names
@@ -66,6 +71,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 		files:        files,
 		envByName:    map[string]*spec.EnvVar{},
 		cursorByName: map[string]*spec.Cursor{},
+		cursorKinds:  map[string]map[string]bool{},
 		rows:         map[string]*rowType{},
 		litCode:      map[*spec.Value]jen.Code{},
 		mainPkg:      types.NewPackage("main", "main"),
@@ -111,6 +117,9 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	prog.c = c
 	inferSelect(prog)
 	prog.SpecHash = specHash(files)
+	for _, fl := range prog.Flows {
+		fl.Hash, fl.StepHashes = flowHash(fl.File, fl.Env, prog.Env, prog.Cursors)
+	}
 	return prog, nil
 }
 
@@ -338,6 +347,7 @@ func lowerCamel(id string) string {
 
 func (c *checker) checkFlow(f *spec.File) *Flow {
 	c.file = f
+	c.flowEnv = map[string]bool{}
 	c.defined = map[string]*binding{}
 	c.ids = map[string]spec.Pos{}
 	forEachStep(f.Steps, func(st *spec.Step) {
@@ -360,6 +370,17 @@ func (c *checker) checkFlow(f *spec.File) *Flow {
 	root.define(&binding{id: "cursor", kind: bindCursor})
 	root.define(&binding{id: "now", kind: bindNow})
 	fl.body = c.checkBlock(newScope(root), f.Steps, "")
+	fl.Env = []string{}
+	for _, v := range f.Env {
+		if c.flowEnv[v.Name] {
+			fl.Env = append(fl.Env, v.Name)
+		}
+	}
+	for _, n := range sortedKeys(c.flowEnv) {
+		if !slices.Contains(fl.Env, n) {
+			fl.Env = append(fl.Env, n) // declared in another file of the program
+		}
+	}
 	return fl
 }
 
@@ -1058,7 +1079,30 @@ func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR 
 		c.errs.Add(e.pos, "cursor %s has format %q, for time.Time values; %s is %s", a.Cursor.Value, layout, e.src, c.typeString(e.typ))
 		return nil
 	}
+	kind := "text"
+	if types.Identical(e.typ, c.timeType) {
+		kind = "time"
+	} else if b, ok := e.typ.Underlying().(*types.Basic); ok && b.Info()&types.IsInteger != 0 {
+		kind = "int"
+	}
+	if c.cursorKinds[a.Cursor.Value] == nil {
+		c.cursorKinds[a.Cursor.Value] = map[string]bool{}
+	}
+	c.cursorKinds[a.Cursor.Value][kind] = true
 	return &advanceIR{cursor: a.Cursor.Value, e: e, layout: layout}
+}
+
+// cursorKind is the kind of the values a cursor is advanced to when every
+// advance agrees on an integer or a time; "" lets the program infer it
+// from the initial value (see runtime.CursorSpec.Kind).
+func (c *checker) cursorKind(name string) string {
+	if k := c.cursorKinds[name]; len(k) == 1 && (k["int"] || k["time"]) {
+		if k["int"] {
+			return "int"
+		}
+		return "time"
+	}
+	return ""
 }
 
 func (c *checker) isCursorValue(t types.Type) bool {
@@ -1417,7 +1461,10 @@ func (c *checker) blockKey(st *spec.Step, kind string) string {
 	if st.ID.Set() {
 		return st.ID.Value
 	}
-	return fmt.Sprintf("%s@%d", kind, st.Pos.Line)
+	// Structural, not positional: the ordinal among the flow's unnamed
+	// blocks of this kind, so that a comment line does not change the key.
+	c.counter["#"+kind]++
+	return fmt.Sprintf("%s#%d", kind, c.counter["#"+kind])
 }
 
 func (c *checker) checkWhile(s *scope, st *spec.Step) stmt {

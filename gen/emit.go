@@ -98,7 +98,7 @@ func (p *Program) emit(c *checker, version string) ([]byte, error) {
 
 	f.Func().Id("main").Params().Block(rt("Main").Call(jen.Id("program")))
 	f.Line()
-	f.Var().Id("program").Op("=").Add(e.programValue(p))
+	f.Var().Id("program").Op("=").Add(e.programValue(p, version))
 
 	for _, row := range p.rows {
 		f.Line()
@@ -140,7 +140,7 @@ func programName(p *Program) string {
 	return p.Flows[0].Name
 }
 
-func (e *emitter) programValue(p *Program) jen.Code {
+func (e *emitter) programValue(p *Program, version string) jen.Code {
 	var flows []jen.Code
 	for _, fl := range p.Flows {
 		items := []jen.Code{field("Name", jen.Lit(fl.Name))}
@@ -151,6 +151,17 @@ func (e *emitter) programValue(p *Program) jen.Code {
 			items = append(items, field("Schedule", jen.Lit(fl.Schedule)))
 		}
 		items = append(items, field("Run", jen.Id(fl.FuncName)))
+		var env []jen.Code
+		for _, n := range fl.Env {
+			env = append(env, jen.Lit(n))
+		}
+		items = append(items, field("Env", jen.Index().String().Values(env...)))
+		items = append(items, field("SpecHash", jen.Lit(fl.Hash)))
+		var steps []jen.Code
+		for _, sh := range fl.StepHashes {
+			steps = append(steps, jen.Lit(sh))
+		}
+		items = append(items, field("StepHashes", jen.Index().String().Add(multi(steps...))))
 		flows = append(flows, multi(items...))
 	}
 	items := []jen.Code{field("Flows", jen.Index().Add(rt("Flow")).Add(multi(flows...)))}
@@ -178,9 +189,15 @@ func (e *emitter) programValue(p *Program) jen.Code {
 			if cs.Format.Value != "" {
 				kv = append(kv, field("Format", jen.Lit(cs.Format.Value)))
 			}
+			if k := e.c.cursorKind(cs.Name); k != "" {
+				kv = append(kv, field("Kind", jen.Lit(k)))
+			}
 			cur = append(cur, jen.Values(kv...))
 		}
 		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
+	}
+	if version != "" {
+		items = append(items, field("Version", jen.Lit(version)))
 	}
 	items = append(items, field("SpecHash", jen.Lit(p.SpecHash)))
 	if path, ok := cursorStorePackages[p.CursorStore]; ok {

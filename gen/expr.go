@@ -378,6 +378,9 @@ var stdPackages = map[string]bool{
 func (c *checker) checkEnvCursor(kind bindKind, name string, pos spec.Pos) bool {
 	if kind == bindEnv {
 		if _, ok := c.envByName[name]; ok {
+			if c.flowEnv != nil {
+				c.flowEnv[name] = true
+			}
 			return true
 		}
 		c.errs.Add(pos, "%s", c.undeclared("env", name))

@@ -32,7 +32,14 @@ type Flow struct {
 	Description string
 	Schedule    string
 	FuncName    string // runJiraWarehouseSync
-	body        []stmt
+	// Hash identifies what the flow does (see flowHash); StepHashes has one
+	// "label=hash" entry per top-level step.
+	Hash       string
+	StepHashes []string
+	// Env names the env vars the flow's expressions read, declaration
+	// order first.
+	Env  []string
+	body []stmt
 }
 
 // stmt is one checked step.

@@ -27,7 +27,10 @@ type Options struct {
 // under opts' retries and timeout, appends the JSON encoding of its output
 // to the journal (fsync'd in the default durability mode) and only then
 // returns. The output is returned as decoded from that JSON, so a resumed
-// run sees exactly what a live run saw.
+// run sees exactly what a live run saw: the journal holds it verbatim, and
+// no substitution happens on replay. An output containing the value of a
+// secret environment variable is therefore never journaled: the step fails
+// with a permanent error naming the variable.
 //
 // Inside the body of a [Stream], Call neither reads nor writes the journal:
 // the page's one record stands for all its steps.
@@ -73,6 +76,9 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 	if err != nil {
 		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		if opts.Recover && ctx.Err() == nil {
+			// The handler sees the redacted text, live and on replay alike:
+			// an error record is for people, and never holds a secret.
+			err = st.eng.red.redactErr(err)
 			rec := record{Type: recError, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Err: err.Error()}
 			if jerr := st.j.append(&rec, false); jerr != nil {
 				return zero, jerr
@@ -90,6 +96,13 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 	if err != nil {
 		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		return zero, &StepError{Key: key, Attempts: attempts, Err: Permanent(fmt.Errorf("the output (%T) cannot be journaled as JSON: %w", out, err))}
+	}
+	if name := st.eng.red.find(data); name != "" {
+		// The journal holds outputs verbatim and must never hold a secret.
+		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
+		err := Permanent(fmt.Errorf("the output contains the value of the secret environment variable %s, so it cannot be journaled (the journal never holds a secret; a resumed run gets outputs back byte for byte); change the node so that its output leaves the secret out", name))
+		st.log.Warn("step failed", "step", key, "duration", elapsed, "attempts", attempts, "permanent", true, "error", err)
+		return zero, &StepError{Key: key, Attempts: attempts, Err: err}
 	}
 	rec := record{Type: recCall, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Out: data}
 	if err := st.j.append(&rec, false); err != nil {

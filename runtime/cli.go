@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -19,16 +20,25 @@ import (
 
 // Main is the whole main function of a generated program: it parses
 // os.Args, runs the command and exits with status 0 (success), 1 (a run
-// failed) or 2 (usage, configuration or state error). See the package
+// failed), 2 (usage, configuration or state error), or 130/143 when SIGINT
+// or SIGTERM stopped `run --once`. See the package
 // documentation, or run the program with --help, for the commands.
 func Main(p Program) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop() // a second signal kills the process the default way
+		s := <-sigs
+		signal.Stop(sigs) // a second signal kills the process the default way
+		if sig, ok := s.(syscall.Signal); ok {
+			cancel(Interrupted{sig})
+		} else {
+			cancel(Interrupted{syscall.SIGINT})
+		}
 	}()
 	code := runMain(ctx, p, os.Args, os.Getenv, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
+	cancel(nil)
 	os.Exit(code)
 }
 
@@ -38,9 +48,12 @@ type invocation struct {
 	args       []string // positional arguments after the command
 	once       bool
 	fresh      bool
+	force      bool // cursor set: skip the check of the value's kind
 	help       bool
 	stateDir   string
 	logFormat  string
+	logLevel   string
+	jsonOut    bool // status --json
 	durability string
 	// cursorStore and cursorNamespace configure a Program.CursorStore.
 	cursorStore     string
@@ -58,10 +71,13 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&inv.once, "once", false, "")
 	fs.BoolVar(&inv.fresh, "fresh", false, "")
+	fs.BoolVar(&inv.force, "force", false, "")
 	fs.BoolVar(&inv.help, "help", false, "")
 	fs.BoolVar(&inv.help, "h", false, "")
 	fs.StringVar(&inv.stateDir, "state-dir", "", "")
 	fs.StringVar(&inv.logFormat, "log-format", "text", "")
+	fs.StringVar(&inv.logLevel, "log-level", "info", "")
+	fs.BoolVar(&inv.jsonOut, "json", false, "")
 	fs.StringVar(&inv.durability, "durability", string(durFsync), "")
 	fs.StringVar(&inv.cursorStore, "cursor-store", "", "")
 	fs.StringVar(&inv.cursorNamespace, "cursor-namespace", "", "")
@@ -73,15 +89,28 @@ func parseArgs(name string, args []string) (*invocation, error) {
 		args, rest = args[:i], args[i+1:]
 	}
 	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+	for len(args) > 0 {
+		// A negative number is a value (cursor set NAME -5), not a flag.
+		if negativeNumber.MatchString(args[0]) {
+			pos, args = append(pos, args[0]), args[1:]
+			continue
 		}
-		if fs.NArg() == 0 {
-			break
+		end := slices.IndexFunc(args, negativeNumber.MatchString)
+		if end < 0 {
+			end = len(args)
 		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+		seg := args[:end]
+		args = args[end:]
+		for {
+			if err := fs.Parse(seg); err != nil {
+				return nil, err
+			}
+			if fs.NArg() == 0 {
+				break
+			}
+			pos = append(pos, fs.Arg(0))
+			seg = fs.Args()[1:]
+		}
 	}
 	pos = append(pos, rest...)
 	fs.Visit(func(f *flag.Flag) { inv.given[f.Name] = true })
@@ -90,6 +119,9 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	}
 	if inv.logFormat != "text" && inv.logFormat != "json" {
 		return nil, fmt.Errorf("--log-format must be text or json, not %q", inv.logFormat)
+	}
+	if _, ok := logLevels[inv.logLevel]; !ok {
+		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", inv.logLevel)
 	}
 	if inv.durability != string(durFsync) && inv.durability != string(durBatch) {
 		return nil, fmt.Errorf("--durability must be fsync or batch, not %q", inv.durability)
@@ -102,6 +134,12 @@ func parseArgs(name string, args []string) (*invocation, error) {
 			return nil, fmt.Errorf("--%s only applies to the run command", f)
 		}
 	}
+	if inv.jsonOut && inv.cmd != "status" {
+		return nil, errors.New("--json only applies to the status command")
+	}
+	if inv.force && (inv.cmd != "cursor" || len(inv.args) == 0 || inv.args[0] != "set") {
+		return nil, errors.New("--force only applies to cursor set")
+	}
 	switch inv.cmd {
 	case "":
 		return nil, errors.New("no command given")
@@ -112,9 +150,13 @@ func parseArgs(name string, args []string) (*invocation, error) {
 		if len(inv.args) > 1 {
 			return nil, fmt.Errorf("run --once takes one flow name, got %d", len(inv.args))
 		}
-	case "status":
+	case "status", "version":
 		if len(inv.args) > 0 {
-			return nil, fmt.Errorf("status takes no arguments")
+			return nil, fmt.Errorf("%s takes no arguments", inv.cmd)
+		}
+	case "check":
+		if len(inv.args) > 1 {
+			return nil, fmt.Errorf("check takes at most one flow name, got %d", len(inv.args))
 		}
 	case "cursor":
 		want := map[string]int{"get": 2, "set": 3, "reset": 2}
@@ -132,6 +174,9 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	}
 	return inv, nil
 }
+
+// logLevels are the values of --log-level.
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
 
 // runMain is Main without the process around it.
 func runMain(ctx context.Context, p Program, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -159,25 +204,56 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 	if dir == "" {
 		dir = ".resolute"
 	}
-	env, envErr := p.resolveEnv(getenv)
-	e := newEngine(p, name, dir, env, getenv, func(red *redactor) *slog.Logger { return newLogger(stderr, inv.logFormat, red) })
+	env, _ := p.resolveEnv(getenv) // missing variables are reported per flow (missingEnv)
+	if inv.cmd == "version" {
+		fmt.Fprintf(stdout, "%s\n", versionText(p, name))
+		return 0
+	}
+	e := newEngine(p, name, dir, env, getenv, func(red *redactor) *slog.Logger {
+		return newLevelLogger(stderr, inv.logFormat, logLevels[inv.logLevel], red)
+	})
 	e.mode = durability(inv.durability)
 	storeCfg, err := storeConfig(p, inv, name, getenv, e.red)
 	if err != nil {
 		return fail(2, fmt.Errorf("%v\nRun '%s help' for usage.", err, name), e.red)
 	}
 
-	if inv.cmd == "status" {
-		if storeCfg != nil {
-			if err := e.openStore(ctx, *storeCfg); err != nil {
-				e.store = errStore{err}
+	// Read-only commands take no lock and never create the state dir.
+	readOnly := inv.cmd == "status" || inv.cmd == "check" || inv.cmd == "cursor" && inv.args[0] == "get"
+	if readOnly && storeCfg != nil {
+		if err := e.openStore(ctx, *storeCfg); err != nil {
+			if inv.cmd != "status" {
+				return fail(2, err, e.red)
 			}
-			defer e.closeStore()
+			e.store = errStore{err}
 		}
-		return status(ctx, e, stdout)
+		defer e.closeStore()
 	}
-	if inv.cmd == "run" && envErr != nil {
-		return fail(2, envErr, e.red)
+	switch {
+	case inv.cmd == "status" && inv.jsonOut:
+		return statusJSON(ctx, e, stdout)
+	case inv.cmd == "status":
+		return status(ctx, e, stdout)
+	case inv.cmd == "check":
+		return checkCommand(ctx, e, inv, stdout, stderr)
+	case readOnly:
+		if err := cursorCommand(ctx, e, inv.args, false, stdout, stderr); err != nil {
+			return fail(exitCode(err), err, e.red)
+		}
+		return 0
+	}
+	if inv.cmd == "run" {
+		// run --once FLOW needs the variables that flow reads; the
+		// scheduler needs every flow's.
+		var flows []Flow
+		if inv.once && len(inv.args) == 1 {
+			flows, _ = p.flowsFor(inv.args)
+		} else if inv.once && len(p.Flows) == 1 || !inv.once {
+			flows = p.Flows
+		}
+		if err := p.missingEnv(env, flows); err != nil {
+			return fail(2, err, e.red)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fail(2, fmt.Errorf("create state dir: %w", err), e.red)
@@ -194,6 +270,9 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		defer e.closeStore()
 	}
 	if inv.cmd == "run" {
+		for _, n := range e.red.shortNames() {
+			e.log.Warn(fmt.Sprintf("secret environment variable %s is shorter than %d bytes, too short to be redacted reliably: logs hide it only where it stands as a whole word, and a step output is refused only when one of its strings is exactly the value", n, shortSecret), "name", n)
+		}
 		if storeCfg == nil && getenv(envCursorStore) != "" {
 			e.log.Warn(envCursorStore + " is set, but this program keeps its cursors in its state directory; ignoring it")
 		}
@@ -206,7 +285,7 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 
 	switch {
 	case inv.cmd == "cursor":
-		err = cursorCommand(ctx, e, inv.args, stdout, stderr)
+		err = cursorCommand(ctx, e, inv.args, inv.force, stdout, stderr)
 	case inv.once:
 		err = runOnce(ctx, e, inv)
 	default:
@@ -232,23 +311,45 @@ func runOnce(ctx context.Context, e *engine, inv *invocation) error {
 	if !ok {
 		return configError("unknown flow %q; flows: %s", name, quoteList(e.prog.flowNames()))
 	}
-	if _, err := e.runFlow(ctx, flow, inv.fresh); err != nil {
-		if exitCode(err) == 2 {
-			return err
-		}
-		return fmt.Errorf("flow %q failed: %w\nIts progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
-			flow.Name, err, e.name, flow.Name)
+	sum, err := e.runFlow(ctx, flow, inv.fresh)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var intr Interrupted
+	if errors.As(context.Cause(ctx), &intr) {
+		return &exitError{128 + int(intr.Signal), fmt.Errorf("flow %q %v: the run stopped unfinished (%v). Its progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
+			flow.Name, intr, err, e.name, flow.Name)}
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		return err
+	}
+	if IsConfiguration(err) {
+		next := fmt.Sprintf("Nothing was done: fix the configuration and run `%s run --once %s` again", e.name, flow.Name)
+		if sum != nil && sum.Steps+sum.Replayed > 0 {
+			next = fmt.Sprintf("Fix the configuration, then `%s run --once %s` resumes the run at the failed step (completed steps are not run again)", e.name, flow.Name)
+		}
+		return &exitError{2, fmt.Errorf("flow %q stopped on a configuration error (credentials or permissions; retrying cannot help): %w\n%s", flow.Name, err, next)}
+	}
+	return fmt.Errorf("flow %q failed: %w\nIts progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
+		flow.Name, err, e.name, flow.Name)
 }
 
-func cursorCommand(ctx context.Context, e *engine, args []string, stdout, stderr io.Writer) error {
+// negativeNumber matches an argument that is a negative number, not a flag.
+var negativeNumber = regexp.MustCompile(`^-[0-9][0-9.]*$`)
+
+func cursorCommand(ctx context.Context, e *engine, args []string, force bool, stdout, stderr io.Writer) error {
 	sub, name := args[0], args[1]
 	spec, ok := e.prog.cursor(name)
 	if !ok {
 		return configError("unknown cursor %q; cursors: %s", name, quoteList(e.prog.cursorNames()))
 	}
-	committed, err := e.store.Load(ctx)
+	load := e.loadCursors
+	if sub != "get" {
+		// set and reset repair a store of the wrong shape: read it as is.
+		load = e.store.Load
+	}
+	committed, err := load(ctx)
 	if err != nil {
 		return err
 	}
@@ -263,13 +364,16 @@ func cursorCommand(ctx context.Context, e *engine, args []string, stdout, stderr
 		return nil
 	case "set":
 		value = args[2]
+		if err := spec.check(value); err != nil && !force {
+			return configError("cursor %s: %v; nothing was changed (add --force to set it anyway)", name, err)
+		}
 	}
-	if err := e.store.Commit(ctx, map[string]string{name: value}, nil); err != nil {
+	if err := e.commitCursors(ctx, map[string]string{name: value}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "cursor %s = %s (was %s)\n", name, value, old)
 	for _, f := range e.prog.Flows {
-		if recs, _, _ := readJournal(e.journalPath(f.Name), nil); len(recs) > 0 {
+		if recs, _, _ := readJournal(e.journalPath(f.Name)); len(recs) > 0 {
 			if v, ok := recs[0].Cursors[name]; ok && v != value {
 				fmt.Fprintf(stderr, "note: flow %q has an unfinished run that started with %s = %s; it resumes with that value, and if it advances %s it will refuse to commit (a run only commits a cursor nobody changed since it began); `%s run --once %s --fresh` discards it\n",
 					f.Name, name, v, name, e.name, f.Name)
@@ -376,7 +480,7 @@ func (e *engine) closeStore() {
 // the first run; it writes the metrics file once (so that a bad path fails
 // now, not after a run) and starts serving /metrics. stop stops serving.
 func (e *engine) prepareRun(ctx context.Context, inv *invocation) (stop func(), err error) {
-	committed, err := e.store.Load(ctx)
+	committed, err := e.loadCursors(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -113,7 +114,7 @@ func TestRollbackPins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := h.cursors(); c["n"] != "" || c["s"] != "z" {
+	if c := h.cursors(); c["n"] != "0" || c["s"] != "z" { // n keeps its initial value
 		t.Errorf("committed %v", c)
 	}
 	mustContain(t, "logs", h.logs.String(), "cursor rolled back", "advance ignored: the cursor was rolled back")
@@ -239,11 +240,83 @@ func TestAdvanceTimeLayouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := h.cursors()
-	if _, staged := c["rfc"]; staged {
+	if c["rfc"] != h.e.prog.Cursors[0].Initial {
 		t.Errorf("the zero time was committed to rfc: %v", c)
 	}
 	if c["jql"] != "2026-03-02 10:00" {
 		t.Errorf("jql = %q, want 2026-03-02 10:00", c["jql"])
 	}
 	mustContain(t, "logs", h.logs.String(), "advance to the zero time ignored", "from=\"2026-03-02 10:00\" to=\"2026-02-01 00:00\"")
+}
+
+// A cursor file that parses but has the wrong shape stops the run with the
+// file named and the repair command, instead of a silent resync from the
+// initial values (issue 6, item 3).
+func TestCursorFileWrongShapeStopsTheRun(t *testing.T) {
+	for name, content := range map[string]string{
+		"no version":              `{"cursors":{"n":"5","t":"2024-01-01T00:00:00Z","s":"a"}}`,
+		"only a version":          `{"version":1}`,
+		"wrong version":           `{"version":7,"cursors":{"n":"5"}}`,
+		"empty cursors":           `{"version":2,"declared":["n","s","t"],"cursors":{}}`,
+		"null cursors":            `{"version":2,"declared":["n","s","t"],"cursors":null}`,
+		"no declared list":        `{"version":2,"cursors":{"n":"5","s":"a","t":"2024-01-01T00:00:00Z"}}`,
+		"misspelt name":           `{"version":2,"declared":["n","s","t"],"cursors":{"nn":"5","s":"a","t":"2024-01-01T00:00:00Z"}}`,
+		"declared cursor missing": `{"version":2,"declared":["n","s","t"],"cursors":{"s":"a","t":"2024-01-01T00:00:00Z"}}`,
+		"v1 misspelt name":        `{"version":1,"cursors":{"nn":"5"}}`,
+		"v1 empty cursors":        `{"version":1,"cursors":{}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, cursorProgram(), nil)
+			path := filepath.Join(h.e.dir, "cursors.json")
+			os.WriteFile(path, []byte(content), 0o600)
+			ran := false
+			_, err := h.run(func(ctx context.Context, r *Run) error { ran = true; return nil })
+			if exitCode(err) != 2 || ran {
+				t.Fatalf("err = %v, ran = %v; want a state error before the flow runs", err, ran)
+			}
+			mustContain(t, "error", err.Error(), path, "corrupt", "prog cursor set NAME VALUE")
+			if data, _ := os.ReadFile(path); string(data) != content {
+				t.Errorf("the file was rewritten: %s", data)
+			}
+		})
+	}
+}
+
+// A cursor the spec declared after the file was written starts from its
+// initial value, with a log line; one the spec dropped is ignored.
+func TestCursorAddedSinceStartsFromInitial(t *testing.T) {
+	for name, content := range map[string]string{
+		"v2": `{"version":2,"declared":["n","gone"],"cursors":{"n":"5","gone":"x"}}`,
+		"v1": `{"version":1,"cursors":{"n":"5"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, cursorProgram(), nil)
+			os.WriteFile(filepath.Join(h.e.dir, "cursors.json"), []byte(content), 0o600)
+			var seen map[string]string
+			_, err := h.run(func(ctx context.Context, r *Run) error {
+				seen = map[string]string{"n": r.Cursor("n"), "s": r.Cursor("s")}
+				r.Advance("s", "b")
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen["n"] != "5" || seen["s"] != "a" {
+				t.Errorf("cursors seen %v", seen)
+			}
+			mustContain(t, "logs", h.logs.String(), "cursor s is not in the cursor file, which was written before the spec declared it: it starts from its initial value")
+			if name == "v2" {
+				mustContain(t, "logs", h.logs.String(), "cursor gone is in the cursor file but no longer declared")
+			}
+			data, _ := os.ReadFile(filepath.Join(h.e.dir, "cursors.json"))
+			mustContain(t, "rewritten file", string(data), `"version": 2`, `"declared": [`, `"n": "5"`, `"s": "b"`, `"t": "2024-01-01T00:00:00Z"`)
+			if strings.Contains(string(data), "gone") {
+				t.Errorf("a dropped cursor stays in the file:\n%s", data)
+			}
+			// The rewritten file holds every declared cursor and loads cleanly.
+			if _, err := h.run(func(ctx context.Context, r *Run) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }

@@ -20,9 +20,11 @@
 //
 // # Guarantees
 //
-// One process at a time: every command that changes state (run, cursor)
-// takes a non-blocking exclusive flock on the lock file; a second process is
-// refused with a message naming the pid that holds it (exit status 2).
+// One process at a time: every command that changes state (run, cursor set
+// and reset) takes a non-blocking exclusive flock on the state directory
+// itself (so deleting the lock file, which holds the pid, does not break
+// it); a second process is refused with a message naming the pid that holds
+// it (exit status 2). status, check and cursor get only read.
 //
 // Journal: a run of a flow appends to journal/<flow>.jsonl. The first line
 // is a header (flow, run id, spec hash, start time, and a snapshot of the
@@ -46,17 +48,21 @@
 // truncated away before the run appends again. A bad line anywhere else
 // means the file was damaged; the run stops with an error naming the file
 // and the way out ("<prog> run --once <flow> --fresh" discards the
-// unfinished run). Textual occurrences of secret environment values are
-// replaced by "[REDACTED:NAME]" in journal lines and restored from the
-// environment on replay, so secrets never reach the disk.
+// unfinished run). Outputs are journaled verbatim and replayed byte for
+// byte, with no substitution of any kind; an output that contains the value
+// of a secret environment variable is not journaled at all (the step fails
+// with a permanent error naming the variable), and the error texts of
+// on_error steps are journaled redacted, so secrets never reach the disk.
 //
 // Resume: a run that did not succeed (crashed, killed, or failed after its
 // retries) keeps its journal. The next run of that flow resumes it: same run
 // id, the header's cursor snapshot is what [Run.Cursor] returns, and every
 // [Call] whose key is in the journal returns the journaled output without
 // running. Control flow is plain Go, so replay takes the same path. A journal
-// begun under a different Program.SpecHash is refused (exit status 2): the
-// spec changed, and "--fresh" discards the unfinished run.
+// begun under a different [Flow].SpecHash (Program.SpecHash for a flow
+// without one) is refused (exit status 2), naming the first step whose
+// definition changed: the flow changed, and "--fresh" discards the
+// unfinished run.
 //
 // Cursors: [Run.Advance] only stages a value. When the flow function returns
 // nil, the staged values are committed atomically (cursors.json.tmp, fsync,
@@ -128,19 +134,24 @@
 //
 //	prog run --once [FLOW] [--fresh]  run one flow now (FLOW may be omitted when there is one)
 //	prog run [--fresh]                run scheduled flows until SIGINT/SIGTERM; unfinished runs are resumed first
-//	prog status                       flows, schedules, cursors, unfinished runs, last run of each flow
-//	prog cursor get|set|reset NAME [VALUE]
-//	--state-dir DIR  --log-format text|json  --durability fsync|batch
+//	prog status [--json]              flows, schedules, cursors, unfinished runs, last run of each flow
+//	prog check [FLOW]                 check the configuration and state; run nothing
+//	prog version                      resolute-gen and Go versions, spec and flow hashes
+//	prog cursor get|set|reset NAME [VALUE] [--force]
+//	--state-dir DIR  --log-format text|json  --log-level LEVEL  --durability fsync|batch
 //	--metrics-addr HOST:PORT  --metrics-file PATH  (run only)
 //	--cursor-store URL  --cursor-namespace NS      (programs with a cursor store)
 //
 // SIGINT or SIGTERM cancels the context of the running flow: under run
-// --once the run fails (exit status 1) and stays resumable; the scheduler
+// --once the run stops, stays resumable, and the program exits with 128 +
+// the signal's number (130 for SIGINT, 143 for SIGTERM); the scheduler
 // stops and exits 0. A second signal kills the process outright.
 //
 // Exit status of a generated program: 0 success, 1 a run failed, 2 usage,
 // configuration or state error (including a state directory held by another
-// process).
+// process, a state directory that cannot be written at commit time, and a
+// step error reporting Configuration() true, such as a rejected
+// credential; see [IsConfiguration]).
 //
 // # Metrics
 //

@@ -36,6 +36,8 @@ type engine struct {
 	metrics  *metrics
 	// metricsFile, if set, receives every metric after every run.
 	metricsFile string
+	// noted are the cursors already logged about as new in the store.
+	noted map[string]bool
 
 	// Swappable for tests.
 	sleep  func(context.Context, time.Duration) error
@@ -56,12 +58,13 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 		getenv: getenv,
 		red:    red,
 		log:    newLog(red),
-		store:  &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: name},
+		store:  &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: name, Declared: prog.Cursors},
 		mode:   durFsync,
 		sleep:  sleepCtx,
 		jitter: randomJitter,
 		now:    time.Now,
 	}
+	e.store.(*FileCursorStore).Log = e.log
 	e.metrics = newMetrics(func(flow string) bool {
 		_, err := os.Stat(e.journalPath(flow))
 		return err == nil
@@ -122,7 +125,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 			return nil, configError("discard unfinished run: %v", err)
 		}
 	}
-	committed, err := e.store.Load(ctx)
+	committed, err := e.loadCursors(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +134,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		e.log.Warn("no cursor is committed in the cursor store yet: the run starts from the initial values. If this program committed cursors before, check --cursor-store and --cursor-namespace",
 			"flow", flow.Name, "store", e.storeString())
 	}
-	recs, valid, err := readJournal(jpath, e.red)
+	recs, valid, err := readJournal(jpath)
 	if err != nil {
 		return nil, e.corruptJournal(flow.Name, err)
 	}
@@ -141,9 +144,10 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	resumed := len(recs) > 0
 	if resumed {
 		hdr = recs[0]
-		if hdr.SpecHash != e.prog.SpecHash {
-			return nil, configError("flow %q has an unfinished run (%s, started %s) that began under a different spec (%s; now %s): the spec changed since it started, so its journal cannot be trusted. Rerun with --fresh to discard it: %s run --once %s --fresh",
-				flow.Name, hdr.RunID, hdr.Time, hdr.SpecHash, e.prog.SpecHash, e.name, flow.Name)
+		if hdr.SpecHash != e.prog.hash(flow) {
+			return nil, configError("flow %q has an unfinished run (%s, started %s) that began under a different definition of the flow: %s. Its journal cannot be trusted for the new steps. "+
+				"Run the previous program to finish it, or rerun with --fresh to discard it: %s run --once %s --fresh",
+				flow.Name, hdr.RunID, hdr.Time, whatChanged(hdr, flow, e.prog.hash(flow)), e.name, flow.Name)
 		}
 		if hdr.Flow != flow.Name {
 			return nil, e.corruptJournal(flow.Name, fmt.Errorf("%w %s: header names flow %q", errCorruptJournal, jpath, hdr.Flow))
@@ -158,7 +162,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		}
 		maps.Copy(snapshot, committed)
 		hdr = record{Type: recHeader, Version: journalVersion, Flow: flow.Name, RunID: newRunID(e.now()),
-			SpecHash: e.prog.SpecHash, Time: e.now().UTC().Format(time.RFC3339Nano), Cursors: snapshot}
+			SpecHash: e.prog.hash(flow), Steps: flow.StepHashes, Time: e.now().UTC().Format(time.RFC3339Nano), Cursors: snapshot}
 		if j, err = createJournal(jpath, hdr, e.mode, e.red); err != nil {
 			return nil, configError("create journal: %v", err)
 		}
@@ -185,7 +189,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		// Commit first, then drop the journal: a crash in between replays
 		// the run from the journal and commits the same values again.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
-		runErr = e.store.Commit(cctx, staged, st.commitCheck(staged))
+		runErr = e.commitCursors(cctx, staged, st.commitCheck(staged))
 		cancel()
 		if runErr == nil {
 			e.metrics.setCursors(staged)
@@ -359,6 +363,30 @@ func newRunID(now time.Time) string {
 	b := make([]byte, 3)
 	rand.Read(b)
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// whatChanged says how flow differs from the one the journal's header was
+// written under: the first top-level step whose definition differs, when
+// both recorded step hashes.
+func whatChanged(hdr record, flow Flow, hash string) string {
+	old, now := hdr.Steps, flow.StepHashes
+	if len(old) == 0 || len(now) == 0 {
+		return fmt.Sprintf("its steps or the declarations they use changed (hash %s, now %s)", hdr.SpecHash, hash)
+	}
+	label := func(s string) string { return s[:max(0, strings.LastIndexByte(s, '='))] }
+	for i := range max(len(old), len(now)) {
+		switch {
+		case i >= len(now):
+			return fmt.Sprintf("step %q (step %d) was removed", label(old[i]), i+1)
+		case i >= len(old):
+			return fmt.Sprintf("step %q (step %d) was added", label(now[i]), i+1)
+		case label(old[i]) != label(now[i]):
+			return fmt.Sprintf("step %d was %q and is now %q", i+1, label(old[i]), label(now[i]))
+		case old[i] != now[i]:
+			return fmt.Sprintf("the definition of step %q (step %d) changed", label(now[i]), i+1)
+		}
+	}
+	return "the env vars, cursors or cursor store it uses changed"
 }
 
 // journalSteps counts the completed steps in journal records.

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 )
 
@@ -27,6 +28,35 @@ func (e *permanentError) Permanent() bool { return true }
 func IsPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	return errors.As(err, &p) && p.Permanent()
+}
+
+// IsConfiguration reports whether err, or an error it wraps, has a method
+// Configuration() bool that returns true: a failure that only a change of
+// configuration can fix, such as rejected credentials (HTTP 401) or a
+// missing permission (403). Such a failure is not retried, and the program
+// exits with status 2 (configuration error) rather than 1. Node packages can
+// mark their errors that way without importing runtime.
+func IsConfiguration(err error) bool {
+	var c interface{ Configuration() bool }
+	return errors.As(err, &c) && c.Configuration()
+}
+
+// Interrupted is the cause of the context of a program stopped by a signal
+// (SIGINT or SIGTERM); `run --once` then exits with status 128 + Signal
+// (130 for SIGINT, 143 for SIGTERM), as shells do.
+type Interrupted struct{ Signal syscall.Signal }
+
+// Error names the signal.
+func (i Interrupted) Error() string { return "interrupted by " + signalName(i.Signal) }
+
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
 
 // WithRetryAfter attaches a delay requested by the server (such as an HTTP
@@ -112,6 +142,9 @@ func exitCode(err error) int {
 	var e *exitError
 	if errors.As(err, &e) {
 		return e.code
+	}
+	if IsConfiguration(err) {
+		return 2
 	}
 	if err != nil {
 		return 1

@@ -22,9 +22,11 @@ func usage(p Program, name string) string {
 	fmt.Fprintf(&b, `Usage:
   %[1]s run --once [FLOW] [--fresh]   run one flow now, resuming its unfinished run if there is one
   %[1]s run [--fresh]                 run the scheduled flows on their schedules until SIGINT/SIGTERM
-  %[1]s status                        show flows, schedules, cursors, unfinished and last runs
+  %[1]s status [--json]               show flows, schedules, cursors, unfinished and last runs
+  %[1]s check [FLOW]                  check the environment, state dir, cursors and journals; run nothing
+  %[1]s version                       print the resolute-gen version, Go version and spec hashes
   %[1]s cursor get NAME               print a cursor's committed value
-  %[1]s cursor set NAME VALUE         set a cursor's committed value
+  %[1]s cursor set NAME VALUE         set a cursor's committed value (checked against its kind; --force skips that)
   %[1]s cursor reset NAME             set a cursor back to its initial value
   %[1]s help                          show this help
 
@@ -77,6 +79,7 @@ Flows:
 Flags (before or after the command):
   --state-dir DIR       state directory (default $RESOLUTE_STATE_DIR, else .resolute)
   --log-format FORMAT   text or json logs on stderr (default text)
+  --log-level LEVEL     debug, info (default), warn or error
   --durability MODE     run only. fsync (default): every step's result is on disk
                         before the next step starts. batch: fsync once a second and
                         at the end of the run; faster, but after a machine crash the

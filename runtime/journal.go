@@ -15,7 +15,9 @@ import (
 )
 
 // journalVersion is the header version this runtime writes and reads.
-const journalVersion = 1
+// Version 2 holds outputs verbatim (version 1 replaced secret values with
+// placeholders that a replay substituted back).
+const journalVersion = 2
 
 // Record types.
 const (
@@ -36,6 +38,8 @@ type record struct {
 	Flow     string `json:"flow,omitempty"`
 	RunID    string `json:"run_id,omitempty"`
 	SpecHash string `json:"spec_hash,omitempty"`
+	// Steps are the flow's Flow.StepHashes when the run began.
+	Steps []string `json:"steps,omitempty"`
 
 	// header (start time) and now (the reading), RFC 3339 with nanoseconds
 	Time string `json:"time,omitempty"`
@@ -72,14 +76,19 @@ func encodeRecord(rec *record, red *redactor) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body = red.hide(body[1:]) // drop the opening brace
+	// The journal never holds a secret: Call refuses outputs that contain
+	// one and redacts error texts, so this only catches what slipped past.
+	if name := red.find(body); name != "" {
+		return nil, fmt.Errorf("the record would hold the value of the secret environment variable %s, and the journal must never hold a secret", name)
+	}
+	body = body[1:] // drop the opening brace
 	line := make([]byte, 0, crcPrefixLen+len(body)+1)
 	line = fmt.Appendf(line, `{"crc":"%08x",`, crc32.Checksum(body, crcTable))
 	line = append(line, body...)
 	return append(line, '\n'), nil
 }
 
-func decodeRecord(line []byte, red *redactor) (record, error) {
+func decodeRecord(line []byte) (record, error) {
 	var rec record
 	if len(line) < crcPrefixLen || !bytes.HasPrefix(line, crcPrefix) || line[crcPrefixLen-2] != '"' || line[crcPrefixLen-1] != ',' {
 		return rec, errors.New("not a journal record")
@@ -92,7 +101,7 @@ func decodeRecord(line []byte, red *redactor) (record, error) {
 	if crc32.Checksum(body, crcTable) != uint32(want) {
 		return rec, errors.New("checksum mismatch")
 	}
-	body = append([]byte{'{'}, red.reveal(body)...)
+	body = append([]byte{'{'}, body...)
 	if err := json.Unmarshal(body, &rec); err != nil {
 		return rec, err
 	}
@@ -109,7 +118,7 @@ var errCorruptJournal = errors.New("corrupt journal")
 // first) and the length of the valid prefix of the file: a torn or unparsable
 // last line is left out of both. A bad line before the last one is an error.
 // A missing file, or one without a complete header, yields no records.
-func readJournal(path string, red *redactor) (recs []record, valid int64, err error) {
+func readJournal(path string) (recs []record, valid int64, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, nil
@@ -123,7 +132,7 @@ func readJournal(path string, red *redactor) (recs []record, valid int64, err er
 			break // torn: no newline
 		}
 		line := data[off : off+n]
-		rec, derr := decodeRecord(line, red)
+		rec, derr := decodeRecord(line)
 		last := off+n+1 == len(data)
 		if derr != nil && last {
 			break // torn: the last line did not make it to disk whole

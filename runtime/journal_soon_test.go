@@ -22,7 +22,7 @@ func TestAppendSoon(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Without closing: the line is already in the file.
-		recs, _, err := readJournal(path, nil)
+		recs, _, err := readJournal(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +38,7 @@ func TestAppendSoon(t *testing.T) {
 	if err := j.close(); err != nil {
 		t.Fatal(err)
 	}
-	recs, valid, err := readJournal(path, nil)
+	recs, valid, err := readJournal(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func keysOf(recs []record) string {
 func TestJournalRoundTrip(t *testing.T) {
 	path := t.TempDir() + "/j.jsonl"
 	writeTestJournal(t, path, "a", "b", "loop[0]/c")
-	recs, valid, err := readJournal(path, nil)
+	recs, valid, err := readJournal(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestJournalTornLastLine(t *testing.T) {
 			f.WriteString(tail)
 			f.Close()
 
-			recs, valid, err := readJournal(path, nil)
+			recs, valid, err := readJournal(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +97,7 @@ func TestJournalTornLastLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			j.close()
-			recs, _, err = readJournal(path, nil)
+			recs, _, err = readJournal(path)
 			if err != nil || keysOf(recs) != "a,b,c" {
 				t.Fatalf("after append: %v %v", keysOf(recs), err)
 			}
@@ -113,7 +114,7 @@ func TestJournalCorruptMiddleRecord(t *testing.T) {
 	data = bytes.Replace(data, []byte(`"key":"b"`), []byte(`"key":"B"`), 1) // CRC no longer matches
 	os.WriteFile(path, data, 0o600)
 
-	_, _, err := readJournal(path, nil)
+	_, _, err := readJournal(path)
 	if !errors.Is(err, errCorruptJournal) {
 		t.Fatalf("err = %v, want a corrupt journal error", err)
 	}
@@ -143,39 +144,123 @@ func TestJournalWithoutCompleteHeaderStartsOver(t *testing.T) {
 	}
 }
 
-// Secret values are replaced by placeholders in the file and restored on replay.
-func TestJournalNeverHoldsSecrets(t *testing.T) {
+// placeholderTexts are every form of placeholder text an attacker could
+// put into data, hoping a replay substitutes a secret for it.
+var placeholderTexts = []string{
+	"[REDACTED:TOKEN]", "[REDACTED]", "[REDACTED:", "REDACTED:TOKEN]", "[REDACTED:TOKEN",
+	`\"[REDACTED:TOKEN]\"`, `\u005bREDACTED:TOKEN\u005d`, "\\[REDACTED:TOKEN]", "[REDACTED:OTHER]",
+	"x[REDACTED:TOKEN][REDACTED:TOKEN]y", "<[REDACTED:TOKEN]&>",
+}
+
+// A journaled output is replayed byte for byte: placeholder text in data
+// never becomes a secret, and the journal holds no secret.
+func TestReplayIsByteExactWithPlaceholderText(t *testing.T) {
 	const secret = `s3cr3t<&>"x`
-	h := newHarness(t, Program{Env: []EnvVar{{Name: "TOKEN", Secret: true}}}, map[string]string{"TOKEN": secret})
-	type out struct{ Echo, Other string }
-	var journal []byte
+	h := newHarness(t, Program{Env: []EnvVar{{Name: "TOKEN", Secret: true}, {Name: "OTHER", Secret: true}}},
+		map[string]string{"TOKEN": secret, "OTHER": "other-secret-value"})
+	var got [][]string
+	var c counter
 	flow := func(ctx context.Context, r *Run) error {
-		got, err := Call(ctx, r, "a", Options{}, func(context.Context) (out, error) {
-			return out{Echo: "token=" + r.Env("TOKEN"), Other: "[REDACTED:OTHER]"}, nil
+		out, err := Call(ctx, r, "fetch", Options{}, func(context.Context) ([]string, error) {
+			c.inc("fetch")
+			return placeholderTexts, nil
 		})
 		if err != nil {
 			return err
 		}
-		if got.Echo != "token="+secret || got.Other != "[REDACTED:OTHER]" {
-			t.Errorf("got %+v", got)
+		got = append(got, out)
+		if c.inc("upsert") == 1 {
+			return errors.New("the upsert failed")
 		}
-		_, err = Call(ctx, r, "b", Options{Recover: true}, func(context.Context) (int, error) {
+		return nil
+	}
+	if _, err := h.run(flow); err == nil {
+		t.Fatal("the first run should fail")
+	}
+	journal, err := os.ReadFile(h.e.journalPath("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(journal, []byte("s3cr3t")) || bytes.Contains(journal, []byte("other-secret")) {
+		t.Fatalf("journal holds a secret:\n%s", journal)
+	}
+	if _, err := h.run(flow); err != nil {
+		t.Fatal(err)
+	}
+	if c.get("fetch") != 1 || len(got) != 2 {
+		t.Fatalf("fetch ran %d times, flow body %d times; want 1 and 2", c.get("fetch"), len(got))
+	}
+	for i, want := range placeholderTexts {
+		if got[1][i] != want {
+			t.Errorf("replayed %q, live run saw %q", got[1][i], want)
+		}
+	}
+}
+
+// An output holding a secret is not journaled: the step fails for good,
+// naming the step and the variable, and the secret reaches no file.
+func TestOutputHoldingSecretFailsStep(t *testing.T) {
+	const secret = "tok-9f8e7d6c5b"
+	for _, form := range []string{secret, "Bearer " + secret + " in a header"} {
+		h := newHarness(t, Program{Env: []EnvVar{{Name: "TOKEN", Secret: true}}}, map[string]string{"TOKEN": secret})
+		var c counter
+		_, err := h.run(func(ctx context.Context, r *Run) error {
+			_, err := Call(ctx, r, "echo", Options{Retry: Retry{Attempts: 3}}, func(context.Context) (map[string]string, error) {
+				c.inc("echo")
+				return map[string]string{"auth": form}, nil
+			})
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), `step "echo"`) || !strings.Contains(err.Error(), "secret environment variable TOKEN") {
+			t.Fatalf("err = %v", err)
+		}
+		if c.get("echo") != 1 {
+			t.Errorf("a secret in the output is permanent; the node ran %d times", c.get("echo"))
+		}
+		filepath.Walk(h.e.dir, func(path string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				if data, _ := os.ReadFile(path); bytes.Contains(data, []byte(secret)) {
+					t.Errorf("%s holds the secret:\n%s", path, data)
+				}
+			}
+			return nil
+		})
+		if strings.Contains(h.logs.String(), secret) {
+			t.Errorf("logs hold the secret")
+		}
+	}
+}
+
+// An error handled by on_error is journaled redacted, and the handler sees
+// the same redacted text live and on replay.
+func TestRecoveredErrorIsRedacted(t *testing.T) {
+	const secret = "s3cr3t-token-value"
+	h := newHarness(t, Program{Env: []EnvVar{{Name: "TOKEN", Secret: true}}}, map[string]string{"TOKEN": secret})
+	var seen []string
+	flow := func(ctx context.Context, r *Run) error {
+		_, err := Call(ctx, r, "b", Options{Recover: true}, func(context.Context) (int, error) {
 			return 0, Permanent(errors.New("denied for " + secret))
 		})
-		if err == nil || !strings.Contains(err.Error(), secret) {
-			t.Errorf("err = %v", err)
+		if len(seen) == 0 && !IsPermanent(err) {
+			t.Errorf("the redacted error lost its kind: %v", err)
 		}
-		journal, _ = os.ReadFile(r.st.j.path)
-		return errors.New("fail so that the journal stays")
+		seen = append(seen, err.Error())
+		if len(seen) == 1 {
+			return errors.New("fail so that the journal stays")
+		}
+		return nil
 	}
 	h.run(flow)
-	if bytes.Contains(journal, []byte("s3cr3t")) {
+	journal, _ := os.ReadFile(h.e.journalPath("f"))
+	if bytes.Contains(journal, []byte(secret)) {
 		t.Fatalf("journal holds the secret:\n%s", journal)
 	}
-	mustContain(t, "journal", string(journal), `token=[REDACTED:TOKEN]`, `denied for [REDACTED:TOKEN]`)
-	h.run(flow) // replay: the checks in flow run again against journaled values
-	if strings.Contains(h.logs.String(), "s3cr3t") {
-		t.Fatalf("logs hold the secret:\n%s", h.logs)
+	mustContain(t, "journal", string(journal), `denied for [REDACTED]`)
+	if _, err := h.run(flow); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0] != seen[1] || strings.Contains(seen[0], secret) {
+		t.Errorf("handler saw %q", seen)
 	}
 }
 

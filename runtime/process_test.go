@@ -225,22 +225,26 @@ func TestProcessLockHeldBySecondInstance(t *testing.T) {
 	p.wantCounts("one=1 two=1 three=1")
 }
 
+// SIGINT and SIGTERM stop `run --once` with 128+signo (130, 143), saying
+// so; the journal is kept and the next run resumes.
 func TestProcessInterruptFailsRunAndKeepsJournal(t *testing.T) {
-	p := newProc(t)
-	cmd, stderr := p.startBlocked()
-	cmd.Process.Signal(syscall.SIGINT)
-	cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 1 {
-		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	for sig, want := range map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143} {
+		p := newProc(t)
+		cmd, stderr := p.startBlocked()
+		cmd.Process.Signal(sig)
+		cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s", sig, code, want, stderr)
+		}
+		mustContain(t, "stderr", stderr.String(), "interrupted by "+signalName(sig), "Its progress is kept")
+		if !p.journalExists() || p.cursor() != "0" {
+			t.Fatal("interrupted run must keep its journal and not commit")
+		}
+		if r := p.run(nil, "run", "--once", "sync"); r.code != 0 {
+			t.Fatalf("resume: %d %s", r.code, r.stderr)
+		}
+		p.wantCounts("one=1 two=2 three=1")
 	}
-	mustContain(t, "stderr", stderr.String(), "context canceled")
-	if !p.journalExists() || p.cursor() != "0" {
-		t.Fatal("interrupted run must keep its journal and not commit")
-	}
-	if r := p.run(nil, "run", "--once", "sync"); r.code != 0 {
-		t.Fatalf("resume: %d %s", r.code, r.stderr)
-	}
-	p.wantCounts("one=1 two=2 three=1")
 }
 
 func TestProcessExitCodesAndHelp(t *testing.T) {
@@ -263,7 +267,7 @@ func TestProcessExitCodesAndHelp(t *testing.T) {
 		{nil, []string{"launch"}, 2, `unknown command "launch"`},
 		{nil, []string{"run", "--once", "sync", "--nope"}, 2, "flag provided but not defined: -nope"},
 		{[]string{"TP_COUNT="}, []string{"run", "--once", "sync"}, 2, "missing required environment variables: TP_COUNT"},
-		{[]string{"TP_SPEC_HASH=sha256:changed"}, []string{"run", "--once", "sync"}, 2, "the spec changed since it started"},
+		{[]string{"TP_SPEC_HASH=sha256:changed"}, []string{"run", "--once", "sync"}, 2, "began under a different definition of the flow"},
 		{[]string{"TP_SPEC_HASH=sha256:changed"}, []string{"run", "--once", "sync", "--fresh"}, 0, ""},
 	} {
 		r := p.run(tc.env, tc.args...)
@@ -290,4 +294,26 @@ func TestProcessSchedulerResumesThenRunsUntilSIGTERM(t *testing.T) {
 	}
 	p.wantCounts("one=1 two=2 three=1") // the unfinished sync run was resumed at start
 	mustContain(t, "log", stderr.String(), `"msg":"resuming the unfinished run","flow":"sync"`, `"msg":"flow scheduled","flow":"tick"`, `"msg":"scheduler stopped"`)
+}
+
+// Deleting the lock file during a run does not let a second instance in;
+// it refuses with the holder's pid (issue 6, item 4).
+func TestProcessLockHoldsWhenLockFileDeleted(t *testing.T) {
+	p := newProc(t)
+	first, _ := p.startBlocked()
+	if err := os.Remove(filepath.Join(p.dir, "lock")); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("testprog: another resolute program (pid %d) holds the state dir %s; wait for it to finish or stop it\n", first.Process.Pid, p.dir)
+	for _, args := range [][]string{{"run", "--once", "sync"}, {"cursor", "set", "c", "9"}} {
+		r := p.run(nil, args...)
+		if r.code != 2 || r.stderr != want {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", args, r.code, r.stderr, want)
+		}
+	}
+	os.WriteFile(p.release, nil, 0o600)
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first instance: %v", err)
+	}
+	p.wantCounts("one=1 two=1 three=1")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,8 +21,12 @@ type Program struct {
 	Env []EnvVar
 	// Cursors declares the persisted cursors the flows share.
 	Cursors []CursorSpec
+	// Version is the version of resolute-gen that generated the program,
+	// printed by `prog version`.
+	Version string
 	// SpecHash identifies the spec files the program was generated from
-	// ("sha256:..."). An unfinished run begun under another hash is refused.
+	// ("sha256:..."). An unfinished run of a flow without its own
+	// Flow.SpecHash is refused if it began under another hash.
 	SpecHash string
 	// CursorStore, if set, opens the store that keeps the committed cursors,
 	// such as pgstore.Open (PostgreSQL) or redisstore.Open (Redis) from
@@ -44,6 +49,30 @@ type Flow struct {
 	Schedule string
 	// Run is the flow's body. Returning nil commits the staged cursors.
 	Run func(ctx context.Context, r *Run) error
+	// SpecHash identifies what the flow does ("sha256:..."), computed from
+	// a canonical form of its steps and the declarations it depends on,
+	// without comments, descriptions, whitespace or line positions. An
+	// unfinished run begun under another hash is refused; an edit that does
+	// not change it (a comment, another flow) resumes. Empty means
+	// Program.SpecHash is used.
+	SpecHash string
+	// Env names the environment variables the flow reads. `run --once
+	// FLOW` and `check FLOW` require only those; nil means every declared
+	// variable.
+	Env []string
+	// StepHashes has one "label=hash" entry per top-level step (label: the
+	// step's id, or kind#ordinal for an unnamed block). They are recorded in
+	// the journal so that a refused resume names the first step that
+	// changed.
+	StepHashes []string
+}
+
+// hash is the hash that an unfinished run of f must have been begun under.
+func (p *Program) hash(f Flow) string {
+	if f.SpecHash != "" {
+		return f.SpecHash
+	}
+	return p.SpecHash
 }
 
 // EnvVar declares one environment variable read by the program.
@@ -67,6 +96,53 @@ type CursorSpec struct {
 	// Format is the Go time layout of the cursor's time values; empty means
 	// RFC 3339. Advance compares times in it, and ignores the zero time.
 	Format string
+	// Kind is what the cursor holds: [CursorInt], [CursorTime] or
+	// [CursorText]; `cursor set` refuses a value of another kind unless
+	// forced. Empty means inferred from Format and Initial.
+	Kind string
+}
+
+// Cursor kinds, for [CursorSpec].Kind.
+const (
+	CursorInt  = "int"  // a base-10 integer, such as epoch milliseconds
+	CursorTime = "time" // a time in the cursor's Format (RFC 3339 without one)
+	CursorText = "text" // any text
+)
+
+// kind returns the cursor's kind: Kind if set, else inferred: a Format makes
+// a time cursor, an Initial that parses as an integer an integer one, an
+// Initial in RFC 3339 a time one; anything else is text.
+func (c CursorSpec) kind() string {
+	switch {
+	case c.Kind != "":
+		return c.Kind
+	case c.Format != "":
+		return CursorTime
+	}
+	if _, err := strconv.ParseInt(c.Initial, 10, 64); err == nil {
+		return CursorInt
+	}
+	if _, err := time.Parse(time.RFC3339Nano, c.Initial); err == nil {
+		return CursorTime
+	}
+	return CursorText
+}
+
+// check reports a value that does not fit the cursor's kind. Cursor values
+// end up in queries (a JQL's updated >= ${cursor.x}), so `cursor set`
+// accepts only values of the cursor's kind unless forced.
+func (c CursorSpec) check(v string) error {
+	switch c.kind() {
+	case CursorInt:
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return fmt.Errorf("%q is not an integer, and this cursor holds integers (initial value %q)", v, c.Initial)
+		}
+	case CursorTime:
+		if _, err := time.Parse(c.layout(), v); err != nil {
+			return fmt.Errorf("%q is not a time in the cursor's format %q (initial value %q)", v, c.layout(), c.Initial)
+		}
+	}
+	return nil
 }
 
 // layout is the time layout of the cursor's values.

@@ -14,8 +14,19 @@ import (
 // redacted replaces secret values in text meant for people.
 const redacted = "[REDACTED]"
 
+// shortSecret is the length under which a secret value cannot be redacted
+// reliably. A value of 8 bytes or more is replaced wherever it occurs. A
+// shorter one (a one-letter token, a 4-digit PIN) would match inside
+// ordinary words ("fail[REDACTED]d"), so it is replaced only where it stands
+// as a whole word, bounded by characters other than letters, digits and
+// '_'; and a step output is refused only when one of its JSON strings is
+// exactly the value. The program warns about such a secret when a run
+// starts.
+const shortSecret = 8
+
 // redactor hides the values of secret environment variables. Every non-empty
-// secret value is replaced wherever it occurs, longest first.
+// secret value is replaced wherever it occurs (see shortSecret), longest
+// first.
 type redactor struct {
 	secrets []secretValue
 }
@@ -24,7 +35,6 @@ type secretValue struct {
 	name  string
 	value string
 	json  []byte // value as it appears inside a JSON string
-	mark  []byte // placeholder in the journal: [REDACTED:NAME]
 }
 
 func newRedactor(secrets map[string]string) *redactor {
@@ -44,7 +54,6 @@ func (r *redactor) add(name string, values ...string) {
 		q, _ := json.Marshal(v)
 		r.secrets = append(r.secrets, secretValue{
 			name: name, value: v, json: q[1 : len(q)-1],
-			mark: []byte("[REDACTED:" + name + "]"),
 		})
 	}
 	slices.SortFunc(r.secrets, func(a, b secretValue) int {
@@ -64,9 +73,60 @@ func (r *redactor) String(s string) string {
 		return s
 	}
 	for _, sv := range r.secrets {
-		s = strings.ReplaceAll(s, sv.value, redacted)
+		if sv.short() {
+			s = replaceWord(s, sv.value, redacted)
+		} else {
+			s = strings.ReplaceAll(s, sv.value, redacted)
+		}
 	}
 	return s
+}
+
+func (sv secretValue) short() bool { return len(sv.value) < shortSecret }
+
+// shortNames returns the names of the secrets too short to be redacted
+// reliably, sorted.
+func (r *redactor) shortNames() []string {
+	var names []string
+	for _, sv := range r.secrets {
+		if sv.short() && !slices.Contains(names, sv.name) {
+			names = append(names, sv.name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// isWordByte reports whether c continues a word: an ASCII letter, digit or
+// '_', or a byte of a multi-byte UTF-8 character.
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// replaceWord replaces the occurrences of word in s that are not part of a
+// longer word.
+func replaceWord(s, word, with string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is in b
+	for from := 0; ; {
+		i := strings.Index(s[from:], word)
+		if i < 0 {
+			break
+		}
+		i += from
+		end := i + len(word)
+		if (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end])) {
+			b.WriteString(s[done:i])
+			b.WriteString(with)
+			done = end
+		}
+		from = i + 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
 }
 
 // Error returns err's text, redacted.
@@ -77,37 +137,64 @@ func (r *redactor) Error(err error) string {
 	return r.String(err.Error())
 }
 
-// hide replaces secret values in a JSON text with named placeholders, so the
-// journal never holds them; reveal undoes it with the current values.
-func (r *redactor) hide(b []byte) []byte {
+// find returns the name of the secret environment variable whose value
+// occurs in b, a JSON text (raw or JSON-escaped), or "" if none does. The
+// journal holds data verbatim, so an output in which find finds a secret is
+// never journaled: replay does no substitution, and what a live run saw is
+// exactly what a resumed run gets back.
+func (r *redactor) find(b []byte) string {
 	if r == nil {
-		return b
+		return ""
 	}
 	for _, sv := range r.secrets {
-		b = bytes.ReplaceAll(b, sv.json, sv.mark)
+		if sv.short() {
+			// Only a JSON string that is exactly the value (see shortSecret).
+			if bytes.Contains(b, []byte(`"`+string(sv.json)+`"`)) {
+				return sv.name
+			}
+		} else if bytes.Contains(b, sv.json) || bytes.Contains(b, []byte(sv.value)) {
+			return sv.name
+		}
 	}
-	return b
+	return ""
 }
 
-func (r *redactor) reveal(b []byte) []byte {
-	if r == nil || !bytes.Contains(b, []byte("[REDACTED:")) {
-		return b
+// redactedError is an error whose text has been redacted; Unwrap still
+// gives the original error to errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactErr returns err with its text redacted (err itself if it holds no
+// secret).
+func (r *redactor) redactErr(err error) error {
+	if err == nil {
+		return nil
 	}
-	for i := len(r.secrets) - 1; i >= 0; i-- {
-		sv := r.secrets[i]
-		b = bytes.ReplaceAll(b, sv.mark, sv.json)
+	if msg := r.Error(err); msg != err.Error() {
+		return &redactedError{msg, err}
 	}
-	return b
+	return err
 }
 
 // newLogger returns a slog logger writing format ("text" or "json") to w,
 // with every secret value redacted from messages and attributes.
 func newLogger(w io.Writer, format string, red *redactor) *slog.Logger {
+	return newLevelLogger(w, format, slog.LevelInfo, red)
+}
+
+// newLevelLogger is newLogger dropping records below level.
+func newLevelLogger(w io.Writer, format string, level slog.Level, red *redactor) *slog.Logger {
 	var h slog.Handler
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
-		h = slog.NewJSONHandler(w, nil)
+		h = slog.NewJSONHandler(w, opts)
 	} else {
-		h = slog.NewTextHandler(w, nil)
+		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(&redactHandler{h, red})
 }

@@ -99,7 +99,7 @@ func (e *engine) attempt(ctx context.Context, log *slog.Logger, key string, opts
 		if timedOut {
 			err = fmt.Errorf("attempt timed out after %s: %w", opts.Timeout, err)
 		}
-		if ctx.Err() != nil || IsPermanent(err) || n >= total {
+		if ctx.Err() != nil || IsPermanent(err) || IsConfiguration(err) || n >= total {
 			return n, err // the caller logs the final failure
 		}
 		d := opts.Retry.delay(n, err, e.jitter)

@@ -147,7 +147,7 @@ func TestSpecHashMismatchIsRefused(t *testing.T) {
 	if ran || exitCode(err) != 2 {
 		t.Fatalf("ran = %v, err = %v", ran, err)
 	}
-	mustContain(t, "error", err.Error(), "spec changed since it started", "--fresh", "prog run --once f --fresh", "sha256:test", "sha256:other")
+	mustContain(t, "error", err.Error(), "began under a different definition of the flow", "--fresh", "prog run --once f --fresh", "sha256:test", "sha256:other")
 	if _, err := h.e.runFlow(context.Background(), Flow{Name: "f", Run: func(ctx context.Context, r *Run) error { ran = true; return nil }}, true); err != nil || !ran {
 		t.Fatalf("--fresh: ran = %v, err = %v", ran, err)
 	}
@@ -170,4 +170,35 @@ func TestRunSummaryIsWritten(t *testing.T) {
 	var b strings.Builder
 	writeLastRun(&b, h.e, "f")
 	mustContain(t, "status", b.String(), "last run: succeeded", "failed but continued: dead: gone")
+}
+
+// A refused resume names the first top-level step whose definition
+// changed, from the step hashes recorded in the journal header; a flow
+// hash that did not change resumes whatever Program.SpecHash says.
+func TestResumeRefusalNamesChangedStep(t *testing.T) {
+	h := newHarness(t, Program{}, nil)
+	flow := Flow{Name: "f", SpecHash: "sha256:a", StepHashes: []string{"issues=aaa", "while#1=bbb", "upserted=ccc"},
+		Run: func(ctx context.Context, r *Run) error { return errors.New("fail") }}
+	h.e.runFlow(context.Background(), flow, false)
+	h.e.prog.SpecHash = "sha256:another-file-content"
+	for _, tc := range []struct {
+		steps []string
+		want  string
+	}{
+		{[]string{"issues=aaa", "while#1=bbd", "upserted=ccc"}, `the definition of step "while#1" (step 2) changed`},
+		{[]string{"issues=aaa", "while#1=bbb"}, `step "upserted" (step 3) was removed`},
+		{[]string{"issues=aaa", "pages=bbb", "upserted=ccc"}, `step 2 was "while#1" and is now "pages"`},
+	} {
+		changed := flow
+		changed.SpecHash, changed.StepHashes = "sha256:b", tc.steps
+		_, err := h.e.runFlow(context.Background(), changed, false)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+	ran := false
+	flow.Run = func(ctx context.Context, r *Run) error { ran = true; return nil }
+	if _, err := h.e.runFlow(context.Background(), flow, false); err != nil || !ran {
+		t.Fatalf("same flow hash, other file hash: ran = %v, err = %v", ran, err)
+	}
 }

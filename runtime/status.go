@@ -34,7 +34,7 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 			fmt.Fprintf(&b, "    %s\n", f.Description)
 		}
 		writeLastRun(&b, e, f.Name)
-		recs, _, err := readJournal(e.journalPath(f.Name), nil)
+		recs, _, err := readJournal(e.journalPath(f.Name))
 		switch {
 		case err != nil:
 			code = 2
@@ -45,7 +45,7 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 			if n := pageRecords(recs); n > 0 {
 				fmt.Fprintf(&b, ", stream pages: %d", n)
 			}
-			if h.SpecHash != e.prog.SpecHash {
+			if h.SpecHash != e.prog.hash(f) {
 				fmt.Fprintf(&b, "; began under another spec, discard it with `%s run --once %s --fresh`\n", e.name, f.Name)
 			} else {
 				fmt.Fprintf(&b, "; the next run resumes it (--fresh discards it)\n")
@@ -58,7 +58,7 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 	} else {
 		fmt.Fprintf(&b, "\nCursors:\n")
 	}
-	committed, err := e.store.Load(ctx)
+	committed, err := e.loadCursors(ctx)
 	if err != nil {
 		code = 2
 		fmt.Fprintf(&b, "  %v\n", err)

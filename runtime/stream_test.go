@@ -244,7 +244,7 @@ func TestStreamJournalHoldsNoItems(t *testing.T) {
 	if err == nil {
 		t.Fatal("run succeeded")
 	}
-	recs, _, err := readJournal(h.e.journalPath("f"), h.e.red)
+	recs, _, err := readJournal(h.e.journalPath("f"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -406,3 +406,55 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(data)
 }
+
+// A run that failed resumes under a spec edited only in its comments and
+// description (rebuilt program), and is refused, naming the step, after an
+// edit of a step it depends on (issue 6, item 7).
+func TestResumeAcrossHarmlessEdit(t *testing.T) {
+	dir := userModule(t)
+	build := func(edit func(string) string) string {
+		t.Helper()
+		spec := filepath.Join(dir, "sync.toml")
+		src, err := os.ReadFile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(spec, []byte(edit(string(src))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, dir, modEnv, "go", "generate", ".")
+		mustRun(t, dir, modEnv, "go", "build", "-o", "usersync", ".")
+		return filepath.Join(dir, "usersync")
+	}
+	bin := build(func(s string) string { return s })
+	data, state, env := dataDir(t)
+	touch(t, filepath.Join(data, "gate"))
+	touch(t, filepath.Join(data, "fail"))
+	if out, code := runCmd(t, data, env, bin, "run", "--once", "--state-dir", state); code != 1 {
+		t.Fatalf("failing run exited %d, want 1:\n%s", code, out)
+	}
+	os.Remove(filepath.Join(data, "fail"))
+
+	// A later step's with changes: the run is refused, naming that step.
+	build(func(s string) string {
+		return strings.Replace(s, `CountFile = "${env.DATA_DIR}/slow.count"`, `CountFile = "${env.DATA_DIR}/slow.count2"`, 1)
+	})
+	out, code := runCmd(t, data, env, bin, "run", "--once", "--state-dir", state)
+	if code != 2 || !strings.Contains(out, `the definition of step "slow" (step 2) changed`) {
+		t.Fatalf("edited step: exit %d, want 2 naming step slow:\n%s", code, out)
+	}
+
+	// Back to the original steps, with comment lines and another description.
+	build(func(s string) string {
+		s = strings.Replace(s, `/slow.count2"`, `/slow.count"`, 1)
+		s = strings.Replace(s, "description = \"Copy new records from a JSON-lines file to another, three steps.\"", "# A comment added after the run failed.\ndescription = \"Edited.\"\n", 1)
+		return strings.Replace(s, "[[step]]\nid = \"slow\"", "# The slow step.\n\n[[step]]\nid = \"slow\"", 1)
+	})
+	mustRun(t, data, env, bin, "run", "--once", "--state-dir", state)
+	if n := lines(t, filepath.Join(data, "fetch.count")); n != 1 {
+		t.Fatalf("step 1 ran %d times, want 1: the resumed run started over", n)
+	}
+	if got := cursor(t, bin, state, env); got != "3" {
+		t.Fatalf("cursor after the resumed run = %q, want 3", got)
+	}
+}

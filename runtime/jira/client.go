@@ -74,6 +74,13 @@ func (e *statusError) Error() string { return e.msg }
 // Permanent reports whether retrying cannot help: every 4xx but 408 and 429.
 func (e *statusError) Permanent() bool { return e.permanent }
 
+// Configuration reports a response that only a change of configuration can
+// fix: rejected credentials (401) or a missing permission (403). The
+// runtime does not retry it and exits with status 2.
+func (e *statusError) Configuration() bool {
+	return e.status == http.StatusUnauthorized || e.status == http.StatusForbidden
+}
+
 func basicCredential(email, token string) string {
 	return base64.StdEncoding.EncodeToString([]byte(email + ":" + token))
 }

@@ -335,6 +335,11 @@ func TestUnauthorizedPermanent(t *testing.T) {
 	if !isPermanent(err) {
 		t.Fatalf("err = %v, want permanent", err)
 	}
+	// A rejected credential is a configuration error: the program exits 2.
+	var c interface{ Configuration() bool }
+	if !errors.As(err, &c) || !c.Configuration() {
+		t.Fatalf("err = %v, want a configuration error", err)
+	}
 	if !strings.HasPrefix(err.Error(), "jira: 401 Unauthorized") || !strings.Contains(err.Error(), "Email and APIToken") {
 		t.Fatalf("err = %v", err)
 	}

@@ -145,3 +145,8 @@ func TestProgram(t *testing.T) {
 	storetest.Program(t, opener(u), []string{"TP_STORE=postgres", "RESOLUTE_CURSOR_STORE=" + u},
 		"postgres://etl:s3cret-pw@127.0.0.1:1/x?connect_timeout=5", "postgres://")
 }
+
+func TestShapes(t *testing.T) {
+	u, _ := tableURL(t)
+	storetest.Shapes(t, opener(u), []string{"TP_STORE=postgres", "RESOLUTE_CURSOR_STORE=" + u})
+}

@@ -125,3 +125,8 @@ func TestProgram(t *testing.T) {
 	storetest.Program(t, opener(u), []string{"TP_STORE=redis", "RESOLUTE_CURSOR_STORE=" + u},
 		"redis://:s3cret-pw@127.0.0.1:1/0?dial_timeout=1s&max_retries=-1", "redis://")
 }
+
+func TestShapes(t *testing.T) {
+	u, _ := prefixURL(t)
+	storetest.Shapes(t, opener(u), []string{"TP_STORE=redis", "RESOLUTE_CURSOR_STORE=" + u})
+}

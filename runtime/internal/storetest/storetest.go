@@ -401,3 +401,58 @@ func Program(t *testing.T, open Opener, env []string, badURL, desc string) {
 		t.Errorf("status with an unreachable store: exit %d, want 2 and the rest of the status\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+// Shapes checks that a store that holds cursors of the wrong shape stops
+// the program (exit 2, the store and the repair command named) instead of
+// a silent full resync, and that a cursor the spec added since starts from
+// its initial value with a log line (issue 6, item 3). env selects the
+// store as for Program; open reads and writes it directly.
+func Shapes(t *testing.T, open Opener, env []string) {
+	ctx := context.Background()
+	machine := func(seed map[string]string) (*Machine, string) {
+		ns := Unique("shape")
+		if seed != nil {
+			if err := open(t, ns).Commit(ctx, seed, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return NewMachine(t, append(env, "RESOLUTE_CURSOR_NAMESPACE="+ns)...), ns
+	}
+	for name, tc := range map[string]struct {
+		seed map[string]string
+		msg  string
+	}{
+		"misspelt name":           {map[string]string{".cursors": "c", "c": "5", "cc": "7"}, `it holds cursor "cc", which this program never committed there`},
+		"lost cursor":             {map[string]string{".cursors": "c,other", "other": "1"}, `cursor "c" was committed but has no value`},
+		"misspelt name, no list":  {map[string]string{"cc": "7"}, `it holds cursor "cc", which this program does not declare`},
+		"undeclared name, listed": {map[string]string{".cursors": "c,gone", "gone": "1"}, `cursor "c" was committed but has no value`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, _ := machine(tc.seed)
+			r := m.Run(nil, "run", "--once", "sync")
+			if r.Code != 2 || !strings.Contains(r.Stderr, tc.msg) || !strings.Contains(r.Stderr, "cursor set NAME VALUE") || m.executions("one") != 0 {
+				t.Fatalf("exit %d, %d executions; want 2 before any step, with %q\n%s", r.Code, m.executions("one"), tc.msg, r.Stderr)
+			}
+			// cursor set repairs the store.
+			m.MustRun(0, nil, "cursor", "set", "c", "10")
+			m.MustRun(0, nil, "run", "--once", "sync")
+			if got := strings.TrimSpace(m.MustRun(0, nil, "cursor", "get", "c").Stdout); got != "11" {
+				t.Errorf("after the repair c = %q, want 11", got)
+			}
+		})
+	}
+	t.Run("cursor added since", func(t *testing.T) {
+		m, ns := machine(map[string]string{".cursors": "gone", "gone": "1"})
+		r := m.MustRun(0, nil, "run", "--once", "sync")
+		if !strings.Contains(r.Stderr, "cursor c was never committed in the cursor store") {
+			t.Errorf("no log line about the new cursor:\n%s", r.Stderr)
+		}
+		got, err := open(t, ns).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["c"] != "1" || got[".cursors"] != "c,gone" {
+			t.Errorf("store after the run: %v", got)
+		}
+	})
+}

@@ -19,16 +19,25 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "cursors",
-			Run:  runCursors,
+			Name:     "cursors",
+			Run:      runCursors,
+			Env:      []string{},
+			SpecHash: "sha256:534464ff55885ef1bbd15d8e4f0e34473c3503e4ae2c4b8e09f914a5f91b604b",
+			StepHashes: []string{
+				"src=3e2becf417d3",
+				"src2=9287c7391cb9",
+				"page=e653af3935c2",
+				"summary=dd33b05e1cc2",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "by_time", Initial: ""},
-		{Name: "by_int", Initial: "0"},
-		{Name: "by_kind", Initial: "0"},
+		{Name: "by_time", Initial: "", Kind: "time"},
+		{Name: "by_int", Initial: "0", Kind: "int"},
+		{Name: "by_kind", Initial: "0", Kind: "int"},
 		{Name: "by_string", Initial: ""},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:d680ce645e1ed0d1e34b8a6f517adec30d4298cf4730ddbf5e99cef6da26e442",
 }
 

@@ -17,10 +17,17 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "no-with",
-			Run:  runNoWith,
+			Name:     "no-with",
+			Run:      runNoWith,
+			Env:      []string{},
+			SpecHash: "sha256:2f44e2ebc41bfec3f83ef5a0cb70ae140ad993d483cc7a5c9a62f947f4ee3871",
+			StepHashes: []string{
+				"page=6fd790268c57",
+				"summary=3e094b2355f2",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:f8d50581782a0c3c273b80f336d12cad380d9e4e9188e6e9648da40a41abaec3",
 }
 

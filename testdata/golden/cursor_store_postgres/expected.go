@@ -19,13 +19,19 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "pg-cursors",
-			Run:  runPgCursors,
+			Name:     "pg-cursors",
+			Run:      runPgCursors,
+			Env:      []string{},
+			SpecHash: "sha256:f6f326856fc004be6e6ec71a3eb0c85921f09ac68bf6858a328faab76f2a847a",
+			StepHashes: []string{
+				"src=bba391f00203",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "since", Initial: "0"},
+		{Name: "since", Initial: "0", Kind: "int"},
 	},
+	Version:     "(golden)",
 	SpecHash:    "sha256:a571daa3d44f7413d131e1d16643137aad737176333e6822778b731aa7025b8c",
 	CursorStore: pgstore.Open,
 }

@@ -19,13 +19,19 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "redis-cursors",
-			Run:  runRedisCursors,
+			Name:     "redis-cursors",
+			Run:      runRedisCursors,
+			Env:      []string{},
+			SpecHash: "sha256:e906fff5af4aac992bd18c2b2c2a5b6218128bda1bce68c79ad994467817d15c",
+			StepHashes: []string{
+				"src=bba391f00203",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "since", Initial: "0"},
+		{Name: "since", Initial: "0", Kind: "int"},
 	},
+	Version:     "(golden)",
 	SpecHash:    "sha256:17c88816c635a64c63a722d03dbafd0e62a833fedfd0f5fb0d7e99274f308998",
 	CursorStore: redisstore.Open,
 }

@@ -17,13 +17,19 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "formatted",
-			Run:  runFormatted,
+			Name:     "formatted",
+			Run:      runFormatted,
+			Env:      []string{},
+			SpecHash: "sha256:cd5637ff9ebeb31bd4f7ea2e827e78158ecf7daba53881da3adc8cb4412c3fbd",
+			StepHashes: []string{
+				"src=1da68e4cbdc4",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "since", Initial: "2026-01-01 00:00", Format: "2006-01-02 15:04"},
+		{Name: "since", Initial: "2026-01-01 00:00", Format: "2006-01-02 15:04", Kind: "time"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:68d6c9a07ccbbf6b0b2389584c8a1579f4b20d4a03edd25ffc7c969a7e6891a9",
 }
 

@@ -21,8 +21,14 @@ var program = runtime.Program{
 			Name:        "quoted",
 			Description: "Sync \"everything\" from C:\\data, then say `done`.\nRuns every */5 minutes; see https://example.com/?a=1&b=2.",
 			Run:         runQuoted,
+			Env:         []string{},
+			SpecHash:    "sha256:9687df808527dddbc38500c59cfdd53ac2bed26cf3eb52f5488899435a9686bc",
+			StepHashes: []string{
+				"page=beca06da365c",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:b1710643a273b92f52ccc81ed93cc719eb47fbea6bdf6f58cc751104a09c472f",
 }
 

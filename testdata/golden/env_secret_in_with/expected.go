@@ -17,8 +17,13 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "secrets",
-			Run:  runSecrets,
+			Name:     "secrets",
+			Run:      runSecrets,
+			Env:      []string{"SOURCE_TOKEN", "SOURCE_NAME", "REGION"},
+			SpecHash: "sha256:2a71739dc287b50b61e5b0d30bd74ab8e2b0932aaf0a2470253f1edd48a2a6ef",
+			StepHashes: []string{
+				"page=04aeafdf0577",
+			},
 		},
 	},
 	Env: []runtime.EnvVar{
@@ -26,6 +31,7 @@ var program = runtime.Program{
 		{Name: "SOURCE_NAME", Default: "alpha"},
 		{Name: "REGION"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:339cb61914902b84d00a229168a02416235901db8bcf033f09e644d0891a6ba3",
 }
 

@@ -18,10 +18,23 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "shape",
-			Run:  runShape,
+			Name:     "shape",
+			Run:      runShape,
+			Env:      []string{},
+			SpecHash: "sha256:025f4f0878868799a9c8deb67e495b9bbcad13e32486c53f1179175bddde3c17",
+			StepHashes: []string{
+				"a=aaa899b28112",
+				"b=11457f65cdd0",
+				"a_rows=b1426d74256e",
+				"b_rows=2e3be6704227",
+				"all=78f50589bc4f",
+				"good=6007bbc4608a",
+				"unique=7b482cc49622",
+				"stored=93a868afea07",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:13bcda4de86692c9ab6eb5b3b545465abc4af95416cbfa0124812a924a1fc6b6",
 }
 

@@ -17,10 +17,18 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "collect",
-			Run:  runCollect,
+			Name:     "collect",
+			Run:      runCollect,
+			Env:      []string{},
+			SpecHash: "sha256:8642d7e04f1fa0c6472d20eee3cd035d0ce8968094b007bce0b14ccabe86b469",
+			StepHashes: []string{
+				"src=a4745ba3db4e",
+				"sizes=809b4576bfc7",
+				"stats=b6aadf66252c",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:567ea6194b9c6f53910db4ccbcf10e7089fe88c05ab0d1f6b96e745b81b32f7f",
 }
 

@@ -17,10 +17,18 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "per-project",
-			Run:  runPerProject,
+			Name:     "per-project",
+			Run:      runPerProject,
+			Env:      []string{},
+			SpecHash: "sha256:5db45b6a163f30789c191e941499a309a1f17ccf126f2474d41410980987baac",
+			StepHashes: []string{
+				"src=a4745ba3db4e",
+				"per_item=9b68d3d94f4b",
+				"total=35fcd3538864",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:611bf31499feb6228778d6cfe41eed01db2cf9b1ff90504d2f338580fb51fcfe",
 }
 

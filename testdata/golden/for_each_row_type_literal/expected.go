@@ -17,10 +17,18 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "per-row",
-			Run:  runPerRow,
+			Name:     "per-row",
+			Run:      runPerRow,
+			Env:      []string{},
+			SpecHash: "sha256:48849c520b203687d85cafeb8dd0c2a457a37e8522d5c0e458b8e7adf83dc790",
+			StepHashes: []string{
+				"src=003fc132d76b",
+				"rows=3bee60566ac1",
+				"for_each#1=b50c23b31624",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:233bde9b02d53ddbc27e322e88f972766b9c36298ced4d4ea1dbb2f6d1199710",
 }
 
@@ -50,7 +58,7 @@ func runPerRow(ctx context.Context, r *runtime.Run) error {
 	}
 
 	// for_each over rows (sync.toml:15)
-	if _, err := runtime.ForEach(ctx, r, "for_each@15", rows, 1, func(ctx context.Context, r *runtime.Run, row Row) (struct{}, error) {
+	if _, err := runtime.ForEach(ctx, r, "for_each#1", rows, 1, func(ctx context.Context, r *runtime.Run, row Row) (struct{}, error) {
 		// step "stored" (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.Store
 		if _, err := runtime.Call(ctx, r, "stored", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
 			return testnodes.Store(ctx, testnodes.StoreIn[Row]{

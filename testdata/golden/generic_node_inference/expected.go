@@ -18,10 +18,19 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "generic",
-			Run:  runGeneric,
+			Name:     "generic",
+			Run:      runGeneric,
+			Env:      []string{},
+			SpecHash: "sha256:224206910a710ed210b258033e54d2a7a5f8af2a9f53e59b7ddf0150ffba557e",
+			StepHashes: []string{
+				"src=003fc132d76b",
+				"rows=5a9b74254128",
+				"stored=9d50f737a07a",
+				"stored_items=81299d6e6716",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:32ecdbe0abff63aeb0988cfdf0bb2cf5591189736cf567c9acbed9491ca495a0",
 }
 

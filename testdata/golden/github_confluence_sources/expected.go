@@ -20,8 +20,16 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "github-confluence",
-			Run:  runGithubConfluence,
+			Name:     "github-confluence",
+			Run:      runGithubConfluence,
+			Env:      []string{"GITHUB_TOKEN", "CONFLUENCE_BASE_URL", "CONFLUENCE_EMAIL", "CONFLUENCE_API_TOKEN"},
+			SpecHash: "sha256:44ce1cc7ebf62f5e0944c18a06966c001b0864f78acbfdba6ff8adf2593aa7e2",
+			StepHashes: []string{
+				"issues=31b3597ad8b3",
+				"pages=d75b8020ff88",
+				"issue_page=8b9cb75e6931",
+				"wiki_page=5fd24abdb87a",
+			},
 		},
 	},
 	Env: []runtime.EnvVar{
@@ -31,9 +39,10 @@ var program = runtime.Program{
 		{Name: "CONFLUENCE_API_TOKEN", Required: true, Secret: true},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "github_sync", Initial: "0"},
-		{Name: "confluence_sync", Initial: "0"},
+		{Name: "github_sync", Initial: "0", Kind: "int"},
+		{Name: "confluence_sync", Initial: "0", Kind: "int"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:6bd7172b80b32d79ce4ee0c2a78e4f851a1488ee4e389a2847d7c3ac60b01206",
 }
 

@@ -19,10 +19,20 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "shadowing",
-			Run:  runShadowing,
+			Name:     "shadowing",
+			Run:      runShadowing,
+			Env:      []string{},
+			SpecHash: "sha256:0873de06cda46470c17ee79d6df0726dec225281774d26f1936e8ca36d7519eb",
+			StepHashes: []string{
+				"testnodes=ecd0a798818a",
+				"time=0d6a21f8d668",
+				"runtime=4fd120c6aa48",
+				"context=2a7479beb968",
+				"strconv=74a7112a0926",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:ca57f7f9794a14bf9372afdff937788c8cd6161308f7216ec25dc22f9e939645",
 }
 

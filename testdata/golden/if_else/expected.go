@@ -17,10 +17,17 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "when-updates",
-			Run:  runWhenUpdates,
+			Name:     "when-updates",
+			Run:      runWhenUpdates,
+			Env:      []string{},
+			SpecHash: "sha256:831fd4c259fbb815cf0d93c94e328a32b8b77f2d027383a89fba216b393093b6",
+			StepHashes: []string{
+				"src=4480cc56075b",
+				"if#1=b0f2a5447b8c",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:ab2fe387eef2594fefc8fe1315cd2366a7f69972732f104a4688a311c3b640c0",
 }
 

@@ -19,10 +19,17 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "interpolation",
-			Run:  runInterpolation,
+			Name:     "interpolation",
+			Run:      runInterpolation,
+			Env:      []string{},
+			SpecHash: "sha256:c674429c8ff2dc628a4abcf3aeeab3ac0e73e47609bc2a438a231bffb1eaf998",
+			StepHashes: []string{
+				"summary=c6d7404302ff",
+				"sent=e0006769efc9",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:a6195a2fd4733b71997d847feee0f3e8c1ce1a81fac749e1d4b61efff0bd3179",
 }
 

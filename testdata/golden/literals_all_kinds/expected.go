@@ -18,10 +18,16 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "literals",
-			Run:  runLiterals,
+			Name:     "literals",
+			Run:      runLiterals,
+			Env:      []string{},
+			SpecHash: "sha256:2ec851ba7f62e848a55c6545c27d7db98917f4613f92f727af02297ac0ac70c4",
+			StepHashes: []string{
+				"sent=9ca79a0aebb4",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:bc8a156092adf403cd9eecea59e4514b550327d57ec8c765d410f968495cdede",
 }
 

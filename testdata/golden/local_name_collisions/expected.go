@@ -20,8 +20,19 @@ var program = runtime.Program{
 			Name:        "collisions",
 			Description: "Step ids that generated locals (i, now2, processedIn, herr) would otherwise take.",
 			Run:         runCollisions,
+			Env:         []string{},
+			SpecHash:    "sha256:d74f1e63a8bfa1d98554b8323e648bb02e778610a8b52792a7450e246249d175",
+			StepHashes: []string{
+				"i=c07ef2a8d7af",
+				"now2=9038a3e4ba04",
+				"while#1=ed7beca9fd6b",
+				"processed=5eb7404b20aa",
+				"processed_in=187ad9710c16",
+				"herr=48a12a33e19c",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:1e19cf7624551e8686b6abd540c7497ffc67ecdb9de9982a9616b7af488bbafe",
 }
 
@@ -56,7 +67,7 @@ func runCollisions(ctx context.Context, r *runtime.Run) error {
 		if !(i.HasMore && now3.Hour() >= 0) {
 			break
 		}
-		r := r.Iteration("while@15", i2)
+		r := r.Iteration("while#1", i2)
 		// step "i" (sync.toml:19): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
 		i, err = runtime.Call(ctx, r, "i", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
 			return testnodes.FetchPage(ctx, testnodes.PageIn{

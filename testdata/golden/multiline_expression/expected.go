@@ -17,10 +17,17 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "multiline",
-			Run:  runMultiline,
+			Name:     "multiline",
+			Run:      runMultiline,
+			Env:      []string{},
+			SpecHash: "sha256:b05fc54010deabba782880ddef05e75cd66b37c627666d1e13f2870b41790db0",
+			StepHashes: []string{
+				"src=003fc132d76b",
+				"if#1=36322646817e",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:4af1b98b94ef94f3a5b1282d4ec736bdb4d20080051399b05e6e44a28585a9a6",
 }
 

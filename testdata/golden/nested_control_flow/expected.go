@@ -20,8 +20,17 @@ var program = runtime.Program{
 			Name:        "nested",
 			Description: "A while loop inside an if, and a for_each inside a parallel branch.",
 			Run:         runNested,
+			Env:         []string{},
+			SpecHash:    "sha256:5150d2fda570160b8fbe48f249fcfa4501e9dbc9d0babbf35b8a61dfd5f72d68",
+			StepHashes: []string{
+				"src=a4745ba3db4e",
+				"if#1=3ec13b376eee",
+				"fanout=e17f2716f35e",
+				"stats=7034c05247f1",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:9d632f1333f205637e2c16d29f08e4f393352517d70010a5e7df79e619fd8901",
 }
 

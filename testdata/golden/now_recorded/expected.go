@@ -18,10 +18,18 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "stamped",
-			Run:  runStamped,
+			Name:     "stamped",
+			Run:      runStamped,
+			Env:      []string{},
+			SpecHash: "sha256:c0b7c1c0b317cc08dcf0fcc34655836318a6b9fdeb41ce12cbc065e26d200a3e",
+			StepHashes: []string{
+				"src=003fc132d76b",
+				"rows=74d251bb9961",
+				"if#1=f5c33b8ab609",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:ee8d4162465ad721feffa61e61f7ffb924ec363fd852eb2bfa8f27b0dc4eaff4",
 }
 

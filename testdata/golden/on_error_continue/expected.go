@@ -17,10 +17,18 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "best-effort",
-			Run:  runBestEffort,
+			Name:     "best-effort",
+			Run:      runBestEffort,
+			Env:      []string{},
+			SpecHash: "sha256:342c484b782454bf95d4b89c3de79ef31754cb60ab5bf8b8978315ea6041b04a",
+			StepHashes: []string{
+				"data=726470604539",
+				"processed=8e880f9a1f4e",
+				"logged=6ac6e4aa8760",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:4a959d841b342bc53bf050967c5334eb1ffda3f9dc6b47dee84d3141b5f81680",
 }
 

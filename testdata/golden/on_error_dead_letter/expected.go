@@ -19,10 +19,18 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "sync-with-dlq",
-			Run:  runSyncWithDlq,
+			Name:     "sync-with-dlq",
+			Run:      runSyncWithDlq,
+			Env:      []string{},
+			SpecHash: "sha256:f7e893efe9046c44d576b7711d2a17ddda517be33d0b9c939ff2e27ee1b3e4a4",
+			StepHashes: []string{
+				"data=726470604539",
+				"processed=856e7a924483",
+				"stats=f01b6689ccf7",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:96c4c6c9a891e120db7becdefea58f6982a22b9f633a69150d61dbdfff7ddb27",
 }
 

@@ -17,10 +17,18 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "log-then-fail",
-			Run:  runLogThenFail,
+			Name:     "log-then-fail",
+			Run:      runLogThenFail,
+			Env:      []string{},
+			SpecHash: "sha256:39de7422fcf151737d37d21b7f94f1e4e458e059fa527d9ada82ca310372baf2",
+			StepHashes: []string{
+				"data=726470604539",
+				"processed=36a082e37dd3",
+				"stats=f01b6689ccf7",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:bfae82e9eff8200d0d09520df8264e3eb03b98f7f5338cc8231926911f61c803",
 }
 

@@ -22,8 +22,17 @@ var program = runtime.Program{
 			Description: "Fetch three sources at once, merge and de-duplicate them.",
 			Schedule:    "0 * * * *",
 			Run:         runMultiSourceSync,
+			Env:         []string{},
+			SpecHash:    "sha256:3e898b7aacaa8dfa36931912ee2d4be9c224ce92f81fc2cba4cd637ca1f6c473",
+			StepHashes: []string{
+				"fetch=2267c773983a",
+				"merged=e6b97e1520a1",
+				"unique=03900baf31db",
+				"upserted=b059f2c30ba0",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:58a00a50248f2c909469db3bd4fa5438e12b8c426a3411202addddc0fe1d0473",
 }
 

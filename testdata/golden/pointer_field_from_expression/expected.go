@@ -17,10 +17,17 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "pointers",
-			Run:  runPointers,
+			Name:     "pointers",
+			Run:      runPointers,
+			Env:      []string{},
+			SpecHash: "sha256:6f7a800b4b7a4c5482a8c08449df6565188fa4a521c176368c4ed7133fe70437",
+			StepHashes: []string{
+				"src=003fc132d76b",
+				"sent=01c1d77eebd4",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:86bf3c6d987e3c0f0f3a772e2a571306bd4e78080b05391f16a81bc1f7ea665d",
 }
 

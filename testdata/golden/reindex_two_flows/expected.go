@@ -24,19 +24,34 @@ var program = runtime.Program{
 			Name:        "full-reindex",
 			Description: "Start over: reset the cursor, clear the table, fetch every page.",
 			Run:         runFullReindex,
+			Env:         []string{},
+			SpecHash:    "sha256:13c6567a45b9f2cb7835e1c873dc0be1ba2b3bae198096987f820b01fcecbf0f",
+			StepHashes: []string{
+				"reset_cursor#1=e6210f1a98a7",
+				"cleared=0b059c70b9e3",
+				"page=5467771cbc12",
+				"while#1=15a2e23a8065",
+				"reindexed=c3b6038de36d",
+			},
 		},
 		{
 			Name:     "jira-warehouse-sync",
 			Schedule: "0 * * * *",
 			Run:      runJiraWarehouseSync,
+			Env:      []string{"WAREHOUSE_URL"},
+			SpecHash: "sha256:c11e7a8626eca870416e0a0c9111aa525484b4dc79af9b63bc02c153cb3e3a9c",
+			StepHashes: []string{
+				"data=5cb3ca80b353",
+			},
 		},
 	},
 	Env: []runtime.EnvVar{
 		{Name: "WAREHOUSE_URL", Default: "sqlite://warehouse.db"},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "jira_sync", Initial: "0"},
+		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:2c50c75533b8d5a992185783b16d1dbf8b9a29eb639a0b30b70da827d42c78e9",
 }
 
@@ -69,7 +84,7 @@ func runFullReindex(ctx context.Context, r *runtime.Run) error {
 		if i == 10000 {
 			return runtime.MaxIterations("while page.HasMore (reindex.toml:24)", 10000)
 		}
-		r := r.Iteration("while@24", i)
+		r := r.Iteration("while#1", i)
 		// step "stored" (reindex.toml:28): github.com/resolute/resolute-gen/internal/testnodes.Store
 		if _, err := runtime.Call(ctx, r, "stored", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
 			return testnodes.Store(ctx, testnodes.StoreIn[testnodes.Item]{

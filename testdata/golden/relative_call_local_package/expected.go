@@ -17,10 +17,17 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "local-nodes",
-			Run:  runLocalNodes,
+			Name:     "local-nodes",
+			Run:      runLocalNodes,
+			Env:      []string{},
+			SpecHash: "sha256:d6007c61340a23750f86d84b7747acd49e908c24f99b3c6c9d74cec410ed9764",
+			StepHashes: []string{
+				"greeting=b2b8e0121c2c",
+				"echo=3b4e7bfcb530",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:f12bf9b28df9bf7d8475f40a98e8de7212a3aa2b15762da97169623fc2baf466",
 }
 

@@ -21,11 +21,18 @@ var program = runtime.Program{
 			Name:     "safe-sync",
 			Schedule: "@every 15m",
 			Run:      runSafeSync,
+			Env:      []string{},
+			SpecHash: "sha256:0b441576744c4de9e372f3781119750a314cf668b2014acb11295c0e238e41a2",
+			StepHashes: []string{
+				"data=90ffde3af087",
+				"processed=f5c23632089c",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "jira_sync", Initial: "0"},
+		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:c653daa56cd2f047e5c1cc78e03f9207bd8196a7b7ca13e29fa6ac605c6f7c18",
 }
 

@@ -20,8 +20,14 @@ var program = runtime.Program{
 			Name:     "every-thirty",
 			Schedule: "@every 30m",
 			Run:      runEveryThirty,
+			Env:      []string{},
+			SpecHash: "sha256:6bb7909b1a9c9618639cb1dec58b7a11d2ab45d9c3f85d0f3f7cc5cfd641ea37",
+			StepHashes: []string{
+				"page=780b43e15872",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:742833cea2b1254a470b0fca045236562bb5b7a3141e4448d3b3ab6d49c37473",
 }
 

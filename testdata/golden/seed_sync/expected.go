@@ -26,6 +26,12 @@ var program = runtime.Program{
 			Description: "Sync Jira issues to the warehouse every hour.",
 			Schedule:    "0 * * * *",
 			Run:         runJiraWarehouseSync,
+			Env:         []string{"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "WAREHOUSE_URL"},
+			SpecHash:    "sha256:d2a1d9a0bb459f2afe92902629fb70dddd28c894c1b14b9146bcb8f21d9088ef",
+			StepHashes: []string{
+				"issues=6bb7d848f843",
+				"if#1=f6d510f5e6e7",
+			},
 		},
 	},
 	Env: []runtime.EnvVar{
@@ -35,8 +41,9 @@ var program = runtime.Program{
 		{Name: "WAREHOUSE_URL", Default: "sqlite://warehouse.db"},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "jira_sync", Initial: "0"},
+		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:d85ef6643cf58b1daf0d2c7cb18cf36726db2822c5e59bb6ef218fc409db7f53",
 }
 

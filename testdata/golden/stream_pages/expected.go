@@ -22,8 +22,14 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "jira-stream-sync",
-			Run:  runJiraStreamSync,
+			Name:     "jira-stream-sync",
+			Run:      runJiraStreamSync,
+			Env:      []string{"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "WAREHOUSE_URL"},
+			SpecHash: "sha256:a232e083d57472b98e8ba9323f754cd8c1a0c72d112f9e5f569d597604304bdd",
+			StepHashes: []string{
+				"pages=028e69ed0f94",
+				"if#1=2b53137f6a3a",
+			},
 		},
 	},
 	Env: []runtime.EnvVar{
@@ -33,8 +39,9 @@ var program = runtime.Program{
 		{Name: "WAREHOUSE_URL", Default: "sqlite://warehouse.db"},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "jira_sync", Initial: "0"},
+		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:f1bf6f683597bf8fa36bbb071a5145794dfc3465b8e5ad5051f89ebdc1b174c3",
 }
 

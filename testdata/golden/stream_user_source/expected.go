@@ -18,13 +18,19 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "events",
-			Run:  runEvents,
+			Name:     "events",
+			Run:      runEvents,
+			Env:      []string{},
+			SpecHash: "sha256:7f7595d76766e2fa5f38bd7ce9694e7932a788ac0af174b29ace7bc07c3943d7",
+			StepHashes: []string{
+				"events=248eb26a3ebf",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{
-		{Name: "events", Initial: "2026-01-01T00:00:00Z"},
+		{Name: "events", Initial: "2026-01-01T00:00:00Z", Kind: "time"},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:ba7214ead3dcbbbaa65c6153ea90632ae662a80ea2899d2b6db28bd1a280bdc2",
 }
 
@@ -56,7 +62,7 @@ func runEvents(ctx context.Context, r *runtime.Run) error {
 				if i == 1 {
 					return runtime.MaxIterations("while false (sync.toml:22)", 1)
 				}
-				r := r.Iteration("while@22", i)
+				r := r.Iteration("while#1", i)
 				// step "again" (sync.toml:26): ./feed.Save
 				if _, err := runtime.Call(ctx, r, "again", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (feed.SaveOutput, error) {
 					return feed.Save(ctx, feed.SaveInput{

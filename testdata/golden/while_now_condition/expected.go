@@ -17,10 +17,17 @@ func main() {
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name: "until-noon",
-			Run:  runUntilNoon,
+			Name:     "until-noon",
+			Run:      runUntilNoon,
+			Env:      []string{},
+			SpecHash: "sha256:eaa83bde37dd1e19da34f2e09f51b515460aeb68e5a2112df96c2bf75c8eb81a",
+			StepHashes: []string{
+				"page=71944f25461a",
+				"while#1=4dbb02ac1503",
+			},
 		},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:0011acc6ca94b1ce906fcc1ebefbc0c272de95b809ab71c569dfb3b1523f3b9e",
 }
 
@@ -45,7 +52,7 @@ func runUntilNoon(ctx context.Context, r *runtime.Run) error {
 		if !(page.HasMore && now.Hour() < 12) {
 			break
 		}
-		r := r.Iteration("while@9", i)
+		r := r.Iteration("while#1", i)
 		// step "page" (sync.toml:13): ../../../internal/testnodes.FetchPage
 		page, err = runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
 			return testnodes.FetchPage(ctx, testnodes.PageIn{

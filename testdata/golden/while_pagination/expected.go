@@ -21,11 +21,18 @@ var program = runtime.Program{
 			Description: "Fetch every page of a source, processing each as it arrives.",
 			Schedule:    "@hourly",
 			Run:         runPaginatedSync,
+			Env:         []string{},
+			SpecHash:    "sha256:27e20da0ad742b44deaa63e42fc97c455d7a5737966032bc124ae97fcdb633db",
+			StepHashes: []string{
+				"page=1a817b20ade2",
+				"pages=55d33ed6fc3f",
+			},
 		},
 	},
 	Cursors: []runtime.CursorSpec{
 		{Name: "pages", Initial: ""},
 	},
+	Version:  "(golden)",
 	SpecHash: "sha256:a6f8b5cdb1a41f9148d348ee602349f0c864980483ffc0a601791910eb891452",
 }
 
