@@ -14,6 +14,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"flag"
@@ -23,11 +24,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/resolute/resolute-gen/runtime/jira/jiratest"
 
 	_ "modernc.org/sqlite"
 )
@@ -73,17 +73,20 @@ func main() {
 		bins["generated"] = []string{bin, "run", "--once"}
 	}
 
-	srv := jiratest.NewServer()
-	defer srv.Close()
-	srv.RequireBasic(email, token)
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	seed := jiratest.Seed(*issues, start)
-	for i := range seed {
-		seed[i].Key = fmt.Sprintf("PLATFORM-%d", i+1)
-	}
-	srv.Put(seed...)
-	seed = nil
-	log.Printf("fake Jira at %s with %d issues", srv.URL, *issues)
+	// The fake runs as its own process, so that neither its memory nor its
+	// CPU is counted for the programs measured.
+	fakeBin := filepath.Join(work, "jirafake")
+	must(run("go", "build", "-o", fakeBin, "./runtime/jira/jiratest/cmd/jirafake"))
+	fake := exec.Command(fakeBin, "-issues", strconv.Itoa(*issues), "-email", email, "-token", token)
+	fake.Stderr = os.Stderr
+	stdout, err := fake.StdoutPipe()
+	must(err)
+	must(fake.Start())
+	defer fake.Process.Kill()
+	baseURL, err := bufio.NewReader(stdout).ReadString('\n')
+	must(err)
+	baseURL = strings.TrimSpace(baseURL)
+	log.Printf("fake Jira at %s with %d issues", baseURL, *issues)
 
 	order := []string{"baseline", "generated"}
 	samples := map[string][]sample{}
@@ -96,7 +99,7 @@ func main() {
 			if !ok {
 				continue
 			}
-			s, err := measure(work, name, r, argv, srv.URL, *issues)
+			s, err := measure(work, name, r, argv, baseURL, *issues)
 			if err != nil {
 				log.Fatalf("%s run %d: %v", name, r+1, err)
 			}
@@ -143,8 +146,18 @@ func measure(work, name string, r int, argv []string, baseURL string, want int) 
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return sample{}, err
+	}
+	// Peak RSS is the kernel's high-water mark of the program's own memory
+	// (VmHWM), read until it exits. rusage's maxrss would count the memory
+	// of this process too: Go starts children with vfork, and the child's
+	// maxrss includes its parent's resident set at that moment.
+	hwm := make(chan int64)
+	go func() { hwm <- pollHWM(cmd.Process.Pid) }()
+	err := cmd.Wait()
 	wall := time.Since(t0)
+	peak := <-hwm
 	if err != nil {
 		return sample{}, fmt.Errorf("%v\n%s", err, tail(out.String()))
 	}
@@ -152,7 +165,7 @@ func measure(work, name string, r int, argv []string, baseURL string, want int) 
 	s := sample{
 		wall:  wall,
 		cpu:   time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-		rssKB: ru.Maxrss,
+		rssKB: peak,
 	}
 	n, err := countRows(db)
 	if err != nil {
@@ -162,6 +175,30 @@ func measure(work, name string, r int, argv []string, baseURL string, want int) 
 		return s, fmt.Errorf("warehouse holds %d rows, want %d", n, want)
 	}
 	return s, nil
+}
+
+// pollHWM returns the largest VmHWM (kB) read from /proc/PID/status until
+// the process is gone. VmHWM only grows, so the last reading is the peak up
+// to a few milliseconds before exit.
+func pollHWM(pid int) int64 {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	var peak int64
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return peak
+		}
+		s := string(b)
+		if strings.Contains(s, "State:\tZ") {
+			return peak // exited, not yet reaped: its memory is gone
+		}
+		if i := strings.Index(s, "VmHWM:"); i >= 0 {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(s[i+len("VmHWM:"):]), "%d", &kb)
+			peak = max(peak, kb)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func countRows(db string) (int, error) {
