@@ -297,8 +297,8 @@ func TestPagination(t *testing.T) {
 	if searches != 4 {
 		t.Fatalf("%d search requests, want 4 pages", searches)
 	}
-	if !strings.Contains(out, "pages[3]/upserted") {
-		t.Fatalf("the log does not show the fourth iteration's upsert:\n%s", out)
+	if !strings.Contains(out, `msg="stream completed" flow=paginated-sync`) || !strings.Contains(out, "pages=4 items=35") {
+		t.Fatalf("the log does not show the stream's four pages:\n%s", out)
 	}
 }
 
@@ -657,7 +657,9 @@ func TestRedisCursors(t *testing.T) {
 // the warehouse gets exactly the bytes Jira sent, and the API token reaches
 // neither the warehouse nor any state file (issue 6, item 1).
 func TestPlaceholderTextSurvivesResumeByteExact(t *testing.T) {
-	bin := program(t, "jira-sync")
+	// The hourly flow of full-reindex journals FetchIssues' whole output (the
+	// seed's jira-sync streams pages, which are never journaled).
+	bin := program(t, "full-reindex")
 	summaries := []string{
 		"[REDACTED:JIRA_API_TOKEN] Document rate limiter", "[REDACTED]", "[REDACTED:", "REDACTED:JIRA_API_TOKEN]",
 		"[REDACTED:JIRA_API_TOKEN", `\"[REDACTED:JIRA_API_TOKEN]\"`, `\u005bREDACTED:JIRA_API_TOKEN\u005d`,
@@ -676,7 +678,7 @@ func TestPlaceholderTextSurvivesResumeByteExact(t *testing.T) {
 	if _, err := db.Exec("CREATE TABLE jira_issues (issue_key TEXT PRIMARY KEY, blocker TEXT NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
-	out1, code := runProgram(t, bin, dir, e, "run", "--once")
+	out1, code := runProgram(t, bin, dir, e, "run", "--once", "jira-warehouse-sync")
 	if code != 1 || !strings.Contains(out1, `step "upserted" failed`) {
 		t.Fatalf("exit %d, want the upsert to fail:\n%s", code, out1)
 	}
@@ -684,7 +686,7 @@ func TestPlaceholderTextSurvivesResumeByteExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	requests := srv.RequestCount()
-	out2 := mustSucceed(t, bin, dir, e, "run", "--once")
+	out2 := mustSucceed(t, bin, dir, e, "run", "--once", "jira-warehouse-sync")
 	if srv.RequestCount() != requests {
 		t.Fatalf("the resumed run fetched again (%d requests); it must replay the journal", srv.RequestCount()-requests)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -312,7 +313,12 @@ func callInPage[T any](ctx context.Context, r *Run, id string, opts Options, fn 
 		return zero, &StepError{Key: key, Attempts: attempts, Err: err}
 	}
 	st.count(false)
-	st.log.Info("step completed", "step", key, "duration", elapsed, "attempts", attempts, counts(out))
+	// One line per step per page would be thousands of lines for a large
+	// sync; the stream logs its progress every few seconds instead, and
+	// --log-level debug shows these.
+	if st.log.Enabled(ctx, slog.LevelDebug) {
+		st.log.Debug("step completed", "step", key, "duration", elapsed, "attempts", attempts, counts(out))
+	}
 	return out, nil
 }
 
