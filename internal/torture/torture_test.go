@@ -61,8 +61,7 @@ var hostile = []string{
 }
 
 func TestTortureSQLite(t *testing.T) {
-	dir := t.TempDir()
-	torture(t, "sqlite", "sqlite://"+filepath.Join(dir, "warehouse.db"))
+	torture(t, "sqlite", func() string { return "sqlite://" + filepath.Join(t.TempDir(), "warehouse.db") })
 }
 
 func TestTorturePostgres(t *testing.T) {
@@ -70,28 +69,31 @@ func TestTorturePostgres(t *testing.T) {
 	if base == "" {
 		t.Skip("RESOLUTE_TEST_POSTGRES is not set; skipping the PostgreSQL torture run")
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("torture_%d_%d", os.Getpid(), rand.IntN(1_000_000))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	torture(t, "postgres", base+sep+"search_path="+schema)
+	// Each warehouse is a schema of its own.
+	torture(t, "postgres", func() string {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		schema := fmt.Sprintf("torture_%d_%d", os.Getpid(), rand.IntN(1_000_000_000))
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			c, err := pgx.Connect(context.Background(), base)
+			if err == nil {
+				c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+				c.Close(context.Background())
+			}
+		})
+		return base + sep + "search_path=" + schema
+	})
 }
 
 // source is what the test believes the fake holds: the latest version of
@@ -114,7 +116,8 @@ func (s *source) stamp() time.Time {
 	return now
 }
 
-func torture(t *testing.T, kind, warehouseURL string) {
+func torture(t *testing.T, kind string, newWarehouse func() string) {
+	warehouseURL := newWarehouse()
 	seed := *flagSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
@@ -153,7 +156,7 @@ func torture(t *testing.T, kind, warehouseURL string) {
 	calDir := t.TempDir()
 	calEnv := []string{
 		"JIRA_BASE_URL=" + srv.URL, "JIRA_EMAIL=" + email, "JIRA_API_TOKEN=" + token,
-		"WAREHOUSE_URL=sqlite://" + filepath.Join(calDir, "cal.db"), "RESOLUTE_STATE_DIR=" + filepath.Join(calDir, "state"),
+		"WAREHOUSE_URL=" + newWarehouse(), "RESOLUTE_STATE_DIR=" + filepath.Join(calDir, "state"),
 	}
 	t0 := time.Now()
 	if out, code := runOnce(t, bin, calEnv, 0); code != 0 {
