@@ -196,9 +196,6 @@ func (e *emitter) programValue(p *Program, version string) jen.Code {
 		}
 		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
 	}
-	if version != "" {
-		items = append(items, field("Version", jen.Lit(version)))
-	}
 	items = append(items, field("SpecHash", jen.Lit(p.SpecHash)))
 	if path, ok := cursorStorePackages[p.CursorStore]; ok {
 		items = append(items, field("CursorStore", jen.Qual(path, "Open")))

@@ -21,9 +21,6 @@ type Program struct {
 	Env []EnvVar
 	// Cursors declares the persisted cursors the flows share.
 	Cursors []CursorSpec
-	// Version is the version of resolute-gen that generated the program,
-	// printed by `prog version`.
-	Version string
 	// SpecHash identifies the spec files the program was generated from
 	// ("sha256:..."). An unfinished run of a flow without its own
 	// Flow.SpecHash is refused if it began under another hash.

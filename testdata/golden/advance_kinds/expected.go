@@ -37,7 +37,6 @@ var program = runtime.Program{
 		{Name: "by_kind", Initial: "0", Kind: "int"},
 		{Name: "by_string", Initial: ""},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:d680ce645e1ed0d1e34b8a6f517adec30d4298cf4730ddbf5e99cef6da26e442",
 }
 

@@ -30,7 +30,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:092b6b91d06c8e1e68d0d1b326092eca6e68eaaebcbe5088bd336234ce355787",
 }
 

@@ -30,7 +30,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:49064027f2aa711dc5fdbceb517f4d179e42637a2291f0af1c3756119441d28d",
 }
 

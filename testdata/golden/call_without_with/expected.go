@@ -27,7 +27,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:f8d50581782a0c3c273b80f336d12cad380d9e4e9188e6e9648da40a41abaec3",
 }
 

@@ -31,7 +31,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "since", Initial: "0", Kind: "int"},
 	},
-	Version:     "(golden)",
 	SpecHash:    "sha256:a571daa3d44f7413d131e1d16643137aad737176333e6822778b731aa7025b8c",
 	CursorStore: pgstore.Open,
 }

@@ -31,7 +31,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "since", Initial: "0", Kind: "int"},
 	},
-	Version:     "(golden)",
 	SpecHash:    "sha256:17c88816c635a64c63a722d03dbafd0e62a833fedfd0f5fb0d7e99274f308998",
 	CursorStore: redisstore.Open,
 }

@@ -29,7 +29,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "since", Initial: "2026-01-01 00:00", Format: "2006-01-02 15:04", Kind: "time"},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:68d6c9a07ccbbf6b0b2389584c8a1579f4b20d4a03edd25ffc7c969a7e6891a9",
 }
 

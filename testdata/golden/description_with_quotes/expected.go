@@ -28,7 +28,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:b1710643a273b92f52ccc81ed93cc719eb47fbea6bdf6f58cc751104a09c472f",
 }
 

@@ -31,7 +31,6 @@ var program = runtime.Program{
 		{Name: "SOURCE_NAME", Default: "alpha"},
 		{Name: "REGION"},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:339cb61914902b84d00a229168a02416235901db8bcf033f09e644d0891a6ba3",
 }
 

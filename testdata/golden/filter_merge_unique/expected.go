@@ -34,7 +34,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:13bcda4de86692c9ab6eb5b3b545465abc4af95416cbfa0124812a924a1fc6b6",
 }
 

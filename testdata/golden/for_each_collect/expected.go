@@ -28,7 +28,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:567ea6194b9c6f53910db4ccbcf10e7089fe88c05ab0d1f6b96e745b81b32f7f",
 }
 

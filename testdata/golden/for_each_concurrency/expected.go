@@ -28,7 +28,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:611bf31499feb6228778d6cfe41eed01db2cf9b1ff90504d2f338580fb51fcfe",
 }
 

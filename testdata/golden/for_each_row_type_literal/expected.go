@@ -28,7 +28,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:233bde9b02d53ddbc27e322e88f972766b9c36298ced4d4ea1dbb2f6d1199710",
 }
 

@@ -30,7 +30,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:32ecdbe0abff63aeb0988cfdf0bb2cf5591189736cf567c9acbed9491ca495a0",
 }
 

@@ -42,7 +42,6 @@ var program = runtime.Program{
 		{Name: "github_sync", Initial: "0", Kind: "int"},
 		{Name: "confluence_sync", Initial: "0", Kind: "int"},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:6bd7172b80b32d79ce4ee0c2a78e4f851a1488ee4e389a2847d7c3ac60b01206",
 }
 

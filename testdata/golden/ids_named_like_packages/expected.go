@@ -32,7 +32,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:ca57f7f9794a14bf9372afdff937788c8cd6161308f7216ec25dc22f9e939645",
 }
 

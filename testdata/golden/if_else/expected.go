@@ -27,7 +27,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:ab2fe387eef2594fefc8fe1315cd2366a7f69972732f104a4688a311c3b640c0",
 }
 

@@ -29,7 +29,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:a6195a2fd4733b71997d847feee0f3e8c1ce1a81fac749e1d4b61efff0bd3179",
 }
 

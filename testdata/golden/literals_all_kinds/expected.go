@@ -27,7 +27,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:bc8a156092adf403cd9eecea59e4514b550327d57ec8c765d410f968495cdede",
 }
 

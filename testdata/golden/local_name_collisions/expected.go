@@ -32,7 +32,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:1e19cf7624551e8686b6abd540c7497ffc67ecdb9de9982a9616b7af488bbafe",
 }
 

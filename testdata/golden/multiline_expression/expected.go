@@ -27,7 +27,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:4af1b98b94ef94f3a5b1282d4ec736bdb4d20080051399b05e6e44a28585a9a6",
 }
 

@@ -30,7 +30,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:9d632f1333f205637e2c16d29f08e4f393352517d70010a5e7df79e619fd8901",
 }
 

@@ -29,7 +29,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:ee8d4162465ad721feffa61e61f7ffb924ec363fd852eb2bfa8f27b0dc4eaff4",
 }
 

@@ -28,7 +28,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:4a959d841b342bc53bf050967c5334eb1ffda3f9dc6b47dee84d3141b5f81680",
 }
 

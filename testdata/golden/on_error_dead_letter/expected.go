@@ -30,7 +30,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:96c4c6c9a891e120db7becdefea58f6982a22b9f633a69150d61dbdfff7ddb27",
 }
 

@@ -28,7 +28,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:bfae82e9eff8200d0d09520df8264e3eb03b98f7f5338cc8231926911f61c803",
 }
 

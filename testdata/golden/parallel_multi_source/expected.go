@@ -32,7 +32,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:58a00a50248f2c909469db3bd4fa5438e12b8c426a3411202addddc0fe1d0473",
 }
 

@@ -27,7 +27,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:86bf3c6d987e3c0f0f3a772e2a571306bd4e78080b05391f16a81bc1f7ea665d",
 }
 

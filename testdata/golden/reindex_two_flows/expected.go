@@ -51,7 +51,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:2c50c75533b8d5a992185783b16d1dbf8b9a29eb639a0b30b70da827d42c78e9",
 }
 

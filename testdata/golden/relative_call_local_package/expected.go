@@ -27,7 +27,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:f12bf9b28df9bf7d8475f40a98e8de7212a3aa2b15762da97169623fc2baf466",
 }
 

@@ -32,7 +32,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:c653daa56cd2f047e5c1cc78e03f9207bd8196a7b7ca13e29fa6ac605c6f7c18",
 }
 

@@ -27,7 +27,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:742833cea2b1254a470b0fca045236562bb5b7a3141e4448d3b3ab6d49c37473",
 }
 

@@ -43,7 +43,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:d85ef6643cf58b1daf0d2c7cb18cf36726db2822c5e59bb6ef218fc409db7f53",
 }
 

@@ -41,7 +41,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "jira_sync", Initial: "0", Kind: "int"},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:f1bf6f683597bf8fa36bbb071a5145794dfc3465b8e5ad5051f89ebdc1b174c3",
 }
 

@@ -30,7 +30,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "events", Initial: "2026-01-01T00:00:00Z", Kind: "time"},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:ba7214ead3dcbbbaa65c6153ea90632ae662a80ea2899d2b6db28bd1a280bdc2",
 }
 

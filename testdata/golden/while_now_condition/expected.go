@@ -27,7 +27,6 @@ var program = runtime.Program{
 			},
 		},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:0011acc6ca94b1ce906fcc1ebefbc0c272de95b809ab71c569dfb3b1523f3b9e",
 }
 

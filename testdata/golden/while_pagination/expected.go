@@ -32,7 +32,6 @@ var program = runtime.Program{
 	Cursors: []runtime.CursorSpec{
 		{Name: "pages", Initial: ""},
 	},
-	Version:  "(golden)",
 	SpecHash: "sha256:a6f8b5cdb1a41f9148d348ee602349f0c864980483ffc0a601791910eb891452",
 }
 
