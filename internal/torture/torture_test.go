@@ -39,7 +39,7 @@ import (
 var (
 	flagKills     = flagInt("torture.kills", 4, "SIGKILLs during the first run")
 	flagIssues    = flagInt("torture.issues", 1500, "issues in the fake Jira at the start")
-	flagFaults    = flagBool("torture.faults", false, "also inject server faults (5xx, 429 with Retry-After) while killing")
+	flagFaults    = flagBool("torture.faults", false, "also inject faults while killing: 503, 429 with Retry-After, dropped and hanging connections, HTML bodies")
 	flagMaxReread = flagFloat("torture.max-reread", 0, "fail if the issues read in all, over the issues stored, exceed this ratio (0: only report)")
 	flagSeed      = flagUint("torture.seed", 0, "random seed (0: from the clock; the seed is logged)")
 )
@@ -184,18 +184,17 @@ func torture(t *testing.T, kind string, newWarehouse func() string) {
 			case <-tick.C:
 			}
 			mutate(srv, src, mrng, &mutations)
-			if *flagFaults && mrng.IntN(8) == 0 {
-				switch mrng.IntN(3) {
-				case 0:
-					srv.FailNext(1, 503, "")
-				case 1:
-					srv.FailNext(1, 429, "1")
-				default:
-					srv.FailNext(2, 500, "")
-				}
-			}
 		}
 	}()
+
+	if *flagFaults {
+		// Every kind of fault a real Jira, its proxies and the network
+		// produce: the program retries the transient ones under the step's
+		// policy, fails at once on an HTML page (permanent), and the next
+		// start resumes.
+		srv.SetFaults(jiratest.Faults{ServerError: 0.03, RateLimit: 0.03, RetryAfter: "1",
+			Drop: 0.02, Hang: 0.01, HTML: 0.005, Seed: seed})
+	}
 
 	// Kill the first run at random moments; each start resumes it.
 	kills, finished := 0, false
@@ -221,6 +220,7 @@ func torture(t *testing.T, kind string, newWarehouse func() string) {
 	}
 	close(stop)
 	mutators.Wait()
+	srv.SetFaults(jiratest.Faults{})
 
 	// Finish: the run (resumed), then at most one more.
 	runs := 0
@@ -265,6 +265,9 @@ func torture(t *testing.T, kind string, newWarehouse func() string) {
 	}
 	t.Logf("%s: %d kills, %d mutations, %d source issues, %d search requests (a clean first run made %d), %d issues read in all",
 		kind, kills, mutations, len(src.issues), searches, cleanRequests, issuesRead)
+	if c := srv.Counts(); *flagFaults {
+		t.Logf("%s: faults served: %d 5xx, %d 429, %d dropped, %d hung, %d HTML", kind, c.ServerErrors, c.RateLimited, c.Dropped, c.Hung, c.HTML)
+	}
 	ratio := float64(issuesRead) / float64(len(src.issues))
 	t.Logf("%s: issues read / issues stored = %.2f", kind, ratio)
 	if missing+stale > 0 {
@@ -346,6 +349,11 @@ func build(t *testing.T, kind string) string {
 		t.Fatal(err)
 	}
 	text := string(spec)
+	// A hanging connection (fault mode) times out in 2s, not Jira's 60s.
+	text = strings.Replace(text, "\nPageSize = 100\n", "\nPageSize = 100\nRequestTimeout = \"2s\"\n", 1)
+	if !strings.Contains(text, "RequestTimeout") {
+		t.Fatal("examples/jira-sync/sync.toml no longer has the line PageSize = 100 that the harness extends")
+	}
 	if kind == "postgres" {
 		text = strings.ReplaceAll(text, `"sqlite.`, `"postgres.`)
 	}
