@@ -31,6 +31,8 @@ type checker struct {
 	cursorStore  spec.String // the first file's cursor_store
 	envByName    map[string]*spec.EnvVar
 	cursorByName map[string]*spec.Cursor
+	// rateLimitByName are the [rate_limit] entries of all the files.
+	rateLimitByName map[string]*spec.RateLimit
 	// cursorKinds are the kinds ("int", "time", "text") of the values each
 	// cursor is advanced to, for `cursor set` to check values against.
 	cursorKinds map[string]map[string]bool
@@ -78,6 +80,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	}
 	prog := &Program{Files: files}
 	c.checkProgramDecls(prog)
+	c.checkRateLimits(prog)
 
 	// Load every package the calls name, in one go/packages call.
 	cache := cfg.Packages
@@ -611,6 +614,7 @@ func (c *checker) requireID(st *spec.Step) bool {
 
 func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 	hasID := c.requireID(st)
+	rateLimit := c.rateLimitRef(st)
 	x := c.checkNodeCall(s, st.Call, st.With, st.WithPos, exprEnv{scope: s})
 	if x == nil || !hasID {
 		// Check the rest of the step all the same, for its own mistakes.
@@ -632,6 +636,7 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 	x.base = base{st}
 	x.key = st.ID.Value
 	x.retry = st.Retry
+	x.rateLimit = rateLimit
 	if st.Timeout.Set() {
 		d, err := time.ParseDuration(st.Timeout.Value)
 		if err != nil || d <= 0 {

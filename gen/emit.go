@@ -162,6 +162,9 @@ func (e *emitter) programValue(p *Program, version string) jen.Code {
 			steps = append(steps, jen.Lit(sh))
 		}
 		items = append(items, field("StepHashes", jen.Index().String().Add(multi(steps...))))
+		if tr := fl.File.Trigger; tr != nil {
+			items = append(items, triggerCode(tr))
+		}
 		flows = append(flows, multi(items...))
 	}
 	items := []jen.Code{field("Flows", jen.Index().Add(rt("Flow")).Add(multi(flows...)))}
@@ -199,6 +202,9 @@ func (e *emitter) programValue(p *Program, version string) jen.Code {
 	items = append(items, field("SpecHash", jen.Lit(p.SpecHash)))
 	if path, ok := cursorStorePackages[p.CursorStore]; ok {
 		items = append(items, field("CursorStore", jen.Qual(path, "Open")))
+	}
+	if len(p.RateLimits) > 0 {
+		items = append(items, rateLimitsCode(p.RateLimits))
 	}
 	return rt("Program").Add(multi(items...))
 }
@@ -324,6 +330,9 @@ func (e *emitter) options(s *callStmt, recover bool) jen.Code {
 	}
 	if recover {
 		items = append(items, field("Recover", jen.True()))
+	}
+	if s.rateLimit != "" {
+		items = append(items, field("RateLimit", jen.Lit(s.rateLimit)))
 	}
 	return rt("Options").Values(items...)
 }

@@ -62,6 +62,9 @@ var (
 	sourceText = map[reflect.Type]map[string]bool{
 		reflect.TypeOf(spec.String{}): {"Raw": true, "Offset": true, "Literal": true},
 		reflect.TypeOf(spec.Value{}):  {"Raw": true},
+		// A step's rate limit paces its attempts but does not change what
+		// they do: an unfinished run resumes under a changed one.
+		reflect.TypeOf(spec.Step{}): {"RateLimit": true},
 	}
 )
 

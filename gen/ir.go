@@ -20,6 +20,9 @@ type Program struct {
 	// CursorStore is where committed cursors live: "" or "file" (the state
 	// directory), "postgres" or "redis".
 	CursorStore string
+	// RateLimits are the [rate_limit] entries of all the files, first
+	// declaration first.
+	RateLimits []*spec.RateLimit
 
 	rows []*rowType
 	c    *checker
@@ -52,20 +55,21 @@ func (b base) specStep() *spec.Step { return b.step }
 // callStmt: call = "pkg.Func".
 type callStmt struct {
 	base
-	key      string   // journal key within the run scope
-	out      *binding // the step's output
-	pkgPath  string
-	fnName   string
-	inType   types.Type // instantiated input type
-	outType  types.Type
-	with     []*withValue
-	retry    *spec.Retry
-	timeout  time.Duration
-	advance  *advanceIR
-	onError  *onErrorIR
-	rollback []string
-	nowVar   string // set when an expression of the step calls now()
-	inVar    string // set when an on_error handler reads input
+	key       string   // journal key within the run scope
+	out       *binding // the step's output
+	pkgPath   string
+	fnName    string
+	inType    types.Type // instantiated input type
+	outType   types.Type
+	with      []*withValue
+	retry     *spec.Retry
+	timeout   time.Duration
+	rateLimit string // the [rate_limit] entry the step waits for; "" for none
+	advance   *advanceIR
+	onError   *onErrorIR
+	rollback  []string
+	nowVar    string // set when an expression of the step calls now()
+	inVar     string // set when an on_error handler reads input
 }
 
 // withValue is one field of a node's input.

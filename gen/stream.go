@@ -68,6 +68,7 @@ func sliceField(t types.Type, name string) bool {
 
 func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 	x := &streamStmt{base: base{st}, key: st.ID.Value, readAhead: 1}
+	rateLimit := c.rateLimitRef(st)
 	if st.ReadAhead.Set() {
 		x.readAhead = int(st.ReadAhead.Value)
 	}
@@ -141,6 +142,7 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 	src.base = base{st}
 	src.key = st.ID.Value
 	src.retry = st.Retry
+	src.rateLimit = rateLimit
 	if st.Timeout.Set() {
 		if d, err := time.ParseDuration(st.Timeout.Value); err == nil && d > 0 {
 			src.timeout = d
@@ -205,6 +207,9 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 		opts = append(opts, field("Timeout", durationCode(src.timeout)))
 	}
 	opts = append(opts, field("ReadAhead", jen.Lit(s.readAhead)))
+	if src.rateLimit != "" {
+		opts = append(opts, field("RateLimit", jen.Lit(src.rateLimit)))
+	}
 
 	var in []jen.Code
 	for _, w := range src.with {

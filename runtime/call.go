@@ -18,6 +18,10 @@ type Options struct {
 	// (after retries) is journaled and returned, and a resumed run gets the
 	// same error back without running the step again.
 	Recover bool
+	// RateLimit names one of the Program's RateLimits: every attempt
+	// (retries included) first waits for its token bucket, which all the
+	// steps naming it share. Empty means no limit.
+	RateLimit string
 }
 
 // Call runs one side-effecting step of r's run under the key "<scope><id>".
@@ -67,7 +71,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 
 	start := time.Now()
 	var out T
-	attempts, err := st.eng.attempt(ctx, st.log, key, opts, func(ctx context.Context) error {
+	attempts, waited, err := st.eng.attempt(ctx, st.log, key, opts, func(ctx context.Context) error {
 		var err error
 		out, err = fn(ctx)
 		return err
@@ -84,7 +88,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 				return zero, jerr
 			}
 		}
-		st.log.Warn("step failed", "step", key, "duration", elapsed, "attempts", attempts, "permanent", IsPermanent(err), "recovered", opts.Recover, "error", err)
+		st.log.Warn("step failed", append([]any{"step", key, "duration", elapsed, "attempts", attempts, "permanent", IsPermanent(err), "recovered", opts.Recover, "error", err}, rateAttrs(opts.RateLimit, waited)...)...)
 		return zero, &StepError{Key: key, Attempts: attempts, Err: err}
 	}
 
@@ -112,6 +116,6 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 	}
 	st.count(false)
 	st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, true)
-	st.log.Info("step completed", "step", key, "duration", elapsed, "attempts", attempts, counts(out))
+	st.log.Info("step completed", append([]any{"step", key, "duration", elapsed, "attempts", attempts, counts(out)}, rateAttrs(opts.RateLimit, waited)...)...)
 	return out, nil
 }

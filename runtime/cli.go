@@ -60,6 +60,7 @@ type invocation struct {
 	cursorNamespace string
 	metricsAddr     string
 	metricsFile     string
+	webhookAddr     string
 	given           map[string]bool // flags present on the command line
 }
 
@@ -83,6 +84,7 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	fs.StringVar(&inv.cursorNamespace, "cursor-namespace", "", "")
 	fs.StringVar(&inv.metricsAddr, "metrics-addr", "", "")
 	fs.StringVar(&inv.metricsFile, "metrics-file", "", "")
+	fs.StringVar(&inv.webhookAddr, "webhook-addr", "", "")
 
 	var rest []string
 	if i := slices.Index(args, "--"); i >= 0 {
@@ -129,10 +131,13 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	if inv.help || inv.cmd == "help" {
 		return inv, nil
 	}
-	for _, f := range []string{"once", "fresh", "durability", "metrics-addr", "metrics-file"} {
+	for _, f := range []string{"once", "fresh", "durability", "metrics-addr", "metrics-file", "webhook-addr"} {
 		if inv.given[f] && inv.cmd != "run" {
 			return nil, fmt.Errorf("--%s only applies to the run command", f)
 		}
+	}
+	if inv.given["webhook-addr"] && inv.once {
+		return nil, errors.New("--webhook-addr applies to run without --once: webhooks start runs beside the schedule")
 	}
 	if inv.jsonOut && inv.cmd != "status" {
 		return nil, errors.New("--json only applies to the status command")
@@ -282,6 +287,14 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		}
 		defer stop()
 	}
+	var hooks *webhooks
+	if inv.webhookAddr != "" {
+		var stop func()
+		if hooks, stop, err = e.serveWebhooks(inv.webhookAddr); err != nil {
+			return fail(2, err, e.red)
+		}
+		defer stop()
+	}
 
 	switch {
 	case inv.cmd == "cursor":
@@ -289,7 +302,7 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 	case inv.once:
 		err = runOnce(ctx, e, inv)
 	default:
-		err = e.schedule(ctx, inv.fresh)
+		err = e.schedule(ctx, inv.fresh, hooks)
 	}
 	if err != nil {
 		return fail(exitCode(err), err, e.red)

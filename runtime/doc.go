@@ -140,6 +140,7 @@
 //	prog cursor get|set|reset NAME [VALUE] [--force]
 //	--state-dir DIR  --log-format text|json  --log-level LEVEL  --durability fsync|batch
 //	--metrics-addr HOST:PORT  --metrics-file PATH  (run only)
+//	--webhook-addr HOST:PORT  (run without --once: signed webhooks start flows with a Trigger)
 //	--cursor-store URL  --cursor-namespace NS      (programs with a cursor store)
 //
 // SIGINT or SIGTERM cancels the context of the running flow: under run

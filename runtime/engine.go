@@ -38,6 +38,9 @@ type engine struct {
 	metricsFile string
 	// noted are the cursors already logged about as new in the store.
 	noted map[string]bool
+	// limiters are the token buckets of Program.RateLimits, shared by all
+	// the steps (and runs) of the process.
+	limiters limiters
 
 	// Swappable for tests.
 	sleep  func(context.Context, time.Duration) error
@@ -63,6 +66,8 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 		sleep:  sleepCtx,
 		jitter: randomJitter,
 		now:    time.Now,
+
+		limiters: newLimiters(prog.RateLimits),
 	}
 	e.store.(*FileCursorStore).Log = e.log
 	e.metrics = newMetrics(func(flow string) bool {

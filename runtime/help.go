@@ -91,6 +91,9 @@ Flags (before or after the command):
   --metrics-file PATH   run only: after every run, replace PATH with all metrics in
                         the Prometheus text format (for node_exporter's textfile
                         collector: PATH ending in .prom in its directory)
+  --webhook-addr ADDR   run (scheduler) only: also start the flows that declare a
+                        trigger when a signed webhook is POSTed to
+                        http://ADDR/webhook/FLOW (or /webhook for all of them)
 `)
 	if p.CursorStore != nil {
 		fmt.Fprintf(&b, `  --cursor-store URL    where the cursors are kept (default $RESOLUTE_CURSOR_STORE;

@@ -41,6 +41,18 @@ type metrics struct {
 	declared map[string]bool
 	// unfinished reports whether a flow has an unfinished run (a journal).
 	unfinished func(flow string) bool
+	// rate are the waits for each rate limit, by limit name.
+	rate map[string]*rateStats
+	// webhooks count webhook deliveries, by flow ("" for /webhook) and
+	// result.
+	webhooks map[[2]string]uint64
+}
+
+// rateStats count the attempts that asked a rate limit for a token.
+type rateStats struct {
+	attempts uint64  // attempts that asked
+	waited   uint64  // attempts that had to wait
+	seconds  float64 // total wait
 }
 
 type flowStats struct {
@@ -263,6 +275,10 @@ const (
 	mStepFailures    = "resolute_step_failures_total"
 	mStepsContinued  = "resolute_steps_failed_continued_total"
 	mItemsRead       = "resolute_items_read_total"
+	mRateAttempts    = "resolute_rate_limit_attempts_total"
+	mRateDelayed     = "resolute_rate_limit_delayed_total"
+	mRateWait        = "resolute_rate_limit_wait_seconds_total"
+	mWebhooks        = "resolute_webhook_deliveries_total"
 	mStepDuration    = "resolute_step_duration_seconds"
 	mCursorValue     = "resolute_cursor_value"
 	mCursorTimestamp = "resolute_cursor_timestamp_seconds"
@@ -435,6 +451,31 @@ func (m *metrics) exposition() []byte {
 		}
 	}
 
+	if len(m.rate) > 0 {
+		limits := slices.Sorted(maps.Keys(m.rate))
+		x.family(mRateAttempts, "counter", "Attempts that waited for a token of a client-side rate limit (retries and page fetches included).")
+		for _, l := range limits {
+			x.sample(mRateAttempts, float64(m.rate[l].attempts), "limit", l)
+		}
+		x.family(mRateDelayed, "counter", "Attempts that had to wait for a token of a client-side rate limit.")
+		for _, l := range limits {
+			x.sample(mRateDelayed, float64(m.rate[l].waited), "limit", l)
+		}
+		x.family(mRateWait, "counter", "Time attempts spent waiting for a client-side rate limit, in seconds.")
+		for _, l := range limits {
+			x.sample(mRateWait, m.rate[l].seconds, "limit", l)
+		}
+	}
+	if len(m.webhooks) > 0 {
+		keys := slices.SortedFunc(maps.Keys(m.webhooks), func(a, b [2]string) int {
+			return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1])
+		})
+		x.family(mWebhooks, "counter", "Webhook deliveries received, by flow (empty for /webhook) and result.")
+		for _, k := range keys {
+			x.sample(mWebhooks, float64(m.webhooks[k]), "flow", k[0], "result", k[1])
+		}
+	}
+
 	var nums, times []string
 	numVal, timeVal := map[string]float64{}, map[string]float64{}
 	for _, c := range slices.Sorted(maps.Keys(m.cursors)) {
@@ -459,6 +500,35 @@ func (m *metrics) exposition() []byte {
 		}
 	}
 	return x.b.Bytes()
+}
+
+// rateWaited counts an attempt that waited d for the rate limit name.
+func (m *metrics) rateWaited(name string, d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rate == nil {
+		m.rate = map[string]*rateStats{}
+	}
+	rs := m.rate[name]
+	if rs == nil {
+		rs = &rateStats{}
+		m.rate[name] = rs
+	}
+	rs.attempts++
+	if d > 0 {
+		rs.waited++
+		rs.seconds += d.Seconds()
+	}
+}
+
+// webhook counts a webhook delivery.
+func (m *metrics) webhook(flow, result string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.webhooks == nil {
+		m.webhooks = map[[2]string]uint64{}
+	}
+	m.webhooks[[2]string{flow, result}]++
 }
 
 // cursorNumber parses a cursor value as a finite number.

@@ -33,6 +33,9 @@ type Program struct {
 	// $RESOLUTE_CURSOR_STORE). Nil keeps the cursors in the state directory
 	// (cursors.json).
 	CursorStore func(ctx context.Context, cfg CursorStoreConfig) (CursorStore, error)
+	// RateLimits declare the client-side rate limits that steps name in
+	// Options.RateLimit and StreamOptions.RateLimit. Names are unique.
+	RateLimits []RateLimit
 }
 
 // Flow is one named workflow of a program.
@@ -62,6 +65,9 @@ type Flow struct {
 	// the journal so that a refused resume names the first step that
 	// changed.
 	StepHashes []string
+	// Trigger, if set, lets a signed webhook start the flow when the
+	// program runs with --webhook-addr (see [Trigger]).
+	Trigger *Trigger
 }
 
 // hash is the hash that an unfinished run of f must have been begun under.
@@ -195,6 +201,15 @@ func (p *Program) validate() error {
 			errs = append(errs, fmt.Errorf("cursor %q is empty or declared twice", c.Name))
 		}
 		seen[c.Name] = true
+	}
+	seen = map[string]bool{}
+	for _, l := range p.RateLimits {
+		if err := l.validate(); err != nil {
+			errs = append(errs, err)
+		} else if seen[l.Name] {
+			errs = append(errs, fmt.Errorf("rate limit %q is declared twice", l.Name))
+		}
+		seen[l.Name] = true
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invalid program: %w", err)

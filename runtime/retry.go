@@ -77,14 +77,23 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// attempt runs fn under opts' retry policy and per-attempt timeout. It
-// returns the number of attempts made and the final error. Every failed
-// attempt that is retried is logged here.
-func (e *engine) attempt(ctx context.Context, log *slog.Logger, key string, opts Options, fn func(context.Context) error) (int, error) {
+// attempt runs fn under opts' retry policy, rate limit and per-attempt
+// timeout. It returns the number of attempts made, the time spent waiting
+// for the rate limit (before every attempt, retries included) and the
+// final error. Every failed attempt that is retried is logged here.
+func (e *engine) attempt(ctx context.Context, log *slog.Logger, key string, opts Options, fn func(context.Context) error) (int, time.Duration, error) {
 	total := max(opts.Retry.Attempts, 1)
+	var waited time.Duration
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
-			return n - 1, err
+			return n - 1, waited, err
+		}
+		if opts.RateLimit != "" {
+			d, err := e.waitRate(ctx, opts.RateLimit)
+			waited += d
+			if err != nil {
+				return n - 1, waited, err
+			}
 		}
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if opts.Timeout > 0 {
@@ -94,18 +103,18 @@ func (e *engine) attempt(ctx context.Context, log *slog.Logger, key string, opts
 		timedOut := ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded)
 		cancel()
 		if err == nil {
-			return n, nil
+			return n, waited, nil
 		}
 		if timedOut {
 			err = fmt.Errorf("attempt timed out after %s: %w", opts.Timeout, err)
 		}
 		if ctx.Err() != nil || IsPermanent(err) || IsConfiguration(err) || n >= total {
-			return n, err // the caller logs the final failure
+			return n, waited, err // the caller logs the final failure
 		}
 		d := opts.Retry.delay(n, err, e.jitter)
 		log.Warn("step attempt failed; retrying", "step", key, "attempt", n, "of", total, "retry_in", d, "error", err)
 		if serr := e.sleep(ctx, d); serr != nil {
-			return n, fmt.Errorf("%w (retries stopped: %w)", err, serr)
+			return n, waited, fmt.Errorf("%w (retries stopped: %w)", err, serr)
 		}
 	}
 }

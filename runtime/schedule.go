@@ -14,8 +14,11 @@ import (
 // time, until ctx is cancelled (SIGINT/SIGTERM), then returns nil. Unfinished
 // runs of any flow are resumed first (or discarded, with fresh). A tick that
 // passes while another run is in progress starts its flow as soon as that
-// run ends; ticks missed beyond that are skipped, not queued.
-func (e *engine) schedule(ctx context.Context, fresh bool) error {
+// run ends; ticks missed beyond that are skipped, not queued. With hooks,
+// a flow that a webhook delivery asked for runs likewise as soon as no run
+// is in progress; deliveries that arrive meanwhile are coalesced into that
+// one pending run.
+func (e *engine) schedule(ctx context.Context, fresh bool, hooks *webhooks) error {
 	type entry struct {
 		flow  Flow
 		sched cron.Schedule
@@ -32,7 +35,7 @@ func (e *engine) schedule(ctx context.Context, fresh bool) error {
 		}
 		entries = append(entries, &entry{flow: f, sched: s})
 	}
-	if len(entries) == 0 {
+	if len(entries) == 0 && hooks == nil {
 		return configError("no flow has a schedule, so there is nothing to run on a schedule; run a flow now with `%s run --once FLOW` (flows: %s)",
 			e.name, quoteList(e.prog.flowNames()))
 	}
@@ -62,16 +65,48 @@ func (e *engine) schedule(ctx context.Context, fresh bool) error {
 		en.next = en.sched.Next(now)
 		e.log.Info("flow scheduled", "flow", en.flow.Name, "schedule", en.flow.Schedule, "next", en.next.Format(time.RFC3339))
 	}
+	var kick <-chan struct{}
+	if hooks != nil {
+		kick = hooks.kick
+	}
 	for {
-		en := entries[0]
-		for _, other := range entries[1:] {
-			if other.next.Before(en.next) {
-				en = other
+		var en *entry
+		var tick <-chan time.Time
+		var timer *time.Timer
+		if len(entries) > 0 {
+			en = entries[0]
+			for _, other := range entries[1:] {
+				if other.next.Before(en.next) {
+					en = other
+				}
+			}
+			timer = time.NewTimer(en.next.Sub(e.now()))
+			tick = timer.C
+		}
+		stopTimer := func() {
+			if timer != nil {
+				timer.Stop()
 			}
 		}
-		if err := sleepCtx(ctx, en.next.Sub(e.now())); err != nil {
+		select {
+		case <-ctx.Done():
+			stopTimer()
 			e.log.Info("scheduler stopped")
 			return nil
+		case <-kick:
+			stopTimer()
+			for _, f := range hooks.take() {
+				e.log.Info("run requested by webhook", "flow", f.Name)
+				if _, err := e.runFlow(ctx, f, false); err != nil && exitCode(err) == 2 {
+					e.log.Error("flow cannot run until its state is repaired", "flow", f.Name, "error", err)
+				}
+				if ctx.Err() != nil {
+					e.log.Info("scheduler stopped")
+					return nil
+				}
+			}
+			continue
+		case <-tick:
 		}
 		if _, err := e.runFlow(ctx, en.flow, false); err != nil && exitCode(err) == 2 {
 			e.log.Error("flow cannot run until its state is repaired", "flow", en.flow.Name, "error", err)

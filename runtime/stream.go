@@ -24,6 +24,9 @@ type StreamOptions struct {
 	// ReadAhead is how many pages are fetched ahead while the body handles
 	// the current one (0: none, the next fetch starts when the body is done).
 	ReadAhead int
+	// RateLimit names one of the Program's RateLimits that every attempt of
+	// every page fetch waits for (see [Options].RateLimit).
+	RateLimit string
 }
 
 // StreamResult is the output of a stream step: pages and items read, over
@@ -115,9 +118,11 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 	start := st.eng.now()
 	lastProgress := start
 	itemsHere := 0
+	var waited time.Duration // for the rate limit, by the fetches of this process
 	for p := range ready {
+		waited += p.waited
 		if p.err != nil {
-			st.log.Warn("stream failed", "step", key, "page", p.n, "attempts", p.attempts, "pages_done", res.Pages, "error", p.err)
+			st.log.Warn("stream failed", append([]any{"step", key, "page", p.n, "attempts", p.attempts, "pages_done", res.Pages, "error", p.err}, rateAttrs(opts.RateLimit, waited)...)...)
 			return res, &StepError{Key: pageKey(key, p.n), Attempts: p.attempts, Err: p.err}
 		}
 		pr := &Run{st: st, scope: key + "[" + strconv.Itoa(p.n) + "]/", page: &pageState{claimed: map[string]bool{}, staged: map[string]string{}}}
@@ -155,8 +160,8 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 		return res, err
 	}
 	elapsed := st.eng.now().Sub(start)
-	st.log.Info("stream completed", "step", key, "pages", res.Pages, "items", res.Items,
-		"items_per_sec", rate(itemsHere, elapsed), "duration", elapsed.Round(time.Millisecond))
+	st.log.Info("stream completed", append([]any{"step", key, "pages", res.Pages, "items", res.Items,
+		"items_per_sec", rate(itemsHere, elapsed), "duration", elapsed.Round(time.Millisecond)}, rateAttrs(opts.RateLimit, waited)...)...)
 	return res, nil
 }
 
@@ -177,6 +182,7 @@ type fetched[Out any] struct {
 	next     string
 	items    int
 	attempts int
+	waited   time.Duration // for the rate limit
 	err      error
 }
 
@@ -207,7 +213,7 @@ func (f *fetcher[Out]) run(ctx context.Context, token string, n int, slots chan 
 		}
 		p := fetched[Out]{n: n}
 		start := time.Now()
-		p.attempts, p.err = st.eng.attempt(ctx, st.log, pageKey(f.key, n), Options{Retry: f.opts.Retry, Timeout: f.opts.Timeout}, func(ctx context.Context) error {
+		p.attempts, p.waited, p.err = st.eng.attempt(ctx, st.log, pageKey(f.key, n), Options{Retry: f.opts.Retry, Timeout: f.opts.Timeout, RateLimit: f.opts.RateLimit}, func(ctx context.Context) error {
 			var err error
 			p.out, err = f.fetch(ctx, token)
 			return err
@@ -301,7 +307,7 @@ func callInPage[T any](ctx context.Context, r *Run, id string, opts Options, fn 
 	}
 	start := time.Now()
 	var out T
-	attempts, err := st.eng.attempt(ctx, st.log, key, opts, func(ctx context.Context) error {
+	attempts, waited, err := st.eng.attempt(ctx, st.log, key, opts, func(ctx context.Context) error {
 		var err error
 		out, err = fn(ctx)
 		return err
@@ -309,7 +315,7 @@ func callInPage[T any](ctx context.Context, r *Run, id string, opts Options, fn 
 	elapsed := time.Since(start)
 	st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, err == nil)
 	if err != nil {
-		st.log.Warn("step failed", "step", key, "duration", elapsed, "attempts", attempts, "permanent", IsPermanent(err), "recovered", opts.Recover, "error", err)
+		st.log.Warn("step failed", append([]any{"step", key, "duration", elapsed, "attempts", attempts, "permanent", IsPermanent(err), "recovered", opts.Recover, "error", err}, rateAttrs(opts.RateLimit, waited)...)...)
 		return zero, &StepError{Key: key, Attempts: attempts, Err: err}
 	}
 	st.count(false)
@@ -317,7 +323,7 @@ func callInPage[T any](ctx context.Context, r *Run, id string, opts Options, fn 
 	// sync; the stream logs its progress every few seconds instead, and
 	// --log-level debug shows these.
 	if st.log.Enabled(ctx, slog.LevelDebug) {
-		st.log.Debug("step completed", "step", key, "duration", elapsed, "attempts", attempts, counts(out))
+		st.log.Debug("step completed", append([]any{"step", key, "duration", elapsed, "attempts", attempts, counts(out)}, rateAttrs(opts.RateLimit, waited)...)...)
 	}
 	return out, nil
 }

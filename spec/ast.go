@@ -157,6 +157,10 @@ type File struct {
 	Env         []*EnvVar
 	Cursors     []*Cursor
 	Steps       []*Step
+	// RateLimits are the [rate_limit] table's named limits.
+	RateLimits []*RateLimit
+	// Trigger, if set, lets a signed webhook start the flow.
+	Trigger *Trigger
 }
 
 // EnvVar is one entry of [env].
@@ -282,6 +286,10 @@ type Step struct {
 	// Timeout and Advance apply to it, As names the page in Do.
 	Stream    String
 	ReadAhead Int // pages fetched ahead while the body runs; unset means 1
+
+	// RateLimit names a [rate_limit] entry (call, stream): every attempt
+	// waits for its shared token bucket.
+	RateLimit String
 }
 
 // Retry is retry = { attempts, backoff, max_backoff }.

@@ -82,7 +82,7 @@ type checker struct {
 	errs ErrorList
 }
 
-var topKeys = []string{"version", "flow", "description", "schedule", "cursor_store", "env", "cursor", "step"}
+var topKeys = []string{"version", "flow", "description", "schedule", "cursor_store", "env", "cursor", "step", "rate_limit", "trigger"}
 
 // CursorStores are the values of cursor_store: where committed cursors live.
 var CursorStores = []string{"file", "postgres", "redis"}
@@ -121,6 +121,10 @@ func (c *checker) file(root *tnode, f *File) {
 			f.Cursors = c.cursors(e)
 		case "step":
 			f.Steps = c.steps(e, "step")
+		case "rate_limit":
+			f.RateLimits = c.rateLimits(e)
+		case "trigger":
+			f.Trigger = c.trigger(e)
 		default:
 			c.unknown(e, "", topKeys)
 		}

@@ -545,9 +545,27 @@ func TestParseErrors(t *testing.T) {
 			"f.toml:1:11: version must be an integer, not a string"}},
 		{"flow name", "version = 1\nflow = \"9lives\"\n", []string{
 			"f.toml:2:8: flow name \"9lives\" must start with a letter and hold only letters, digits, '-' and '_'"}},
+		{"rate limits", hdr + "[rate_limit]\na = { rate = \"10\" }\nb = { rate = \"0/s\" }\nc = { rate = \"5/x\", burst = 0 }\nd = { rate = 10 }\ne = { burst = 2 }\nf = { rate = \"1/2s\", bursts = 3 }\ng = \"10/s\"\nh = { rate = \"2000000/s\" }\n", []string{
+			"f.toml:4:14: rate \"10\" must be REQUESTS/PERIOD, such as \"10/s\", \"600/m\", \"5000/h\" or \"1/2s\"",
+			"f.toml:5:14: rate \"0/s\" must start with a whole number of requests of at least 1, such as \"10/s\", \"600/m\", \"5000/h\" or \"1/2s\"",
+			"f.toml:6:14: rate \"5/x\": the period after / must be s, m, h or a Go duration greater than 0 such as 2s or 500ms, not \"x\"",
+			"f.toml:6:29: burst must be at least 1 (1: requests evenly spaced), not 0",
+			"f.toml:7:14: rate must be a string REQUESTS/PERIOD such as \"10/s\", not a number",
+			"f.toml:8:1: rate limit e needs rate, such as rate = \"10/s\"",
+			"f.toml:9:22: unknown key \"bursts\" in rate limit f; did you mean \"burst\"?",
+			"f.toml:10:5: rate limit g must be a table such as { rate = \"10/s\", burst = 5 }, not a string",
+			"f.toml:11:14: rate \"2000000/s\" is more than a million requests a second; no client-side limit is needed"}},
+		{"rate_limit on a map step", hdr + "[[step]]\nid = \"m\"\nmap = \"x\"\nfields = { a = \"it\" }\nrate_limit = \"jira\"\n", []string{
+			"f.toml:7:1: rate_limit applies only to call and stream steps"}},
+		{"trigger", hdr + "trigger = { webhook = \"gitlab\", secrt = \"S\" }\n", []string{
+			"f.toml:3:23: trigger webhook must be one of \"github\", \"jira\", \"confluence\" or \"generic\", not \"gitlab\"; did you mean \"github\"?",
+			"f.toml:3:33: unknown key \"secrt\" in trigger; did you mean \"secret\"?"}},
+		{"trigger without keys", hdr + "trigger = {}\n", []string{
+			"f.toml:3:1: trigger needs webhook, the signature scheme: \"github\", \"jira\", \"confluence\" or \"generic\"",
+			"f.toml:3:1: trigger needs secret, the name of a declared env var with secret = true that holds the webhook's secret"}},
 		{"unknown top-level keys", hdr + "flw = \"x\"\nzzz = 1\n", []string{
 			"f.toml:3:1: unknown key \"flw\"; did you mean \"flow\"?",
-			"f.toml:4:1: unknown key \"zzz\"; expected one of version, flow, description, schedule, cursor_store, env, cursor, step"}},
+			"f.toml:4:1: unknown key \"zzz\""}},
 		{"schedule kind", hdr + "schedule = 5\n", []string{
 			"f.toml:3:12: schedule must be a string, not an integer"}},
 		{"step is a table", hdr + "[step]\ncall = \"x.Y\"\n", []string{

@@ -57,6 +57,7 @@ var stepOptions = map[string][]StepKind{
 	"concurrency":     {StepForEach},
 	"collect":         {StepForEach},
 	"read_ahead":      {StepStream},
+	"rate_limit":      {StepCall, StepStream},
 }
 
 // stepKeys is every key a step may hold, for suggestions.
@@ -65,6 +66,7 @@ var stepKeys = []string{
 	"map", "as", "fields", "type", "unique", "key", "filter", "where", "merge",
 	"if", "then", "else", "while", "do", "max_iterations", "parallel",
 	"for_each", "concurrency", "collect", "reset_cursor", "stream", "read_ahead",
+	"rate_limit",
 }
 
 // keysFor lists the keys a step of kind k may hold (every step key when the
@@ -282,6 +284,8 @@ func (c *checker) option(s *Step, e *tentry, path string) {
 		s.Retry = c.retry(e)
 	case "timeout":
 		s.Timeout, _, _ = c.duration(e)
+	case "rate_limit":
+		s.RateLimit, _ = c.expr(e)
 	case "advance":
 		s.Advance = c.advance(e)
 	case "on_error":
