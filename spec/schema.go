@@ -110,7 +110,9 @@ func desc(t obj, d string) obj { t["description"] = d; return t }
 
 func str(d string) obj { return obj{"type": "string", "description": d} }
 
-func nonEmpty(d string) obj { return obj{"type": "string", "minLength": 1, "pattern": `\S`, "description": d} }
+func nonEmpty(d string) obj {
+	return obj{"type": "string", "minLength": 1, "pattern": `\S`, "description": d}
+}
 
 func ident(d string) obj {
 	return obj{"$ref": "#/$defs/identifier", "description": d}
