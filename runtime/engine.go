@@ -38,6 +38,9 @@ type engine struct {
 	metricsFile string
 	// noted are the cursors already logged about as new in the store.
 	noted map[string]bool
+	// replay, if set, runs nothing: every step must be answered from the
+	// journal (ReplayFlow).
+	replay *replayCheck
 
 	// Swappable for tests.
 	sleep  func(context.Context, time.Duration) error

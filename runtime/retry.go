@@ -81,6 +81,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // returns the number of attempts made and the final error. Every failed
 // attempt that is retried is logged here.
 func (e *engine) attempt(ctx context.Context, log *slog.Logger, key string, opts Options, fn func(context.Context) error) (int, error) {
+	if e.replay != nil {
+		return 1, e.replay.miss(key)
+	}
 	total := max(opts.Retry.Attempts, 1)
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
