@@ -41,6 +41,9 @@ type engine struct {
 	// limiters are the token buckets of Program.RateLimits, shared by all
 	// the steps (and runs) of the process.
 	limiters limiters
+	// replay, if set, runs nothing: every step must be answered from the
+	// journal (ReplayFlow).
+	replay *replayCheck
 
 	// Swappable for tests.
 	sleep  func(context.Context, time.Duration) error

@@ -82,6 +82,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // for the rate limit (before every attempt, retries included) and the
 // final error. Every failed attempt that is retried is logged here.
 func (e *engine) attempt(ctx context.Context, log *slog.Logger, key string, opts Options, fn func(context.Context) error) (int, time.Duration, error) {
+	if e.replay != nil {
+		return 1, 0, e.replay.miss(key)
+	}
 	total := max(opts.Retry.Attempts, 1)
 	var waited time.Duration
 	for n := 1; ; n++ {

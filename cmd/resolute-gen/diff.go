@@ -71,8 +71,16 @@ func sameHeader(old, src []byte) []byte {
 	if !ok || mo == nil || mn == nil || !bytes.Equal(mo[1], mn[1]) {
 		return src
 	}
-	return append(append(append([]byte{}, oldFirst...), '\n'), rest...)
+	out := append(append(append([]byte{}, oldFirst...), '\n'), rest...)
+	// The program's Version field holds the same version.
+	if ov, nv := versionFieldRE.Find(old), versionFieldRE.Find(out); ov != nil && nv != nil {
+		out = bytes.Replace(out, nv, ov, 1)
+	}
+	return out
 }
+
+// versionFieldRE matches the generated program's Version field.
+var versionFieldRE = regexp.MustCompile(`(?m)^\tVersion:\s+"[^"\n]*",$`)
 
 // unifiedDiff is a unified diff of a and b with three lines of context,
 // as diff -u prints it.

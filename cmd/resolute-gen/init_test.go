@@ -25,7 +25,9 @@ func TestInitScaffold(t *testing.T) {
 		t.Fatalf("go.mod after init:\n%s", gomod)
 	}
 	mustRun(t, dir, offlineEnv, "go", "vet", "./...")
-	mustRun(t, dir, offlineEnv, "go", "test", "./...")
+	if out := mustRun(t, dir, offlineEnv, "go", "test", "-v", "./..."); !strings.Contains(out, "--- PASS: TestSync") {
+		t.Fatalf("the scaffold's flow test did not run:\n%s", out)
+	}
 	mustRun(t, dir, offlineEnv, "go", "tool", "resolute-gen", "diff", "sync.toml", "-o", "sync_gen.go")
 	mustRun(t, dir, offlineEnv, "go", "build", "-o", "bin/orders", ".")
 	prog := filepath.Join(dir, "bin", "orders")

@@ -9,6 +9,7 @@
 //	resolute-gen diff SPEC... -o FILE      fail with a diff if FILE is stale
 //	resolute-gen init [DIR]                scaffold a module
 //	resolute-gen graph SPEC...             draw the flows (Mermaid or DOT)
+//	resolute-gen schema                    print the spec format's JSON Schema
 //	resolute-gen version                   print the version
 //
 // Several spec files form one program (for example a scheduled sync flow
@@ -36,6 +37,7 @@ Usage:
   resolute-gen diff SPEC... -o FILE     exit 1 with a diff if FILE is not what gen would write
   resolute-gen init [DIR]               scaffold a module with a flow, a node and a test
   resolute-gen graph SPEC... [--format mermaid|dot]  draw the flows
+  resolute-gen schema [-o FILE]         print the JSON Schema of the spec format (for TOML editors)
   resolute-gen version                  print the version
   resolute-gen help [COMMAND]           show help
 
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdInit(rest, stdout, stderr)
 	case "graph":
 		err = cmdGraph(rest, stdout, stderr)
+	case "schema":
+		err = cmdSchema(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "resolute-gen", version())
 		return 0
@@ -94,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	default:
 		fmt.Fprintf(stderr, "resolute-gen: unknown command %q%s\n\n%s", cmd,
-			spec.DidYouMean(cmd, []string{"gen", "check", "build", "diff", "init", "graph", "version", "help"}), usage)
+			spec.DidYouMean(cmd, []string{"gen", "check", "build", "diff", "init", "graph", "schema", "version", "help"}), usage)
 		return 2
 	}
 	if err == nil {
