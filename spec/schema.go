@@ -160,14 +160,14 @@ func stepKeySchemas() obj {
 		"id": ident("The step's name: later steps read its result as ${id}. A Go identifier; required on call steps whose result is used, and on streams."),
 		// Kinds.
 		"call":         nonEmpty(`Call a node: "pkg.Func" for a built-in node (jira.FetchPage, sql.Upsert), or a function of your own ("./nodes.Enrich", "example.com/acme/nodes.Enrich") taking (context.Context, In) and returning (Out, error).`),
-		"map":          nonEmpty(`Turn each item of a slice into a new row: the expression giving the slice, such as "${issues.Issues}". Needs fields.`),
-		"unique":       nonEmpty(`De-duplicate a slice by key, keeping the first of each: the expression giving the slice. Needs key.`),
+		"map":          nonEmpty(`Turn each item of a slice into a new row: the expression giving the slice, such as "issues.Items". Needs fields.`),
+		"unique":       nonEmpty(`De-duplicate a slice by key, keeping the last of each key in first-seen order: the expression giving the slice, such as "rows". Needs key.`),
 		"filter":       nonEmpty(`Keep the items of a slice for which where holds: the expression giving the slice. Needs where.`),
 		"merge":        obj{"type": "array", "minItems": 2, "items": nonEmpty("An expression giving a slice."), "description": "Concatenate two or more slices of the same element type, in order."},
 		"if":           nonEmpty(`Run then when the boolean expression holds, else otherwise, such as "${len(rows) > 0}".`),
 		"while":        nonEmpty(`Repeat do while the boolean expression holds (checked before each iteration), at most max_iterations times.`),
 		"parallel":     steps(2, "Run two or more branches at once; each branch is a step (often a do block). The step fails if a branch fails."),
-		"for_each":     nonEmpty(`Run do once per item of a slice, with the item bound to as (default item): the expression giving the slice.`),
+		"for_each":     nonEmpty(`Run do once per item of a slice, with the item bound to as (default it): the expression giving the slice.`),
 		"do":           steps(1, "The steps of a block: the body of while, for_each and stream, or, on its own, a sequence of steps (for a parallel branch)."),
 		"reset_cursor": ident("Set the named cursor back to its initial value when this step runs (committed with the run)."),
 		"stream":       nonEmpty(`Read a paged source page by page, running do for each page (bound to as, default page), with the next page fetched while do runs: a paged node such as "jira.FetchPage". Needs id.`),
@@ -181,13 +181,14 @@ func stepKeySchemas() obj {
 		"as":              ident("The name each item (or page, for a stream) is bound to in the step's expressions."),
 		"fields":          obj{"type": "object", "minProperties": 1, "additionalProperties": nonEmpty("An expression giving the column's value."), "description": `The output columns of a map step: Name = "expression".`},
 		"type":            obj{"type": "string", "pattern": exportedPattern, "description": "The Go type name of a map step's rows (an exported identifier such as Row); map steps with the same type share it."},
-		"key":             nonEmpty("The expression de-duplicated by, such as \"${item.ID}\"."),
+		"key":             nonEmpty("The field the rows are de-duplicated by: a column of a map step's rows or a Go field name, such as \"issue_key\"."),
 		"where":           nonEmpty("The boolean expression an item must meet to be kept."),
 		"then":            steps(1, "The steps run when the if condition holds."),
 		"else":            steps(0, "The steps run when the if condition does not hold."),
 		"max_iterations":  obj{"type": "integer", "minimum": 1, "description": "The most iterations a while loop may run; the run fails beyond it."},
 		"concurrency":     obj{"type": "integer", "minimum": 1, "description": "How many items a for_each runs at once (default 1)."},
 		"collect":         nonEmpty("An expression evaluated per item after do; the for_each step's result is the slice of these values."),
+		"rate_limit":      ident("The name of a limit of the top-level [rate_limit] table this call or stream waits on before every attempt; steps naming one limit share its budget."),
 		"read_ahead":      obj{"type": "integer", "minimum": 0, "maximum": MaxReadAhead, "description": fmt.Sprintf("How many pages a stream fetches ahead of do (0 to %d).", MaxReadAhead)},
 	}
 }
@@ -323,6 +324,16 @@ func topSchemas() obj {
 		"env":          obj{"type": "object", "propertyNames": ident("An environment variable name."), "additionalProperties": env, "description": "The environment variables the flow reads, as [env] NAME = { ... }."},
 		"cursor":       obj{"type": "object", "propertyNames": ident("A cursor name."), "additionalProperties": cursor, "description": "The flow's cursors, as [cursor.NAME] tables."},
 		"step":         steps(0, "The flow's steps, run in order: [[step]] tables."),
+		"rate_limit": obj{"type": "object", "propertyNames": ident("A limit's name, named by a step's rate_limit."),
+			"additionalProperties": closed(obj{
+				"rate":  obj{"type": "string", "pattern": `^[0-9]+/([0-9]*(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, "description": `Requests per period: "10/s", "600/m", "1/2s", "3/500ms".`},
+				"burst": obj{"type": "integer", "minimum": 1, "description": "How many requests may go at once after a pause (default 1)."},
+			}, rateLimitKeys, []string{"rate"}, "A client-side rate limit shared by every step that names it."),
+			"description": "Named client-side rate limits, as [rate_limit] NAME = { rate = \"10/s\", burst = 5 }."},
+		"trigger": closed(obj{
+			"webhook": obj{"enum": WebhookSchemes, "description": "How a delivery is signed: github (X-Hub-Signature-256), jira and confluence (X-Hub-Signature), generic (X-Signature), each sha256=<hex HMAC>."},
+			"secret":  ident("The declared secret = true environment variable holding the webhook's shared secret."),
+		}, triggerKeys, triggerKeys, "Also run the flow when a signed webhook arrives (prog run --webhook-addr)."),
 	}
 }
 
