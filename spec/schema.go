@@ -157,14 +157,14 @@ func closed(props obj, keys []string, required []string, d string) obj {
 // is missing here makes JSONSchema panic (and TestSchemaKeys fail).
 func stepKeySchemas() obj {
 	return obj{
-		"id": ident("The step's name: later steps read its result as ${id}. A Go identifier; required on call steps whose result is used, and on streams."),
+		"id": ident("The step's name: later steps read its result in expressions by this name (issues.Items). A Go identifier; required on call steps whose result is used, and on streams."),
 		// Kinds.
 		"call":         nonEmpty(`Call a node: "pkg.Func" for a built-in node (jira.FetchPage, sql.Upsert), or a function of your own ("./nodes.Enrich", "example.com/acme/nodes.Enrich") taking (context.Context, In) and returning (Out, error).`),
 		"map":          nonEmpty(`Turn each item of a slice into a new row: the expression giving the slice, such as "issues.Items". Needs fields.`),
 		"unique":       nonEmpty(`De-duplicate a slice by key, keeping the last of each key in first-seen order: the expression giving the slice, such as "rows". Needs key.`),
 		"filter":       nonEmpty(`Keep the items of a slice for which where holds: the expression giving the slice. Needs where.`),
 		"merge":        obj{"type": "array", "minItems": 2, "items": nonEmpty("An expression giving a slice."), "description": "Concatenate two or more slices of the same element type, in order."},
-		"if":           nonEmpty(`Run then when the boolean expression holds, else otherwise, such as "${len(rows) > 0}".`),
+		"if":           nonEmpty(`Run then when the boolean expression holds, else otherwise, such as "len(issues.Items) > 0".`),
 		"while":        nonEmpty(`Repeat do while the boolean expression holds (checked before each iteration), at most max_iterations times.`),
 		"parallel":     steps(2, "Run two or more branches at once; each branch is a step (often a do block). The step fails if a branch fails."),
 		"for_each":     nonEmpty(`Run do once per item of a slice, with the item bound to as (default it): the expression giving the slice.`),
@@ -204,7 +204,7 @@ func retrySchemas() obj {
 func advanceSchemas() obj {
 	return obj{
 		"cursor": ident("The name of the cursor to move (declared in [cursor.NAME])."),
-		"to":     nonEmpty(`The expression the cursor moves to, such as "${max(issues.Issues, \"Updated\")}".`),
+		"to":     nonEmpty(`The expression the cursor moves to, such as "issues.MaxUpdated" (the newest updated time of the fetched issues).`),
 	}
 }
 
