@@ -560,7 +560,26 @@ func (e *emitter) while(s *whileStmt, ret retFunc) []jen.Code {
 	if usesRun(s.body) {
 		body = append(body, jen.Id("r").Op(":=").Id("r").Dot("Iteration").Call(jen.Lit(s.key), jen.Id(i)))
 	}
-	body = append(body, e.block(s.body, ret)...)
+	// A paged source re-bound by the loop is guarded: a page token it hands
+	// back twice (a loop that restarted at the first page) fails the run at
+	// once instead of at max_iterations.
+	guards := map[*callStmt]string{}
+	for _, st := range s.body {
+		if cs, ok := st.(*callStmt); ok && e.declared[cs.out] && stringField(cs.inType, "PageToken") && stringField(cs.outType, "NextPageToken") {
+			g := cs.out.goName + "Tokens"
+			guards[cs] = g
+			out = append(out, jen.Id(g).Op(":=").Add(rt("NewPageTokens")).Call(jen.Lit(cs.out.id), jen.Id(cs.out.goName).Dot("NextPageToken")))
+		}
+	}
+	for n, st := range s.body {
+		if n > 0 {
+			body = append(body, jen.Line())
+		}
+		body = append(body, e.stmt(st, ret)...)
+		if cs, ok := st.(*callStmt); ok && guards[cs] != "" {
+			body = append(body, jen.If(jen.Err().Op(":=").Id(guards[cs]).Dot("Next").Call(jen.Id(cs.out.goName).Dot("NextPageToken")), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+		}
+	}
 	e.pop()
 	head := jen.For(jen.Id(i).Op(":=").Lit(0), cond, jen.Id(i).Op("++"))
 	if cond == nil {
