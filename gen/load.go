@@ -5,6 +5,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -56,6 +57,12 @@ func parseCall(s spec.String, specDir string) (callRef, error) {
 		return callRef{}, fmt.Errorf("call %q is not of the form package.Function; expected %s", v, callForms)
 	}
 	pkg, fn := v[:dot], v[dot+1:]
+	if strings.Contains(pkg, "...") {
+		return callRef{}, fmt.Errorf("call %q: ... is a wildcard of the go command, which a call cannot use; name one package, %s", v, callForms)
+	}
+	if i := strings.IndexFunc(pkg, func(r rune) bool { return r <= ' ' || strings.ContainsRune("\"'`\\:;*?<>|", r) || r == 0x7f }); i >= 0 {
+		return callRef{}, fmt.Errorf("call %q: the package path holds %q, which no Go package path does; expected %s", v, pkg[i:i+1], callForms)
+	}
 	if !isIdent(fn) {
 		return callRef{}, fmt.Errorf("call %q: %q is not a Go function name", v, fn)
 	}
@@ -107,6 +114,11 @@ func loadError(ref callRef, msgs []string) string {
 	for _, m := range msgs {
 		for _, line := range strings.Split(m, "\n") {
 			line = strings.TrimSpace(line)
+			if m := goFilePos.FindStringSubmatch(line); m != nil {
+				// go list puts a relative path in its messages, the type
+				// checker's are named by base name: one error, one line.
+				line = filepath.Base(m[1]) + m[2] + line[len(m[0]):]
+			}
 			if line == "" || strings.HasPrefix(line, "# ") || seen[line] {
 				continue
 			}
@@ -296,6 +308,9 @@ func loadPackages(dir string, env []string, patterns []string) (*loaded, error) 
 	}
 	return l, nil
 }
+
+// goFilePos matches a Go file position at the start of a message.
+var goFilePos = regexp.MustCompile(`^([^\s:]+\.go)(:\d+(?::\d+)?: )`)
 
 func pkgDir(p *packages.Package) string {
 	files := p.GoFiles
