@@ -30,3 +30,23 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 		}
 	}
 }
+
+// TestRelativeCallOutsideModule: a spec outside any module whose calls name
+// a relative node package is told, once and positioned, that a go.mod is
+// needed and how to make one.
+func TestRelativeCallOutsideModule(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"nodes/n.go": "package nodes\n\nimport \"context\"\n\ntype In struct{}\ntype Out struct{ N int }\n\nfunc X(ctx context.Context, in In) (Out, error) { return Out{}, nil }\n",
+		"sync.toml":  "version = 1\nflow = \"o\"\n\n[[step]]\nid = \"a\"\ncall = \"./nodes.X\"\n\n[[step]]\nid = \"b\"\ncall = \"./nodes.X\"\n",
+	})
+	spec := filepath.Join(dir, "sync.toml")
+	_, err := gen.Check([]string{spec}, gen.Config{Dir: goldenDir})
+	if err == nil {
+		t.Fatal("check passed")
+	}
+	want := spec + ":6:8: cannot load package ./nodes: directory ./nodes is not inside a Go module, and a node package of your own must be: create one where the spec and its nodes live, with go mod init example.com/yourname/flows (any module path) and go get github.com/resolute/resolute-gen@latest"
+	if got := err.Error(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -108,6 +108,13 @@ func loadError(ref callRef, msgs []string) string {
 		if len(msgs) == 0 || msgs[0] == "package not found" {
 			return fmt.Sprintf("directory %s holds no Go package", ref.pkg)
 		}
+		if strings.Contains(strings.Join(msgs, " "), "outside main module") {
+			if root := moduleRoot(ref.pattern); root == "" {
+				return fmt.Sprintf("directory %s is not inside a Go module, and a node package of your own must be: create one where the spec and its nodes live, with go mod init example.com/yourname/flows (any module path) and go get %s@latest", ref.pkg, ModulePath)
+			} else {
+				return fmt.Sprintf("directory %s is in the module at %s, which is not the module the spec is checked in; keep the spec inside the module of its node packages", ref.pkg, root)
+			}
+		}
 	}
 	var out []string
 	seen := map[string]bool{}
@@ -130,6 +137,18 @@ func loadError(ref callRef, msgs []string) string {
 	// The go command's advice spans two lines; keep it on one.
 	msg = strings.Replace(msg, "; to add it: go get ", "; add it to the module with go get ", 1)
 	return msg
+}
+
+// moduleRoot returns the directory of the go.mod that holds dir, or "".
+func moduleRoot(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // loaded is the result of loading every package a program's calls name,
