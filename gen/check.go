@@ -708,7 +708,7 @@ func (c *checker) resolveNode(call spec.String) (nd *node, pkgPath string, ref c
 		// calls fail for the same reason.
 		if !c.loadErrs[ref.pattern] {
 			c.loadErrs[ref.pattern] = true
-			c.errs.Add(call.Pos, "cannot load package %s: %s", ref.pkg, loadError(ref, msgs))
+			c.errs.Add(call.Pos, "cannot load package %s: %s", ref.pkg, c.pkgs.loadError(ref, msgs))
 		}
 		return nil, "", ref
 	}
@@ -880,6 +880,13 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 			default:
 				continue
 			}
+			if wv.e != nil {
+				if want := shapeMismatch(wv.typ, got); want != "" {
+					c.errs.Add(wv.e.pos, "field %s is %s: %s is %s where %s is expected", wv.field, c.typeString(wv.typ), wv.e.src, article(c.typeString(got)), fmt.Sprintf(want, c.typeString(got)))
+					failed = true
+					continue
+				}
+			}
 			unify(wv.typ, got, bound)
 		}
 		targs := make([]types.Type, tparams.Len())
@@ -933,6 +940,35 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 		good = append(good, wv)
 	}
 	return good
+}
+
+// shapeMismatch compares a generic field type with the type of its value
+// at the top level: a []T field given a non-slice. It returns the expected
+// shape as a format for the value's type ("[]%s"), or "" if they agree.
+func shapeMismatch(param, arg types.Type) string {
+	switch types.Unalias(param).(type) {
+	case *types.Slice:
+		if _, ok := arg.Underlying().(*types.Slice); !ok {
+			return "[]%s"
+		}
+	case *types.Pointer:
+		if _, ok := arg.Underlying().(*types.Pointer); !ok {
+			return "*%s"
+		}
+	case *types.Map:
+		if _, ok := arg.Underlying().(*types.Map); !ok {
+			return "a map of %s"
+		}
+	}
+	return ""
+}
+
+// article prefixes a type name with "a" or "an" for messages.
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiouAEIOU", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 // cannotInfer reports a type parameter of a generic node that no with

@@ -3,7 +3,9 @@ package gen
 import (
 	"fmt"
 	"go/types"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/resolute/resolute-gen/spec"
@@ -99,6 +102,104 @@ func joinAnd(words []string) string {
 	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
+// loadError says in one line why the package of a call did not load: a
+// path in the user's own module that names no package gets the nearest
+// one; a dependency that would not load gets the go command's reason (a
+// missing go.sum entry) and the command that fixes it.
+func (l *loaded) loadError(ref callRef, msgs []string) string {
+	if msg := l.ownModuleMiss(ref); msg != "" {
+		return msg
+	}
+	var more []string
+	for _, m := range msgs {
+		for _, sub := range couldNotImport.FindAllStringSubmatch(m, -1) {
+			if why := l.listError(sub[1]); why != "" {
+				more = append(more, why)
+			}
+		}
+	}
+	if len(more) > 0 {
+		msgs = more
+	}
+	return loadError(ref, msgs)
+}
+
+// couldNotImport matches the type checker's report of a dependency that
+// did not load, which hides the reason.
+var couldNotImport = regexp.MustCompile(`could not import (\S+) \(invalid package name: ""\)`)
+
+// listError asks the go command why package path does not load; "" if
+// it does not say.
+func (l *loaded) listError(path string) string {
+	cmd := exec.Command("go", "list", "-e", "-f", "{{if .Error}}{{.Error.Err}}{{end}}", path)
+	cmd.Dir, cmd.Env = l.dir, l.env
+	out, _ := cmd.Output()
+	return strings.TrimSpace(string(out))
+}
+
+// ownModuleMiss explains an import path inside the module being checked
+// in that names no package there, suggesting the nearest package of the
+// module; "" if the path is elsewhere or names a directory.
+func (l *loaded) ownModuleMiss(ref callRef) string {
+	if filepath.IsAbs(ref.pattern) || !strings.Contains(ref.pattern, "/") {
+		return ""
+	}
+	dir, err := filepath.Abs(l.dir)
+	if err != nil {
+		return ""
+	}
+	root := moduleRoot(dir)
+	if root == "" {
+		return ""
+	}
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	mod := modfile.ModulePath(data)
+	if mod == "" || !strings.HasPrefix(ref.pattern, mod+"/") {
+		return ""
+	}
+	rel := strings.TrimPrefix(ref.pattern, mod+"/")
+	if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel))); err == nil && fi.IsDir() {
+		return ""
+	}
+	var pkgs []string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			if path != root {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir // another module
+				}
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			r, _ := filepath.Rel(root, filepath.Dir(path))
+			p := mod + "/" + filepath.ToSlash(r)
+			if r == "." {
+				p = mod
+			}
+			if len(pkgs) == 0 || pkgs[len(pkgs)-1] != p {
+				pkgs = append(pkgs, p)
+			}
+		}
+		return nil
+	})
+	msg := fmt.Sprintf("module %s has no package %s", mod, rel)
+	if s := spec.Suggest(ref.pattern, pkgs); s != "" {
+		return msg + fmt.Sprintf("; did you mean %q?", s)
+	}
+	return msg + fmt.Sprintf(" (the module has no directory %s)", rel)
+}
+
 // loadError says in one line why the package of a call did not load.
 func loadError(ref callRef, msgs []string) string {
 	if filepath.IsAbs(ref.pattern) {
@@ -134,6 +235,13 @@ func loadError(ref callRef, msgs []string) string {
 		}
 	}
 	msg := strings.Join(out, " ")
+	if m := goSumMissing.FindStringSubmatch(msg); m != nil {
+		what := "the go.mod file of " + m[1]
+		if m[2] != "" {
+			what = "the module providing package " + m[2]
+		}
+		return fmt.Sprintf("missing go.sum entry for %s; run %s in the module to add it", what, strings.TrimSpace(m[3]))
+	}
 	// The go command's advice spans two lines; keep it on one.
 	msg = strings.Replace(msg, "; to add it: go get ", "; add it to the module with go get ", 1)
 	return msg
@@ -160,6 +268,8 @@ type loaded struct {
 	context   *types.Package
 	transform *types.Package      // nil until the transform package loads
 	errors    map[string][]string // pattern -> load errors
+	dir       string              // where the packages were loaded from
+	env       []string            // the go command's environment
 }
 
 // Packages keeps the Go packages loaded for checks, so that several checks
@@ -274,7 +384,7 @@ func loadPackages(dir string, env []string, patterns []string) (*loaded, error) 
 	if err != nil {
 		return nil, fmt.Errorf("loading Go packages: %v", err)
 	}
-	l := &loaded{byPattern: map[string]*packages.Package{}, errors: map[string][]string{}}
+	l := &loaded{byPattern: map[string]*packages.Package{}, errors: map[string][]string{}, dir: dir, env: env}
 	// go/packages returns the root packages in no promised order; match them
 	// back to patterns by import path or by directory.
 	for _, p := range pkgs {
@@ -327,6 +437,10 @@ func loadPackages(dir string, env []string, patterns []string) (*loaded, error) 
 	}
 	return l, nil
 }
+
+// goSumMissing matches the go command's report of a missing go.sum entry
+// and the command it advises.
+var goSumMissing = regexp.MustCompile(`(?:^|: |\s)(?:(\S+): )?missing go\.sum entry (?:for go\.mod file|for module providing package (\S+)[^;]*); to add(?: it)?: (go [^;]+)`)
 
 // goFilePos matches a Go file position at the start of a message.
 var goFilePos = regexp.MustCompile(`^([^\s:]+\.go)(:\d+(?::\d+)?: )`)
