@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"go/ast"
 	"go/token"
 	"go/types"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 type checker struct {
 	fset  *token.FileSet
 	errs  spec.ErrorList
+	warns spec.ErrorList // what checks but is probably wrong (Program.Warnings)
 	files []*spec.File
 	pkgs  *loaded
 
@@ -40,6 +42,7 @@ type checker struct {
 	rowNames map[string]bool // the names of every generated row type: locals must not shadow them
 	depth    int             // nesting depth of the block being checked
 	loadErrs map[string]bool // packages whose load error is already reported
+	calls    []*callStmt     // the calls of the flow, for the unread-output warning
 
 	// per flow
 	file    *spec.File
@@ -105,6 +108,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 		flowNames[f.Flow.Value] = f
 		c.checkDescription(f.Description)
 		fl := c.checkFlow(f)
+		c.warnUnread()
 		if prev, dup := funcNames[fl.FuncName]; dup {
 			c.errs.Add(f.Flow.Pos, "flow %q and flow %q would both generate %s; rename one", prev, f.Flow.Value, fl.FuncName)
 		}
@@ -116,6 +120,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	}
 	prog.rows = c.rowList
 	prog.c = c
+	prog.Warnings = c.warns.Sort()
 	prog.SpecHash = specHash(files)
 	return prog, nil
 }
@@ -384,6 +389,7 @@ func (c *checker) checkFlow(f *spec.File) *Flow {
 		}
 	})
 	c.counter = map[string]int{}
+	c.calls = nil
 	c.goNames = map[string]string{}
 	c.loop, c.floor, c.floorWhy = nil, nil, ""
 	fl := &Flow{
@@ -662,8 +668,8 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 		for _, name := range st.RollbackCursor {
 			c.checkCursorName(name)
 		}
-		if st.Advance != nil {
-			c.checkCursorName(st.Advance.Cursor)
+		if st.Advance != nil && st.Advance.Cursor.Value != "" {
+			c.checkCursorName(st.Advance.Cursor) // a missing cursor key: the spec reader reported it
 		}
 		c.bindBroken(s, st.ID)
 		return nil
@@ -688,6 +694,10 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 		}
 	}
 	x.out = c.bind(s, st.ID, x.outType, "step")
+	if x.out != nil && !x.out.predeclared {
+		c.calls = append(c.calls, x)
+	}
+	c.warnPaged(st, x)
 	if st.Advance != nil {
 		x.advance = c.checkAdvance(s, st, x)
 	}
@@ -846,6 +856,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 						ok = false
 						continue
 					}
+					c.warnSecretInText(e, w.Key)
 					if _, can := c.stringConv(e); !can {
 						c.errs.Add(e.pos, "cannot interpolate %s (%s) into a string; expected a string, number, bool, time.Time or fmt.Stringer", e.src, c.typeString(e.typ))
 						ok = false
@@ -1100,6 +1111,97 @@ func unify(param, arg types.Type, bound map[*types.TypeParam]types.Type) {
 			unify(p.TypeArgs().At(i), a.TypeArgs().At(i), bound)
 		}
 	}
+}
+
+// ---- warnings ----
+
+// warnPaged warns of a paged node (In has PageToken, Out NextPageToken)
+// called inside a while loop without its termination field (Done) set:
+// after the last page the loop starts again at the first.
+func (c *checker) warnPaged(st *spec.Step, x *callStmt) {
+	if c.loop == nil || x.inType == nil {
+		return
+	}
+	in, ok1 := x.inType.Underlying().(*types.Struct)
+	out, ok2 := x.outType.Underlying().(*types.Struct)
+	if !ok1 || !ok2 || !hasField(in, "PageToken") || !hasField(out, "NextPageToken") {
+		return
+	}
+	set := map[string]bool{}
+	for _, w := range st.With {
+		set[w.Key] = true
+	}
+	switch {
+	case !set["PageToken"]:
+		c.warns.Add(st.Call.Pos, "paged node %s in a while loop without PageToken: every iteration fetches the first page again; set PageToken = \"${%s.NextPageToken}\"", st.Call.Value, st.ID.Value)
+	case hasField(in, "Done") && !set["Done"]:
+		c.warns.Add(st.Call.Pos, "paged node %s in a while loop without Done: after the last page it starts again at the first; set Done from the previous page, such as Done = \"${!%s.HasMore}\"", st.Call.Value, st.ID.Value)
+	}
+}
+
+func hasField(st *types.Struct, name string) bool {
+	for i := 0; i < st.NumFields(); i++ {
+		if st.Field(i).Name() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// warnSecretInText warns of a secret env var interpolated into a larger
+// string (a JQL, a URL): the whole text is a step input, logged in errors
+// and compared on resume, and the secret goes wherever the text goes.
+func (c *checker) warnSecretInText(e *expr, field string) {
+	ast.Inspect(e.ast, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if id, ok := sel.X.(*ast.Ident); ok && id.Name == "env" {
+			if ev := c.envByName[sel.Sel.Name]; ev != nil && ev.Secret.Value {
+				c.warns.Add(e.pos, "secret env %s is interpolated into the text of field %s: the secret goes wherever the text goes (logs, error messages, the server's records); pass it alone, as %s = \"${env.%s}\" in a field meant for it", sel.Sel.Name, field, field, sel.Sel.Name)
+			}
+		}
+		return true
+	})
+}
+
+// warnUnread warns of call outputs that hold data (a slice or a map) that
+// the journal records on every run but no expression reads.
+func (c *checker) warnUnread() {
+	for _, x := range c.calls {
+		if x.out == nil || x.out.used || !holdsData(x.outType) {
+			continue
+		}
+		c.warns.Add(x.out.pos, "the output of step %s (%s) holds data that is journaled on every run but never read; use it, or drop the step", x.out.id, c.typeString(x.outType))
+	}
+}
+
+// holdsData reports whether a struct type has a field that holds records:
+// a slice or map of structs (a sink's []string of error texts is not).
+func holdsData(t types.Type) bool {
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := 0; i < st.NumFields(); i++ {
+		var elem types.Type
+		switch u := st.Field(i).Type().Underlying().(type) {
+		case *types.Slice:
+			elem = u.Elem()
+		case *types.Map:
+			elem = u.Elem()
+		default:
+			continue
+		}
+		if p, ok := elem.Underlying().(*types.Pointer); ok {
+			elem = p.Elem()
+		}
+		if _, ok := elem.Underlying().(*types.Struct); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // ---- on_error, advance ----

@@ -18,6 +18,10 @@ type Program struct {
 	// CursorStore is where committed cursors live: "" or "file" (the state
 	// directory), "postgres" or "redis".
 	CursorStore string
+	// Warnings are what checks but is probably a mistake (a paged node in
+	// a loop without its termination field, a secret inside a larger
+	// string, data journaled but never read), positioned like errors.
+	Warnings spec.ErrorList
 
 	rows []*rowType
 	c    *checker
