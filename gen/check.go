@@ -1159,7 +1159,7 @@ func (c *checker) warnSecretInText(e *expr, field string) {
 		}
 		if id, ok := sel.X.(*ast.Ident); ok && id.Name == "env" {
 			if ev := c.envByName[sel.Sel.Name]; ev != nil && ev.Secret.Value {
-				c.warns.Add(e.pos, "secret env %s is interpolated into the text of field %s: the secret goes wherever the text goes (logs, error messages, the server's records); pass it alone, as %s = \"${env.%s}\" in a field meant for it", sel.Sel.Name, field, field, sel.Sel.Name)
+				c.warns.Add(e.pos, "secret env %s is interpolated into the text of field %s: the secret goes wherever the text goes (logs, error messages, the server's records); pass it alone to a field meant for it, such as Token = \"${env.%s}\"", sel.Sel.Name, field, sel.Sel.Name)
 			}
 		}
 		return true
