@@ -238,7 +238,8 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 		}
 		return xs.pos(off)
 	}
-	e := &expr{src: src, pos: pos, ast: x}
+	// src reads in messages and generated comments: one line.
+	e := &expr{src: strings.Join(strings.Fields(src), " "), pos: pos, ast: x}
 
 	// Resolve names ourselves first: go/types would say "undefined: x",
 	// where a reader deserves to know that x is defined later, or inside a
