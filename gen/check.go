@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"go/ast"
 	"go/token"
 	"go/types"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/robfig/cron/v3"
@@ -23,6 +25,7 @@ import (
 type checker struct {
 	fset  *token.FileSet
 	errs  spec.ErrorList
+	warns spec.ErrorList // what checks but is probably wrong (Program.Warnings)
 	files []*spec.File
 	pkgs  *loaded
 
@@ -42,6 +45,10 @@ type checker struct {
 	litCode  map[*spec.Value]jen.Code
 	mainPkg  *types.Package
 	reserved map[string]bool // Go names locals must not take: package names, keywords, r, ctx, err
+	rowNames map[string]bool // the names of every generated row type: locals must not shadow them
+	depth    int             // nesting depth of the block being checked
+	loadErrs map[string]bool // packages whose load error is already reported
+	calls    []*callStmt     // the calls of the flow, for the unread-output warning
 
 	// per flow
 	file    *spec.File
@@ -94,6 +101,8 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	c.pkgs = pkgs
 	c.timeType = pkgs.time.Scope().Lookup("Time").Type()
 	c.reserved = c.reservedNames()
+	c.rowNames = rowTypeNames(files)
+	c.loadErrs = map[string]bool{}
 
 	flowNames := map[string]*spec.File{}
 	funcNames := map[string]string{}
@@ -106,7 +115,9 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 			continue
 		}
 		flowNames[f.Flow.Value] = f
+		c.checkDescription(f.Description)
 		fl := c.checkFlow(f)
+		c.warnUnread()
 		if prev, dup := funcNames[fl.FuncName]; dup {
 			c.errs.Add(f.Flow.Pos, "flow %q and flow %q would both generate %s; rename one", prev, f.Flow.Value, fl.FuncName)
 		}
@@ -119,11 +130,44 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	prog.rows = c.rowList
 	prog.c = c
 	inferSelect(prog)
+	prog.Warnings = c.warns.Sort()
 	prog.SpecHash = specHash(files)
 	for _, fl := range prog.Flows {
 		fl.Hash, fl.StepHashes = flowHash(fl.File, fl.Env, prog.Env, prog.Cursors)
 	}
 	return prog, nil
+}
+
+// rowTypeNames lists the names of the row types the map steps of files
+// generate, so that no local variable takes one.
+func rowTypeNames(files []*spec.File) map[string]bool {
+	names := map[string]bool{}
+	for _, f := range files {
+		forEachStep(f.Steps, func(st *spec.Step) {
+			switch {
+			case st.Kind != spec.StepMap:
+			case st.Type.Set():
+				names[st.Type.Value] = true
+			case st.ID.Set():
+				names[rowTypeName(st.ID.Value)] = true
+			}
+		})
+	}
+	return names
+}
+
+// checkDescription rejects characters that cannot be written into the
+// generated program's doc comment.
+func (c *checker) checkDescription(d spec.String) {
+	for i, r := range d.Value {
+		if r == '\t' || r == '\n' {
+			continue
+		}
+		if r < 0x20 || r == 0x7f || r == 0xFEFF || r == utf8.RuneError || r == 0x2028 || r == 0x2029 {
+			c.errs.Add(d.PosAt(i), "description contains the control character %U; expected printable text (it becomes the generated program's doc comment)", r)
+			return
+		}
+	}
 }
 
 // forEachCall visits every call (steps and on_error handlers) of files.
@@ -194,6 +238,9 @@ func (c *checker) checkProgramDecls(prog *Program) {
 			}
 		}
 		for _, e := range f.Env {
+			if e.Secret.Value && e.Default.Set() {
+				c.errs.Add(e.Default.Pos, "env %s is secret, so it cannot have a default: a default is compiled into the generated program and its binary, where anyone with the file can read it; drop the default and set %s in the environment (or drop secret = true if the value is not secret)", e.Name, e.Name)
+			}
 			if prev, ok := c.envByName[e.Name]; ok {
 				if a, b := envDecl(e), envDecl(prev); a != b {
 					c.errs.Add(e.Pos, "env %s is %s here but %s at %s; the files of one program must declare it alike", e.Name, a, b, prev.Pos)
@@ -306,7 +353,7 @@ func (c *checker) takeNow(used bool) string {
 // clash with another step's variable.
 func (c *checker) goName(id string) string {
 	name := lowerCamel(id)
-	if c.reserved[name] || token.IsKeyword(name) || types.Universe.Lookup(name) != nil {
+	if c.reserved[name] || c.rowNames[name] || token.IsKeyword(name) || types.Universe.Lookup(name) != nil {
 		name += "Result" // not "Out": time would become timeOut
 	}
 	for base, n := name, 2; c.goNames[name] != "" && c.goNames[name] != id; n++ {
@@ -359,6 +406,7 @@ func (c *checker) checkFlow(f *spec.File) *Flow {
 		}
 	})
 	c.counter = map[string]int{}
+	c.calls = nil
 	c.goNames = map[string]string{}
 	c.loop, c.floor, c.floorWhy = nil, nil, ""
 	fl := &Flow{
@@ -392,6 +440,12 @@ func (c *checker) checkFlow(f *spec.File) *Flow {
 // at f:l:c"); "" for the flow's top level.
 func (c *checker) checkBlock(s *scope, steps []*spec.Step, where string) []stmt {
 	var out []stmt
+	c.depth++
+	defer func() { c.depth-- }()
+	if c.depth > maxDepth && len(steps) > 0 {
+		c.errs.Add(steps[0].Pos, "blocks nest %d deep here; the limit is %d: move the inner steps into a node, or flatten the conditions", c.depth-1, maxDepth)
+		return nil
+	}
 	for _, st := range steps {
 		if x := c.checkStep(s, st); x != nil {
 			out = append(out, x)
@@ -407,6 +461,10 @@ func (c *checker) checkBlock(s *scope, steps []*spec.Step, where string) []stmt 
 	return out
 }
 
+// maxDepth is how deep blocks (then, else, do, parallel branches) may
+// nest: the generated code nests deeper still, and Go's parser has limits.
+const maxDepth = 50
+
 func (c *checker) specFile() string { return filepath.Base(c.file.Path) }
 
 func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
@@ -419,6 +477,19 @@ func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
+	x := c.checkStepKind(s, st)
+	if x == nil {
+		switch st.Kind {
+		case spec.StepCall, spec.StepMap, spec.StepFilter, spec.StepUnique, spec.StepMerge, spec.StepForEach, spec.StepStream:
+			// A step that failed to check still defines its id, so later
+			// uses are not reported as "not defined yet".
+			c.bindBroken(s, st.ID)
+		}
+	}
+	return x
+}
+
+func (c *checker) checkStepKind(s *scope, st *spec.Step) stmt {
 	switch st.Kind {
 	case spec.StepCall:
 		return c.checkCall(s, st)
@@ -496,6 +567,9 @@ func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *b
 	}
 	if prev := s.lookup(id.Value); prev != nil && prev.kind == bindStep {
 		if c.loop != nil && c.loop.outer.lookup(id.Value) == prev && definedBelow(c.loop.outer, c.floor, prev) {
+			if prev.broken {
+				return nil // the first definition's error says enough
+			}
 			if first, twice := c.loop.rebound[id.Value]; twice {
 				c.errs.Add(id.Pos, "%s is already re-bound in this loop at %s; re-bind it once per iteration", id.Value, first)
 				return nil
@@ -627,8 +701,8 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 		for _, name := range st.RollbackCursor {
 			c.checkCursorName(name)
 		}
-		if st.Advance != nil {
-			c.checkCursorName(st.Advance.Cursor)
+		if st.Advance != nil && st.Advance.Cursor.Value != "" {
+			c.checkCursorName(st.Advance.Cursor) // a missing cursor key: the spec reader reported it
 		}
 		c.bindBroken(s, st.ID)
 		return nil
@@ -654,6 +728,10 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 		}
 	}
 	x.out = c.bind(s, st.ID, x.outType, "step")
+	if x.out != nil && !x.out.predeclared {
+		c.calls = append(c.calls, x)
+	}
+	c.warnPaged(st, x)
 	if st.Advance != nil {
 		x.advance = c.checkAdvance(s, st, x)
 	}
@@ -670,7 +748,12 @@ func (c *checker) resolveNode(call spec.String) (nd *node, pkgPath string, ref c
 	}
 	p := c.pkgs.byPattern[ref.pattern]
 	if msgs := c.pkgs.errors[ref.pattern]; len(msgs) > 0 || p == nil || p.Types == nil {
-		c.errs.Add(call.Pos, "cannot load package %s: %s", ref.pkg, loadError(ref, msgs))
+		// Reported once, at the first call of the package: the other
+		// calls fail for the same reason.
+		if !c.loadErrs[ref.pattern] {
+			c.loadErrs[ref.pattern] = true
+			c.errs.Add(call.Pos, "cannot load package %s: %s", ref.pkg, c.pkgs.loadError(ref, msgs))
+		}
 		return nil, "", ref
 	}
 	obj := p.Types.Scope().Lookup(ref.name)
@@ -788,7 +871,9 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 			}
 			switch {
 			case len(parts) == 1 && parts[0].expr:
-				wv.e = c.checkExpr(env, exprSrc{text: parts[0].text, in: w.Value.Str, off: parts[0].off})
+				one := env
+				one.allowNil = true
+				wv.e = c.checkExpr(one, exprSrc{text: parts[0].text, in: w.Value.Str, off: parts[0].off})
 				if wv.e == nil {
 					failed = true
 					continue
@@ -805,6 +890,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 						ok = false
 						continue
 					}
+					c.warnSecretInText(e, w.Key)
 					if _, can := c.stringConv(e); !can {
 						c.errs.Add(e.pos, "cannot interpolate %s (%s) into a string; expected a string, number, bool, time.Time or fmt.Stringer", e.src, c.typeString(e.typ))
 						ok = false
@@ -838,6 +924,13 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 				got = types.Typ[types.String]
 			default:
 				continue
+			}
+			if wv.e != nil {
+				if want := shapeMismatch(wv.typ, got); want != "" {
+					c.errs.Add(wv.e.pos, "field %s is %s: %s is %s where %s is expected", wv.field, c.typeString(wv.typ), wv.e.src, article(c.typeString(got)), fmt.Sprintf(want, c.typeString(got)))
+					failed = true
+					continue
+				}
 			}
 			unify(wv.typ, got, bound)
 		}
@@ -892,6 +985,35 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 		good = append(good, wv)
 	}
 	return good
+}
+
+// shapeMismatch compares a generic field type with the type of its value
+// at the top level: a []T field given a non-slice. It returns the expected
+// shape as a format for the value's type ("[]%s"), or "" if they agree.
+func shapeMismatch(param, arg types.Type) string {
+	switch types.Unalias(param).(type) {
+	case *types.Slice:
+		if _, ok := arg.Underlying().(*types.Slice); !ok {
+			return "[]%s"
+		}
+	case *types.Pointer:
+		if _, ok := arg.Underlying().(*types.Pointer); !ok {
+			return "*%s"
+		}
+	case *types.Map:
+		if _, ok := arg.Underlying().(*types.Map); !ok {
+			return "a map of %s"
+		}
+	}
+	return ""
+}
+
+// article prefixes a type name with "a" or "an" for messages.
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiouAEIOU", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 // cannotInfer reports a type parameter of a generic node that no with
@@ -1025,6 +1147,97 @@ func unify(param, arg types.Type, bound map[*types.TypeParam]types.Type) {
 	}
 }
 
+// ---- warnings ----
+
+// warnPaged warns of a paged node (In has PageToken, Out NextPageToken)
+// called inside a while loop without its termination field (Done) set:
+// after the last page the loop starts again at the first.
+func (c *checker) warnPaged(st *spec.Step, x *callStmt) {
+	if c.loop == nil || x.inType == nil {
+		return
+	}
+	in, ok1 := x.inType.Underlying().(*types.Struct)
+	out, ok2 := x.outType.Underlying().(*types.Struct)
+	if !ok1 || !ok2 || !hasField(in, "PageToken") || !hasField(out, "NextPageToken") {
+		return
+	}
+	set := map[string]bool{}
+	for _, w := range st.With {
+		set[w.Key] = true
+	}
+	switch {
+	case !set["PageToken"]:
+		c.warns.Add(st.Call.Pos, "paged node %s in a while loop without PageToken: every iteration fetches the first page again; set PageToken = \"${%s.NextPageToken}\"", st.Call.Value, st.ID.Value)
+	case hasField(in, "Done") && !set["Done"]:
+		c.warns.Add(st.Call.Pos, "paged node %s in a while loop without Done: after the last page it starts again at the first; set Done from the previous page, such as Done = \"${!%s.HasMore}\"", st.Call.Value, st.ID.Value)
+	}
+}
+
+func hasField(st *types.Struct, name string) bool {
+	for i := 0; i < st.NumFields(); i++ {
+		if st.Field(i).Name() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// warnSecretInText warns of a secret env var interpolated into a larger
+// string (a JQL, a URL): the whole text is a step input, logged in errors
+// and compared on resume, and the secret goes wherever the text goes.
+func (c *checker) warnSecretInText(e *expr, field string) {
+	ast.Inspect(e.ast, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if id, ok := sel.X.(*ast.Ident); ok && id.Name == "env" {
+			if ev := c.envByName[sel.Sel.Name]; ev != nil && ev.Secret.Value {
+				c.warns.Add(e.pos, "secret env %s is interpolated into the text of field %s: the secret goes wherever the text goes (logs, error messages, the server's records); pass it alone to a field meant for it, such as Token = \"${env.%s}\"", sel.Sel.Name, field, sel.Sel.Name)
+			}
+		}
+		return true
+	})
+}
+
+// warnUnread warns of call outputs that hold data (a slice or a map) that
+// the journal records on every run but no expression reads.
+func (c *checker) warnUnread() {
+	for _, x := range c.calls {
+		if x.out == nil || x.out.used || !holdsData(x.outType) {
+			continue
+		}
+		c.warns.Add(x.out.pos, "the output of step %s (%s) holds data that is journaled on every run but never read; use it, or drop the step", x.out.id, c.typeString(x.outType))
+	}
+}
+
+// holdsData reports whether a struct type has a field that holds records:
+// a slice or map of structs (a sink's []string of error texts is not).
+func holdsData(t types.Type) bool {
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := 0; i < st.NumFields(); i++ {
+		var elem types.Type
+		switch u := st.Field(i).Type().Underlying().(type) {
+		case *types.Slice:
+			elem = u.Elem()
+		case *types.Map:
+			elem = u.Elem()
+		default:
+			continue
+		}
+		if p, ok := elem.Underlying().(*types.Pointer); ok {
+			elem = p.Elem()
+		}
+		if _, ok := elem.Underlying().(*types.Struct); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // ---- on_error, advance ----
 
 func (c *checker) checkOnError(s *scope, st *spec.Step, x *callStmt) *onErrorIR {
@@ -1127,7 +1340,21 @@ func (c *checker) elemOf(e *expr, what string) types.Type {
 		c.errs.Add(e.pos, "%s needs a slice, but %s is %s", what, e.src, c.typeString(e.typ))
 		return nil
 	}
+	if msg := c.unwritable(sl.Elem()); msg != "" {
+		c.errs.Add(e.pos, "%s cannot loop over %s: %s", what, e.src, msg)
+		return nil
+	}
 	return sl.Elem()
+}
+
+// storableElem is elemOf for steps whose output is a new slice of the
+// elements (filter, unique, merge): they must be data the journal can hold.
+func (c *checker) storableElem(e *expr, what string) types.Type {
+	elem := c.elemOf(e, what)
+	if elem == nil || !c.checkJSONType(elem, e.pos, "the elements of "+e.src, "cannot be the output of "+what, "a step's output must be data that JSON can write") {
+		return nil
+	}
+	return elem
 }
 
 // loopVar defines the `as` variable of map, filter and for_each.
@@ -1140,7 +1367,7 @@ func (c *checker) loopVar(s *scope, st *spec.Step, elem types.Type) *binding {
 		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.pos)
 	}
 	goName := name
-	if c.reserved[goName] || token.IsKeyword(goName) {
+	if c.reserved[goName] || c.rowNames[goName] || token.IsKeyword(goName) {
 		goName += "Item"
 	}
 	b := &binding{id: name, goName: goName, typ: elem, pos: pos, kind: bindLoopVar}
@@ -1186,6 +1413,11 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 			continue
 		}
 		seen[goName] = f
+		if strings.ContainsAny(f.Key, "`\"\\") || strings.IndexFunc(f.Key, unicode.IsControl) >= 0 {
+			c.errs.Add(f.KeyPos, "field name %q cannot be a column name: it holds a quote, backslash, backquote or control character; expected letters, digits and _", f.Key)
+			ok = false
+			continue
+		}
 		if f.Value.Kind != spec.KindString {
 			// the spec reader reported it
 			ok = false
@@ -1241,6 +1473,9 @@ func (c *checker) rowType(st *spec.Step, fields []rowField) *rowType {
 		return prev
 	}
 	if !token.IsExported(name) {
+		if st.Type.Set() {
+			return nil // the spec reader reported it
+		}
 		c.errs.Add(pos, "type name %q must be an exported Go name (start with an upper-case letter)", name)
 		return nil
 	}
@@ -1294,7 +1529,7 @@ func (c *checker) checkFilter(s *scope, st *spec.Step) stmt {
 	x := &filterStmt{base: base{st}}
 	x.src = c.sourceExpr(s, st.Source, "")
 	if x.src != nil {
-		x.elem = c.elemOf(x.src, "filter")
+		x.elem = c.storableElem(x.src, "filter")
 	}
 	if x.elem == nil {
 		c.bindBroken(s, st.ID)
@@ -1333,7 +1568,7 @@ func (c *checker) checkUnique(s *scope, st *spec.Step) stmt {
 	x := &uniqueStmt{base: base{st}}
 	x.src = c.sourceExpr(s, st.Source, "")
 	if x.src != nil {
-		x.elem = c.elemOf(x.src, "unique")
+		x.elem = c.storableElem(x.src, "unique")
 	}
 	if x.elem == nil {
 		c.bindBroken(s, st.ID)
@@ -1419,7 +1654,7 @@ func (c *checker) checkMerge(s *scope, st *spec.Step) stmt {
 			ok = false
 			continue
 		}
-		el := c.elemOf(e, "merge")
+		el := c.storableElem(e, "merge")
 		if el == nil {
 			ok = false
 			continue
@@ -1577,6 +1812,9 @@ func (c *checker) checkForEach(s *scope, st *spec.Step) stmt {
 		if x.collect == nil {
 			return nil
 		}
+		if !c.checkJSONType(x.collect.typ, x.collect.pos, "collect "+x.collect.src, "cannot be collected", "the collected values are the step's output, which must be data that JSON can write") {
+			return nil
+		}
 		if x.collect.now {
 			c.errs.Add(x.collect.pos, "collect cannot call now(); record the time in a step of the loop instead")
 			return nil
@@ -1643,6 +1881,10 @@ func exportedName(s string) string {
 		}
 	}
 	out := b.String()
+	if r, _ := utf8.DecodeRuneInString(out); out != "" && !unicode.IsUpper(r) {
+		// A letter without case (名前) cannot start an exported name.
+		out = "X" + out
+	}
 	// Go initialisms read better: IssueId -> IssueID, Url -> URL.
 	for _, w := range []string{"Id", "Url", "Api", "Http", "Json", "Sql", "Uuid"} {
 		if strings.HasSuffix(out, w) {

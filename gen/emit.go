@@ -472,7 +472,11 @@ func (e *emitter) mapStep(s *mapStmt) []jen.Code {
 	for i, f := range s.row.fields {
 		fields = append(fields, field(f.goName, exprCode(s.fields[i])))
 	}
-	out = append(out, jen.For(jen.List(jen.Id("_"), jen.Id(s.loopVar.goName)).Op(":=").Range().Add(exprCode(s.src))).Block(
+	loop := jen.List(jen.Id("_"), jen.Id(s.loopVar.goName)).Op(":=").Range()
+	if !s.loopVar.used {
+		loop = jen.Range() // no field reads the element: Go rejects an unused variable
+	}
+	out = append(out, jen.For(loop.Add(exprCode(s.src))).Block(
 		jen.Id(name).Op("=").Append(jen.Id(name), jen.Id(s.row.name).Add(multi(fields...))),
 	))
 	return out

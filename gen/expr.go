@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/tools/go/ast/astutil"
 
@@ -120,6 +121,9 @@ type exprEnv struct {
 	nowVar string // the Go name now() becomes in this step
 	inVar  string // the Go name input becomes (on_error handlers)
 	errVar string // the Go name of the failed step's error (on_error handlers)
+	// allowNil accepts an untyped nil: the value goes into a field whose
+	// type is known (a with value).
+	allowNil bool
 }
 
 // exprSrc is an expression's text and where it sits in a spec string.
@@ -176,12 +180,20 @@ func splitInterp(v string) (parts []rawPart, errOff int, err string) {
 			return nil, i, "empty ${} in string; expected an expression"
 		}
 		parts = append(parts, rawPart{expr: true, text: src, off: i + 2})
+		if j < len(v) && v[j] == '}' && !openBrace(v[:i]) {
+			return nil, j, "unmatched } after ${" + src + "}; remove it, or write a { before the ${ if the text needs braces"
+		}
 		i = j
 	}
 	if text.Len() > 0 {
 		parts = append(parts, rawPart{text: text.String()})
 	}
 	return parts, 0, ""
+}
+
+// openBrace reports whether text has a { that no } has closed.
+func openBrace(text string) bool {
+	return strings.Count(text, "{") > strings.Count(text, "}")
 }
 
 type rawPart struct {
@@ -218,7 +230,7 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 			msg = list[0].Msg
 		}
 		msg = strings.ReplaceAll(msg, "'EOF'", "the end of the expression")
-		c.errs.Add(xs.pos(min(off, len(src))), "invalid Go expression %q: %s", src, msg)
+		c.errs.Add(xs.pos(min(off, len(src))), "invalid Go expression %s: %s", quoteShort(src), msg)
 		return nil
 	}
 	at := func(p token.Pos) spec.Pos {
@@ -228,7 +240,8 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 		}
 		return xs.pos(off)
 	}
-	e := &expr{src: src, pos: pos, ast: x}
+	// src reads in messages and generated comments: one line.
+	e := &expr{src: strings.Join(strings.Fields(src), " "), pos: pos, ast: x}
 
 	// Resolve names ourselves first: go/types would say "undefined: x",
 	// where a reader deserves to know that x is defined later, or inside a
@@ -253,6 +266,11 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 				}
 			}
 			ast.Inspect(n.X, visit) // the selected name is a field or method, not a scope name
+			return false
+		case *ast.Field:
+			// The names of struct fields, interface methods and parameters
+			// are not scope names.
+			ast.Inspect(n.Type, visit)
 			return false
 		case *ast.KeyValueExpr:
 			if _, isIdent := n.Key.(*ast.Ident); isIdent {
@@ -302,6 +320,10 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 	}
 	e.val = info.Types[x]
 	e.typ = e.val.Type
+	if msg := c.notAValue(e, env); msg != "" {
+		c.errs.Add(pos, "%s", msg)
+		return nil
+	}
 	e.items = scanItems(x, info)
 	if b, isBasic := e.typ.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
 		e.typ = types.Default(e.typ)
@@ -364,7 +386,68 @@ func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) sp
 		c.errs.Add(at(id.Pos()), "package %s is not available in spec expressions, which see step outputs, env, cursor, the loop variable, now() and Go's builtins; do this work in a node, or convert with a builtin such as string(x) or int64(x)", id.Name)
 		return
 	}
-	c.errs.Add(at(id.Pos()), "undefined: %s%s", id.Name, spec.DidYouMean(id.Name, env.scope.visible()))
+	c.errs.Add(at(id.Pos()), "undefined: %s%s", id.Name, c.suggestName(id.Name, env.scope))
+}
+
+// notAValue explains why a type-checked expression cannot be used as a
+// value in generated code: a builtin or a type, untyped nil where the type
+// comes from the value, a function not called; "" if it can.
+func (c *checker) notAValue(e *expr, env exprEnv) string {
+	switch {
+	case e.val.IsBuiltin():
+		return fmt.Sprintf("%s is a built-in function, not a value; call it, such as %s(x)", e.src, strings.TrimSpace(e.src))
+	case e.val.IsType():
+		return fmt.Sprintf("%s is a type, not a value; convert a value to it, such as %s(x)", e.src, strings.TrimSpace(e.src))
+	case e.val.IsNil():
+		if env.allowNil {
+			return ""
+		}
+		return "nil has no type here, and the type of this value is taken from the value; use a typed value, such as a step output"
+	case e.typ == nil || e.typ == types.Typ[types.Invalid]:
+		return fmt.Sprintf("%s has no value", e.src)
+	}
+	if sig, isFunc := types.Unalias(e.typ).(*types.Signature); isFunc {
+		args := "()"
+		if sig.Params().Len() > 0 {
+			args = "(...)"
+		}
+		return fmt.Sprintf("%s is a function (%s), not a value; call it: %s%s", e.src, c.typeString(e.typ), strings.TrimSpace(e.src), args)
+	}
+	if tup, isTuple := e.typ.(*types.Tuple); isTuple {
+		return fmt.Sprintf("%s has %d values; expected one", e.src, tup.Len())
+	}
+	return ""
+}
+
+// quoteShort quotes an expression for a message, shortened if long.
+func quoteShort(src string) string {
+	const max = 80
+	if len(src) <= max {
+		return strconv.Quote(src)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(src[cut]) {
+		cut--
+	}
+	return strconv.Quote(src[:cut]) + fmt.Sprintf(" (%d more bytes)", len(src)-cut)
+}
+
+// suggestName suggests the visible name nearest to name: a step output or
+// loop variable first, then env, cursor and now, which a one-letter typo of
+// a step id (row for rows) must not win over.
+func (c *checker) suggestName(name string, s *scope) string {
+	var own, builtin []string
+	for _, n := range s.visible() {
+		if b := s.lookup(n); b != nil && (b.kind == bindStep || b.kind == bindLoopVar) {
+			own = append(own, n)
+		} else {
+			builtin = append(builtin, n)
+		}
+	}
+	if m := spec.DidYouMean(name, own); m != "" {
+		return m
+	}
+	return spec.DidYouMean(name, builtin)
 }
 
 // stdPackages are package names a Go programmer may reach for in an

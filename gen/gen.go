@@ -12,6 +12,8 @@
 package gen
 
 import (
+	"path/filepath"
+
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -38,7 +40,17 @@ type Config struct {
 func Check(paths []string, cfg Config) (*Program, error) {
 	var files []*spec.File
 	var errs spec.ErrorList
+	seen := map[string]bool{}
 	for _, p := range paths {
+		// A file named twice (check a.toml a.toml) is one file.
+		key := filepath.Clean(p)
+		if abs, err := filepath.Abs(p); err == nil {
+			key = abs
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		f, err := spec.ParseFile(p)
 		if err != nil {
 			list, ok := err.(spec.ErrorList)

@@ -23,6 +23,10 @@ type Program struct {
 	// RateLimits are the [rate_limit] entries of all the files, first
 	// declaration first.
 	RateLimits []*spec.RateLimit
+	// Warnings are what checks but is probably a mistake (a paged node in
+	// a loop without its termination field, a secret inside a larger
+	// string, data journaled but never read), positioned like errors.
+	Warnings spec.ErrorList
 
 	rows []*rowType
 	c    *checker

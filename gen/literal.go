@@ -351,6 +351,10 @@ func (c *checker) checkJSONType(t types.Type, pos spec.Pos, what, cannot, why st
 		}
 		return ""
 	}
+	if msg := c.unwritable(t); msg != "" {
+		c.errs.Add(pos, "%s %s: %s", what, cannot, msg)
+		return false
+	}
 	if msg := walk(t, c.typeString(t)); msg != "" {
 		c.errs.Add(pos, "%s %s: %s; %s", what, cannot, msg, why)
 		return false
@@ -423,4 +427,56 @@ func hasStringMethod(n *types.Named) bool {
 	}
 	sig := fn.Type().(*types.Signature)
 	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.String])
+}
+
+// unwritable says why the generated program cannot name the type t (it
+// declares variables of the types of step outputs and loop variables); ""
+// if it can.
+func (c *checker) unwritable(t types.Type) string {
+	switch t := types.Unalias(t).(type) {
+	case *types.Basic:
+		if t.Info()&types.IsUntyped != 0 || t.Kind() == types.Invalid {
+			return fmt.Sprintf("its type %s is not a Go type a variable can have", t)
+		}
+		return ""
+	case *types.Named:
+		obj := t.Obj()
+		if obj.Pkg() != nil && obj.Pkg() != c.mainPkg && obj.Pkg().Path() != "main" && !obj.Exported() {
+			return fmt.Sprintf("its type %s is not exported by package %s, so the generated program cannot name it", c.typeString(t), obj.Pkg().Path())
+		}
+		for i := 0; i < t.TypeArgs().Len(); i++ {
+			if msg := c.unwritable(t.TypeArgs().At(i)); msg != "" {
+				return msg
+			}
+		}
+		return ""
+	case *types.Pointer:
+		return c.unwritable(t.Elem())
+	case *types.Slice:
+		return c.unwritable(t.Elem())
+	case *types.Array:
+		return c.unwritable(t.Elem())
+	case *types.Map:
+		if msg := c.unwritable(t.Key()); msg != "" {
+			return msg
+		}
+		return c.unwritable(t.Elem())
+	case *types.Struct:
+		for i := 0; i < t.NumFields(); i++ {
+			if msg := c.unwritable(t.Field(i).Type()); msg != "" {
+				return msg
+			}
+		}
+		return ""
+	case *types.Interface:
+		if t.Empty() {
+			return ""
+		}
+		return fmt.Sprintf("its type %s is an interface literal; expected a named type or data", c.typeString(t))
+	case *types.Chan:
+		return fmt.Sprintf("its type %s is a channel", c.typeString(t))
+	case *types.Signature:
+		return fmt.Sprintf("its type %s is a function", c.typeString(t))
+	}
+	return fmt.Sprintf("its type %s cannot be written in the generated program", c.typeString(t))
 }

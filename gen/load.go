@@ -3,13 +3,17 @@ package gen
 import (
 	"fmt"
 	"go/types"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/resolute/resolute-gen/spec"
@@ -60,6 +64,12 @@ func parseCall(s spec.String, specDir string) (callRef, error) {
 		return callRef{}, fmt.Errorf("call %q is not of the form package.Function; expected %s", v, callForms)
 	}
 	pkg, fn := v[:dot], v[dot+1:]
+	if strings.Contains(pkg, "...") {
+		return callRef{}, fmt.Errorf("call %q: ... is a wildcard of the go command, which a call cannot use; name one package, %s", v, callForms)
+	}
+	if i := strings.IndexFunc(pkg, func(r rune) bool { return r <= ' ' || strings.ContainsRune("\"'`\\:;*?<>|", r) || r == 0x7f }); i >= 0 {
+		return callRef{}, fmt.Errorf("call %q: the package path holds %q, which no Go package path does; expected %s", v, pkg[i:i+1], callForms)
+	}
 	if !isIdent(fn) {
 		return callRef{}, fmt.Errorf("call %q: %q is not a Go function name", v, fn)
 	}
@@ -96,6 +106,104 @@ func joinAnd(words []string) string {
 	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
+// loadError says in one line why the package of a call did not load: a
+// path in the user's own module that names no package gets the nearest
+// one; a dependency that would not load gets the go command's reason (a
+// missing go.sum entry) and the command that fixes it.
+func (l *loaded) loadError(ref callRef, msgs []string) string {
+	if msg := l.ownModuleMiss(ref); msg != "" {
+		return msg
+	}
+	var more []string
+	for _, m := range msgs {
+		for _, sub := range couldNotImport.FindAllStringSubmatch(m, -1) {
+			if why := l.listError(sub[1]); why != "" {
+				more = append(more, why)
+			}
+		}
+	}
+	if len(more) > 0 {
+		msgs = more
+	}
+	return loadError(ref, msgs)
+}
+
+// couldNotImport matches the type checker's report of a dependency that
+// did not load, which hides the reason.
+var couldNotImport = regexp.MustCompile(`could not import (\S+) \(invalid package name: ""\)`)
+
+// listError asks the go command why package path does not load; "" if
+// it does not say.
+func (l *loaded) listError(path string) string {
+	cmd := exec.Command("go", "list", "-e", "-f", "{{if .Error}}{{.Error.Err}}{{end}}", path)
+	cmd.Dir, cmd.Env = l.dir, l.env
+	out, _ := cmd.Output()
+	return strings.TrimSpace(string(out))
+}
+
+// ownModuleMiss explains an import path inside the module being checked
+// in that names no package there, suggesting the nearest package of the
+// module; "" if the path is elsewhere or names a directory.
+func (l *loaded) ownModuleMiss(ref callRef) string {
+	if filepath.IsAbs(ref.pattern) || !strings.Contains(ref.pattern, "/") {
+		return ""
+	}
+	dir, err := filepath.Abs(l.dir)
+	if err != nil {
+		return ""
+	}
+	root := moduleRoot(dir)
+	if root == "" {
+		return ""
+	}
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	mod := modfile.ModulePath(data)
+	if mod == "" || !strings.HasPrefix(ref.pattern, mod+"/") {
+		return ""
+	}
+	rel := strings.TrimPrefix(ref.pattern, mod+"/")
+	if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel))); err == nil && fi.IsDir() {
+		return ""
+	}
+	var pkgs []string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			if path != root {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir // another module
+				}
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			r, _ := filepath.Rel(root, filepath.Dir(path))
+			p := mod + "/" + filepath.ToSlash(r)
+			if r == "." {
+				p = mod
+			}
+			if len(pkgs) == 0 || pkgs[len(pkgs)-1] != p {
+				pkgs = append(pkgs, p)
+			}
+		}
+		return nil
+	})
+	msg := fmt.Sprintf("module %s has no package %s", mod, rel)
+	if s := spec.Suggest(ref.pattern, pkgs); s != "" {
+		return msg + fmt.Sprintf("; did you mean %q?", s)
+	}
+	return msg + fmt.Sprintf(" (the module has no directory %s)", rel)
+}
+
 // loadError says in one line why the package of a call did not load.
 func loadError(ref callRef, msgs []string) string {
 	if filepath.IsAbs(ref.pattern) {
@@ -105,12 +213,24 @@ func loadError(ref callRef, msgs []string) string {
 		if len(msgs) == 0 || msgs[0] == "package not found" {
 			return fmt.Sprintf("directory %s holds no Go package", ref.pkg)
 		}
+		if strings.Contains(strings.Join(msgs, " "), "outside main module") {
+			if root := moduleRoot(ref.pattern); root == "" {
+				return fmt.Sprintf("directory %s is not inside a Go module, and a node package of your own must be: create one where the spec and its nodes live, with go mod init example.com/yourname/flows (any module path) and go get %s@latest", ref.pkg, ModulePath)
+			} else {
+				return fmt.Sprintf("directory %s is in the module at %s, which is not the module the spec is checked in; keep the spec inside the module of its node packages", ref.pkg, root)
+			}
+		}
 	}
 	var out []string
 	seen := map[string]bool{}
 	for _, m := range msgs {
 		for _, line := range strings.Split(m, "\n") {
 			line = strings.TrimSpace(line)
+			if m := goFilePos.FindStringSubmatch(line); m != nil {
+				// go list puts a relative path in its messages, the type
+				// checker's are named by base name: one error, one line.
+				line = filepath.Base(m[1]) + m[2] + line[len(m[0]):]
+			}
 			if line == "" || strings.HasPrefix(line, "# ") || seen[line] {
 				continue
 			}
@@ -119,9 +239,28 @@ func loadError(ref callRef, msgs []string) string {
 		}
 	}
 	msg := strings.Join(out, " ")
+	if m := goSumMissing.FindStringSubmatch(msg); m != nil {
+		what := "the go.mod file of " + m[1]
+		if m[2] != "" {
+			what = "the module providing package " + m[2]
+		}
+		return fmt.Sprintf("missing go.sum entry for %s; run %s in the module to add it", what, strings.TrimSpace(m[3]))
+	}
 	// The go command's advice spans two lines; keep it on one.
 	msg = strings.Replace(msg, "; to add it: go get ", "; add it to the module with go get ", 1)
 	return msg
+}
+
+// moduleRoot returns the directory of the go.mod that holds dir, or "".
+func moduleRoot(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // loaded is the result of loading every package a program's calls name,
@@ -133,6 +272,8 @@ type loaded struct {
 	context   *types.Package
 	transform *types.Package      // nil until the transform package loads
 	errors    map[string][]string // pattern -> load errors
+	dir       string              // where the packages were loaded from
+	env       []string            // the go command's environment
 }
 
 // Packages keeps the Go packages loaded for checks, so that several checks
@@ -247,7 +388,7 @@ func loadPackages(dir string, env []string, patterns []string) (*loaded, error) 
 	if err != nil {
 		return nil, fmt.Errorf("loading Go packages: %v", err)
 	}
-	l := &loaded{byPattern: map[string]*packages.Package{}, errors: map[string][]string{}}
+	l := &loaded{byPattern: map[string]*packages.Package{}, errors: map[string][]string{}, dir: dir, env: env}
 	// go/packages returns the root packages in no promised order; match them
 	// back to patterns by import path or by directory.
 	for _, p := range pkgs {
@@ -300,6 +441,13 @@ func loadPackages(dir string, env []string, patterns []string) (*loaded, error) 
 	}
 	return l, nil
 }
+
+// goSumMissing matches the go command's report of a missing go.sum entry
+// and the command it advises.
+var goSumMissing = regexp.MustCompile(`(?:^|: |\s)(?:(\S+): )?missing go\.sum entry (?:for go\.mod file|for module providing package (\S+)[^;]*); to add(?: it)?: (go [^;]+)`)
+
+// goFilePos matches a Go file position at the start of a message.
+var goFilePos = regexp.MustCompile(`^([^\s:]+\.go)(:\d+(?::\d+)?: )`)
 
 func pkgDir(p *packages.Package) string {
 	files := p.GoFiles

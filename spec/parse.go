@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"go/token"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -31,7 +33,13 @@ func ParseFile(path string) (*File, error) {
 // TOML decoder gave up. Even with errors, Parse returns the File as far as
 // it could be read, as go/parser does.
 func Parse(path string, src []byte) (*File, error) {
+	// A UTF-8 byte order mark, which some editors write, is not part of
+	// the TOML document.
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	f := &File{Path: path, Source: src}
+	if err := textError(path, src); err != nil {
+		return nil, ErrorList{err}
+	}
 
 	var doc map[string]any
 	decodeErr := toml.Unmarshal(src, &doc)
@@ -56,6 +64,36 @@ func Parse(path string, src []byte) (*File, error) {
 	}
 	c.file(root, f)
 	return f, c.errs.Sort().Err()
+}
+
+// textError reports a file that is not UTF-8 text (a binary file, or one
+// in another encoding) at its first offending byte; nil if it is text.
+func textError(path string, src []byte) *Error {
+	bad := -1
+	what := ""
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		bad, what = i, "a NUL byte"
+	}
+	for i := 0; i < len(src) && (bad < 0 || i < bad); {
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n == 1 {
+			bad, what = i, fmt.Sprintf("the byte 0x%02x, which is not UTF-8", src[i])
+			break
+		}
+		i += n
+	}
+	if bad < 0 {
+		return nil
+	}
+	line, col := 1, 1
+	for _, c := range src[:bad] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return Errorf(Pos{File: path, Line: line, Col: col}, "the file holds %s here; a spec is a TOML text file in UTF-8", what)
 }
 
 // tomlError converts an error of the TOML library into an Error.

@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 
 	"github.com/resolute/resolute-gen/gen"
+	"github.com/resolute/resolute-gen/spec"
 )
 
 const genHelp = `Usage: resolute-gen gen SPEC... [-o FILE]
@@ -28,10 +31,19 @@ Flags:
   -o FILE   write to FILE instead of standard output (replaced atomically)
 `
 
-const checkHelp = `Usage: resolute-gen check SPEC...
+const checkHelp = `Usage: resolute-gen check SPEC... [--format text|json] [--strict]
 
 Type-checks the spec files without writing anything. Each problem is printed
-as file:line:col: message; the exit code is 1 if there is any.
+as file:line:col: message; the exit code is 1 if there is any. Warnings (a
+paged node in a loop without its termination field, a secret inside a
+larger string, data journaled but never read) are printed as
+file:line:col: warning: message and do not fail the check.
+
+Flags:
+  --format json  print one JSON object per line on standard output:
+                 {"file", "line", "column", "severity" ("error" or
+                 "warning"), "message", "suggestion" (if any)}
+  --strict       warnings fail the check too (exit code 1)
 `
 
 const buildHelp = `Usage: resolute-gen build SPEC... -o BIN
@@ -86,15 +98,69 @@ func cmdGen(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
-	specs, ws, cfg, err := setup("check", args, nil, checkHelp, stdout)
+	format, strict := "text", false
+	specs, err := flags(args, map[string]*string{"format": &format}, map[string]*bool{"strict": &strict}, checkHelp, stdout)
+	if err != nil {
+		return err
+	}
+	if format != "text" && format != "json" {
+		return usageErr("unknown --format %q; expected text or json\n\n%s", format, checkHelp)
+	}
+	specs, ws, cfg, err := setup("check", specs, nil, checkHelp, stdout)
 	if err != nil {
 		return err
 	}
 	defer ws.cleanup()
-	if _, err = gen.Check(specs, cfg); err != nil {
-		return firstErr(ws.missingDeps(specs), err)
+	prog, err := gen.Check(specs, cfg)
+	var problems, warnings spec.ErrorList
+	if err != nil {
+		if !errors.As(err, &problems) || format != "json" {
+			return firstErr(ws.missingDeps(specs), err)
+		}
+	} else {
+		warnings = prog.Warnings
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		for _, p := range problems {
+			enc.Encode(diagnostic(p, "error"))
+		}
+		for _, w := range warnings {
+			enc.Encode(diagnostic(w, "warning"))
+		}
+	} else {
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", w.Pos, w.Msg)
+		}
+	}
+	switch {
+	case len(problems) > 0:
+		return &exitError{code: 1, msg: fmt.Sprintf("%d problems", len(problems))}
+	case strict && len(warnings) > 0:
+		return &exitError{code: 1, msg: fmt.Sprintf("%d warnings, and --strict makes them fail the check", len(warnings))}
 	}
 	return nil
+}
+
+// checkDiagnostic is one problem of check --format json: one JSON object
+// per line.
+type checkDiagnostic struct {
+	File       string `json:"file"`
+	Line       int    `json:"line"`
+	Column     int    `json:"column"`
+	Severity   string `json:"severity"` // "error" or "warning"
+	Message    string `json:"message"`
+	Suggestion string `json:"suggestion,omitempty"` // the "did you mean" replacement, if any
+}
+
+var didYouMean = regexp.MustCompile(`did you mean "([^"]*)"\?`)
+
+func diagnostic(e *spec.Error, severity string) checkDiagnostic {
+	d := checkDiagnostic{File: e.Pos.File, Line: e.Pos.Line, Column: e.Pos.Col, Severity: severity, Message: e.Msg}
+	if m := didYouMean.FindStringSubmatch(e.Msg); m != nil {
+		d.Suggestion = m[1]
+	}
+	return d
 }
 
 func cmdBuild(args []string, stdout, stderr io.Writer) error {
