@@ -130,6 +130,32 @@ type handle struct {
 	redacted string // the URL without its password, for messages
 	secret   string // the password, scrubbed from messages
 	conn     Conn
+
+	// ensured holds the CREATE TABLE statements this process has made sure
+	// of, so that an upsert with CreateTable does not open a schema
+	// transaction for every page. Exec and Truncate clear it: their
+	// statements may drop or alter tables.
+	ensuredMu sync.Mutex
+	ensured   map[string]bool
+}
+
+func (h *handle) isEnsured(create string) bool {
+	h.ensuredMu.Lock()
+	defer h.ensuredMu.Unlock()
+	return h.ensured[create]
+}
+
+func (h *handle) setEnsured(create string, ok bool) {
+	h.ensuredMu.Lock()
+	defer h.ensuredMu.Unlock()
+	switch {
+	case !ok:
+		h.ensured = nil
+	case h.ensured == nil:
+		h.ensured = map[string]bool{create: true}
+	default:
+		h.ensured[create] = true
+	}
 }
 
 type handleKey struct {

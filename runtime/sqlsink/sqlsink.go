@@ -478,10 +478,14 @@ func ensureTable(ctx context.Context, h *handle, p *plan) error {
 	}
 	b.WriteString("))")
 	create := b.String()
+	if h.isEnsured(create) {
+		return nil
+	}
 
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		if err = createOrAlter(ctx, h, p, create); err == nil {
+			h.setEnsured(create, true)
 			return nil
 		}
 		// Two processes creating the same Postgres table at once: the
@@ -607,6 +611,9 @@ type ExecOutput struct {
 func ExecWith(ctx context.Context, drv Driver, in ExecInput) (ExecOutput, error) {
 	var out ExecOutput
 	h, err := open(drv, in.URL, "Exec")
+	if h != nil {
+		defer h.setEnsured("", false) // statements may drop or alter tables
+	}
 	if err != nil {
 		return out, err
 	}
@@ -675,6 +682,9 @@ func TruncateWith(ctx context.Context, drv Driver, in TruncateInput) (TruncateOu
 		return TruncateOutput{}, permanentf("%v", err)
 	}
 	h, err := open(drv, in.URL, "Truncate")
+	if h != nil {
+		defer h.setEnsured("", false)
+	}
 	if err != nil {
 		return TruncateOutput{}, err
 	}

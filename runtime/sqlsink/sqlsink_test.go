@@ -899,3 +899,31 @@ func TestSQLiteOldTimeFormat(t *testing.T) {
 		t.Fatalf("after the fix: %v", got)
 	}
 }
+
+// TestCreateTableRememberedUntilExec: an upsert with CreateTable makes sure
+// of its table once per process (not once per page), and a statement run
+// through Exec or Truncate, which may drop the table, makes the next upsert
+// make sure again.
+func TestCreateTableRememberedUntilExec(t *testing.T) {
+	type R struct {
+		Key string `db:"key"`
+	}
+	forEngine(t, func(t *testing.T, e engine, table string) {
+		ctx := context.Background()
+		up := func(key string) {
+			t.Helper()
+			if _, err := Upsert(ctx, UpsertInput[R]{URL: e.url, Table: table, Rows: []R{{key}}, CreateTable: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		up("a")
+		up("b")
+		if _, err := Exec(ctx, ExecInput{URL: e.url, Statements: []string{"DROP TABLE " + quoteIdent(table)}}); err != nil {
+			t.Fatal(err)
+		}
+		up("c") // the table is created again
+		if n := count(t, e.url, table); n != 1 {
+			t.Fatalf("%d rows after the drop and one upsert, want 1", n)
+		}
+	})
+}
