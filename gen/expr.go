@@ -181,7 +181,11 @@ func splitInterp(v string) (parts []rawPart, errOff int, err string) {
 		}
 		parts = append(parts, rawPart{expr: true, text: src, off: i + 2})
 		if j < len(v) && v[j] == '}' && !openBrace(v[:i]) {
-			return nil, j, "unmatched } after ${" + src + "}; remove it, or write a { before the ${ if the text needs braces"
+			what := "${" + src + "}"
+			if strings.ContainsAny(src, "\n\r") || len(src) > 80 {
+				what = "the ${...} of " + quoteShort(src) // one line, whatever the expression holds
+			}
+			return nil, j, "unmatched } after " + what + "; remove it, or write a { before the ${ if the text needs braces"
 		}
 		i = j
 	}
