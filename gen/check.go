@@ -944,6 +944,12 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 				x.inType = nil
 				return nil
 			}
+			// The generated program writes the instantiated input type.
+			if msg := c.unwritable(t); msg != "" {
+				c.errs.Add(call.Pos, "cannot instantiate %s with %s = %s: %s", call.Value, tparams.At(i).Obj().Name(), c.typeString(t), msg)
+				x.inType = nil
+				return nil
+			}
 			targs[i] = t
 		}
 		inst, err := types.Instantiate(nil, nd.sig, targs, true)
