@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // Package hooks; tests replace them.
@@ -32,36 +34,13 @@ const userAgent = "resolute-gen-confluence/1"
 
 const maxBody = 256 << 20
 
-// permanentError marks an error that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// Permanent reports true: retrying cannot help.
-func (e *permanentError) Permanent() bool { return true }
-
-func permanent(err error) error { return &permanentError{err} }
-
-// retryAfterError carries the delay the server asked for.
-type retryAfterError struct {
-	err   error
-	delay time.Duration
-}
-
-func (e *retryAfterError) Error() string { return e.err.Error() }
-func (e *retryAfterError) Unwrap() error { return e.err }
-
-// RetryAfter reports the delay before the next attempt.
-func (e *retryAfterError) RetryAfter() time.Duration { return e.delay }
-
 // get makes one request.
 func (q *query) get(ctx context.Context, target string) (*wirePage, error) {
 	rctx, cancel := context.WithTimeout(ctx, q.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, permanent(fmt.Errorf("confluence: %v", q.redact(err.Error())))
+		return nil, nodeerr.Permanent(fmt.Errorf("confluence: %v", q.redact(err.Error())))
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
@@ -129,10 +108,10 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 		if d <= 0 {
 			d = time.Minute
 		}
-		return &retryAfterError{err: errors.New(q.redact(msg)), delay: d}
+		return nodeerr.RetryAfter(errors.New(q.redact(msg)), d)
 	case code == http.StatusRequestTimeout || code >= 500:
 		if d := parseRetryAfter(resp.Header.Get("Retry-After")); d > 0 {
-			return &retryAfterError{err: errors.New(q.redact(msg)), delay: d}
+			return nodeerr.RetryAfter(errors.New(q.redact(msg)), d)
 		}
 		return errors.New(q.redact(msg))
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
@@ -140,7 +119,7 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 	case code == http.StatusNotFound:
 		msg += " (check BaseURL: it should be the site root, such as https://your-org.atlassian.net)"
 	}
-	return permanent(errors.New(q.redact(msg)))
+	return nodeerr.Permanent(errors.New(q.redact(msg)))
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.

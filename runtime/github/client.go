@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // Package hooks; tests replace them.
@@ -61,29 +63,6 @@ type limitState struct {
 	reset     time.Time
 }
 
-// permanentError marks an error that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// Permanent reports true: retrying cannot help.
-func (e *permanentError) Permanent() bool { return true }
-
-func permanent(err error) error { return &permanentError{err} }
-
-// retryAfterError carries the delay before the next attempt.
-type retryAfterError struct {
-	err   error
-	delay time.Duration
-}
-
-func (e *retryAfterError) Error() string { return e.err.Error() }
-func (e *retryAfterError) Unwrap() error { return e.err }
-
-// RetryAfter reports the delay before the next attempt.
-func (e *retryAfterError) RetryAfter() time.Duration { return e.delay }
-
 // waitForBudget waits for the rate-limit reset when the last response said
 // fewer than minRemaining requests remain.
 func (q *query) waitForBudget(ctx context.Context) error {
@@ -98,10 +77,10 @@ func (q *query) waitForBudget(ctx context.Context) error {
 		return nil
 	}
 	if dl, ok := ctx.Deadline(); wait > q.maxWait || (ok && now().Add(wait).After(dl)) {
-		return &retryAfterError{
-			err:   fmt.Errorf("github: rate limit: %d requests remain until %s; waiting %s is longer than MaxRateLimitWait or the deadline allows", st.remaining, st.reset.UTC().Format(time.RFC3339), wait.Round(time.Second)),
-			delay: wait,
-		}
+		return nodeerr.RetryAfter(
+			fmt.Errorf("github: rate limit: %d requests remain until %s; waiting %s is longer than MaxRateLimitWait or the deadline allows", st.remaining, st.reset.UTC().Format(time.RFC3339), wait.Round(time.Second)),
+			wait,
+		)
 	}
 	if err := sleep(ctx, wait); err != nil {
 		return fmt.Errorf("github: waiting for the rate-limit reset: %w", err)
@@ -130,7 +109,7 @@ func (q *query) get(ctx context.Context, target string) ([]wireIssue, string, er
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, "", permanent(fmt.Errorf("github: %v", err))
+		return nil, "", nodeerr.Permanent(fmt.Errorf("github: %v", err))
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", APIVersion)
@@ -233,7 +212,7 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 			if wait <= 0 {
 				wait = time.Minute
 			}
-			return &retryAfterError{err: errors.New(q.redact(msg)), delay: wait}
+			return nodeerr.RetryAfter(errors.New(q.redact(msg)), wait)
 		}
 	}
 	switch {
@@ -244,7 +223,7 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 	case code == http.StatusNotFound:
 		msg += " (check Owner, Repo and BaseURL, and that Token can read " + q.repo + ": GitHub answers 404 for private repositories it hides)"
 	}
-	return permanent(errors.New(q.redact(msg)))
+	return nodeerr.Permanent(errors.New(q.redact(msg)))
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.

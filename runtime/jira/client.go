@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // httpClient is used for every request (tests replace it). It has no
@@ -40,27 +42,6 @@ const DefaultRequestTimeout = 60 * time.Second
 const maxBody = 256 << 20
 
 const userAgent = "resolute-gen-jira/1"
-
-// permanentError marks an error that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string   { return e.err.Error() }
-func (e *permanentError) Unwrap() error   { return e.err }
-func (e *permanentError) Permanent() bool { return true }
-
-func permanent(err error) error { return &permanentError{err} }
-
-// retryAfterError carries the delay a server asked for.
-type retryAfterError struct {
-	err   error
-	delay time.Duration
-}
-
-func (e *retryAfterError) Error() string { return e.err.Error() }
-func (e *retryAfterError) Unwrap() error { return e.err }
-
-// RetryAfter reports the delay the server asked for before the next attempt.
-func (e *retryAfterError) RetryAfter() time.Duration { return e.delay }
 
 // statusError is a non-2xx response.
 type statusError struct {
@@ -115,7 +96,7 @@ func (q *query) get(ctx context.Context, target string) (*wirePage, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, permanent(fmt.Errorf("jira: %v", q.redact(err.Error())))
+		return nil, nodeerr.Permanent(fmt.Errorf("jira: %v", q.redact(err.Error())))
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
@@ -136,14 +117,14 @@ func (q *query) get(ctx context.Context, target string) (*wirePage, error) {
 	}
 	var wp wirePage
 	if err := json.Unmarshal(body, &wp); err != nil || wp.Issues == nil {
-		return nil, permanent(fmt.Errorf("jira: GET %s answered %s with Content-Type %q, which is not a search result (want JSON with \"issues\"; is BaseURL the Jira site?): %s",
+		return nil, nodeerr.Permanent(fmt.Errorf("jira: GET %s answered %s with Content-Type %q, which is not a search result (want JSON with \"issues\"; is BaseURL the Jira site?): %s",
 			q.endpoint, statusText(resp), resp.Header.Get("Content-Type"), q.snippet(body)))
 	}
 	if q.spField != DefaultStoryPointsField || len(q.extra) > 0 {
 		// A second pass for the fields wireFields does not name.
 		var rp rawPage
 		if err := json.Unmarshal(body, &rp); err != nil || len(rp.Issues) != len(wp.Issues) {
-			return nil, permanent(fmt.Errorf("jira: GET %s: the search result's fields do not decode: %v", q.endpoint, err))
+			return nil, nodeerr.Permanent(fmt.Errorf("jira: GET %s: the search result's fields do not decode: %v", q.endpoint, err))
 		}
 		for i := range wp.Issues {
 			wp.Issues[i].raw = rp.Issues[i].Fields
@@ -193,14 +174,14 @@ func (q *query) transportError(ctx, rctx context.Context, err error) error {
 	msg := q.redact(err.Error())
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-		return permanent(fmt.Errorf("jira: %s: host %q not found (DNS); check BaseURL: %s", where, dnsErr.Name, msg))
+		return nodeerr.Permanent(fmt.Errorf("jira: %s: host %q not found (DNS); check BaseURL: %s", where, dnsErr.Name, msg))
 	}
 	var rhe tls.RecordHeaderError
 	if errors.As(err, &rhe) || strings.Contains(msg, "server gave HTTP response to HTTPS client") {
-		return permanent(fmt.Errorf("jira: %s: the server answered plain HTTP to a TLS handshake; BaseURL should start with http://, or name the server's HTTPS port: %s", where, msg))
+		return nodeerr.Permanent(fmt.Errorf("jira: %s: the server answered plain HTTP to a TLS handshake; BaseURL should start with http://, or name the server's HTTPS port: %s", where, msg))
 	}
 	if strings.Contains(msg, "malformed HTTP response") || strings.Contains(msg, "malformed HTTP status code") {
-		return permanent(fmt.Errorf("jira: %s: the server did not answer in HTTP (a TLS port addressed as http://?); BaseURL should start with https://: %s", where, msg))
+		return nodeerr.Permanent(fmt.Errorf("jira: %s: the server did not answer in HTTP (a TLS port addressed as http://?); BaseURL should start with https://: %s", where, msg))
 	}
 	var (
 		unknownCA *x509.UnknownAuthorityError
@@ -209,7 +190,7 @@ func (q *query) transportError(ctx, rctx context.Context, err error) error {
 		verify    *tls.CertificateVerificationError
 	)
 	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalid) || errors.As(err, &verify) {
-		return permanent(fmt.Errorf("jira: %s: the server's TLS certificate is not valid for it: %s", where, msg))
+		return nodeerr.Permanent(fmt.Errorf("jira: %s: the server's TLS certificate is not valid for it: %s", where, msg))
 	}
 	return fmt.Errorf("jira: %s: %s", where, msg)
 }
@@ -265,7 +246,7 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 	err := error(&statusError{status: code, msg: q.redact(msg), permanent: !transient})
 	if transient {
 		if d := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
-			err = &retryAfterError{err: err, delay: d}
+			err = nodeerr.RetryAfter(err, d)
 		}
 	}
 	return err

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // splitOrder splits jql into its filter and its top-level ORDER BY clause
@@ -103,7 +105,7 @@ func decodePosition(tok string, seek bool) (position, error) {
 		return position{seek: seek, query: -1}, nil
 	case strings.HasPrefix(tok, seekPrefix):
 		if !seek {
-			return position{}, permanent(errors.New("jira: PageToken is a seek position, but the JQL is not ordered by \"updated ASC, key ASC\"; was the JQL changed during the walk?"))
+			return position{}, nodeerr.Permanent(errors.New("jira: PageToken is a seek position, but the JQL is not ordered by \"updated ASC, key ASC\"; was the JQL changed during the walk?"))
 		}
 		parts := strings.SplitN(tok[len(seekPrefix):], ":", 3)
 		if len(parts) < 2 {
@@ -131,7 +133,7 @@ func decodePosition(tok string, seek bool) (position, error) {
 		// versioned.
 		return position{seek: seek, query: -1, jira: tok}, nil
 	}
-	return position{}, permanent(fmt.Errorf("jira: PageToken %q is not a token FetchPage returned", truncate(tok, 80)))
+	return position{}, nodeerr.Permanent(fmt.Errorf("jira: PageToken %q is not a token FetchPage returned", truncate(tok, 80)))
 }
 
 func truncate(s string, n int) string {
