@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/resolute/resolute-gen/runtime/internal/httpsource"
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
@@ -160,8 +161,8 @@ func (q *query) searchJQL(p position) string {
 func (q *query) walk(ctx context.Context, p position) (PageOutput, *position, error) {
 	jql := q.searchJQL(p)
 	raw, err := q.page(ctx, jql, p.jira)
-	var se *statusError
-	if err != nil && p.seek && p.jira != "" && errors.As(err, &se) && se.status == http.StatusBadRequest {
+	var se *httpsource.StatusError
+	if err != nil && p.seek && p.jira != "" && errors.As(err, &se) && se.Code == http.StatusBadRequest {
 		// Jira's token expired (after 7 days) or was refused: restart the
 		// same seek search; the issues re-read are upserted again.
 		p.jira = ""
