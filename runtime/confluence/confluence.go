@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/resolute/resolute-gen/runtime/internal/httpsource"
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
@@ -143,35 +144,13 @@ func FetchPages(ctx context.Context, in FetchInput) (FetchOutput, error) {
 		return FetchOutput{}, err
 	}
 	var out FetchOutput
-	index := make(map[string]int)
-	seen := make(map[string]bool)
-	pos := q.first()
-	for {
-		p, next, err := q.page(ctx, pos)
-		if err != nil {
-			return FetchOutput{}, err
-		}
-		out.Pages++
-		for _, it := range p.Items {
-			if i, ok := index[it.ID]; ok {
-				out.Items[i] = it
-				continue
-			}
-			index[it.ID] = len(out.Items)
-			out.Items = append(out.Items, it)
-		}
-		if p.NextPageToken == "" {
-			break
-		}
-		if in.MaxPages > 0 && out.Pages >= in.MaxPages {
-			out.HasMore = true
-			break
-		}
-		if seen[p.NextPageToken] {
-			return FetchOutput{}, fmt.Errorf("confluence: page %d: the walk came back to a position it had read; stopping to avoid a loop", out.Pages)
-		}
-		seen[p.NextPageToken] = true
-		pos = next
+	out.Items, out.Pages, out.HasMore, err = httpsource.Collect("confluence", in.MaxPages, q.first(), func(it Page) string { return it.ID },
+		func(pos position) ([]Page, string, position, error) {
+			p, next, err := q.page(ctx, pos)
+			return p.Items, p.NextPageToken, next, err
+		})
+	if err != nil {
+		return FetchOutput{}, err
 	}
 	out.MaxUpdated = maxUpdated(out.Items)
 	return out, nil

@@ -228,3 +228,42 @@ func (s *Source) Redact(msg string) string {
 	}
 	return msg
 }
+
+// Collect reads pages in memory: page(first), then page(next) while a page
+// returns a next token (non-empty) and, when maxPages > 0, fewer than
+// maxPages pages were read (hasMore then reports that one remained). An item
+// read twice (it changed while paging) is kept once, in its last-read
+// version, at its first position (id names it). A token read twice stops
+// the walk with an error (name starts its message), to avoid a loop.
+func Collect[T any, K comparable, P any](name string, maxPages int, first P, id func(T) K,
+	page func(P) (items []T, token string, next P, err error)) (items []T, pages int, hasMore bool, err error) {
+	index := make(map[K]int)
+	seen := make(map[string]bool)
+	pos := first
+	for {
+		got, token, next, err := page(pos)
+		if err != nil {
+			return nil, pages, false, err
+		}
+		pages++
+		for _, it := range got {
+			if i, ok := index[id(it)]; ok {
+				items[i] = it
+				continue
+			}
+			index[id(it)] = len(items)
+			items = append(items, it)
+		}
+		if token == "" {
+			return items, pages, false, nil
+		}
+		if maxPages > 0 && pages >= maxPages {
+			return items, pages, true, nil
+		}
+		if seen[token] {
+			return nil, pages, false, fmt.Errorf("%s: page %d: the walk came back to a position it had read; stopping to avoid a loop", name, pages)
+		}
+		seen[token] = true
+		pos = next
+	}
+}

@@ -106,3 +106,35 @@ func TestSnippetRedactsAndBounds(t *testing.T) {
 		t.Errorf("BodyText cut badly: %q", got)
 	}
 }
+
+func TestCollect(t *testing.T) {
+	// Pages of (id, version) items; the token of page i is "i+1", "" after
+	// the last. Item 2 changed while paging and comes back on page 1.
+	type item struct{ id, v int }
+	pagesOf := [][]item{{{1, 0}, {2, 0}}, {{3, 0}, {2, 1}}, {{4, 0}}}
+	page := func(loopAt int) func(int) ([]item, string, int, error) {
+		return func(i int) ([]item, string, int, error) {
+			switch {
+			case i == loopAt:
+				return pagesOf[i], "1", 1, nil
+			case i+1 < len(pagesOf):
+				return pagesOf[i], string(rune('0' + i + 1)), i + 1, nil
+			}
+			return pagesOf[i], "", 0, nil
+		}
+	}
+	id := func(it item) int { return it.id }
+
+	items, n, more, err := Collect("x", 0, 0, id, page(-1))
+	if err != nil || n != 3 || more || len(items) != 4 || items[1] != (item{2, 1}) || items[2].id != 3 {
+		t.Errorf("all pages: %v %d %v %v", items, n, more, err)
+	}
+	items, n, more, err = Collect("x", 2, 0, id, page(-1))
+	if err != nil || n != 2 || !more || len(items) != 3 {
+		t.Errorf("MaxPages 2: %v %d %v %v", items, n, more, err)
+	}
+	// Page 2 points back to page 1, whose token was read already.
+	if _, _, _, err := Collect("x", 0, 0, id, page(2)); err == nil || !strings.HasPrefix(err.Error(), "x: page 3: the walk came back") {
+		t.Errorf("loop: err = %v", err)
+	}
+}
