@@ -5,41 +5,29 @@ import (
 	"fmt"
 	"syscall"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // Permanent marks err as not worth retrying: [Call] gives up after the
-// attempt that returned it. Permanent(nil) is nil.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err}
-}
-
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string   { return e.err.Error() }
-func (e *permanentError) Unwrap() error   { return e.err }
-func (e *permanentError) Permanent() bool { return true }
+// attempt that returned it. Permanent(nil) is nil. It is
+// [nodeerr.Permanent], which node packages can use without importing
+// runtime.
+func Permanent(err error) error { return nodeerr.Permanent(err) }
 
 // IsPermanent reports whether err, or an error it wraps, has a method
-// Permanent() bool that returns true. Node packages can mark their errors
-// that way without importing runtime.
-func IsPermanent(err error) bool {
-	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
-}
+// Permanent() bool that returns true ([nodeerr.IsPermanent]). Node packages
+// can mark their errors that way without importing runtime.
+func IsPermanent(err error) bool { return nodeerr.IsPermanent(err) }
 
 // IsConfiguration reports whether err, or an error it wraps, has a method
-// Configuration() bool that returns true: a failure that only a change of
-// configuration can fix, such as rejected credentials (HTTP 401) or a
-// missing permission (403). Such a failure is not retried, and the program
-// exits with status 2 (configuration error) rather than 1. Node packages can
-// mark their errors that way without importing runtime.
-func IsConfiguration(err error) bool {
-	var c interface{ Configuration() bool }
-	return errors.As(err, &c) && c.Configuration()
-}
+// Configuration() bool that returns true ([nodeerr.IsConfiguration]): a
+// failure that only a change of configuration can fix, such as rejected
+// credentials (HTTP 401) or a missing permission (403). Such a failure is
+// not retried, and the program exits with status 2 (configuration error)
+// rather than 1. Node packages can mark their errors that way without
+// importing runtime ([nodeerr.Configuration]).
+func IsConfiguration(err error) bool { return nodeerr.IsConfiguration(err) }
 
 // Interrupted is the cause of the context of a program stopped by a signal
 // (SIGINT or SIGTERM); `run --once` then exits with status 128 + Signal
@@ -61,32 +49,14 @@ func signalName(s syscall.Signal) string {
 
 // WithRetryAfter attaches a delay requested by the server (such as an HTTP
 // Retry-After header) to err. [Call] waits that long before the next attempt
-// instead of its computed backoff. WithRetryAfter(nil, d) is nil.
-func WithRetryAfter(err error, d time.Duration) error {
-	if err == nil {
-		return nil
-	}
-	return &retryAfterError{err, d}
-}
-
-type retryAfterError struct {
-	err error
-	d   time.Duration
-}
-
-func (e *retryAfterError) Error() string             { return e.err.Error() }
-func (e *retryAfterError) Unwrap() error             { return e.err }
-func (e *retryAfterError) RetryAfter() time.Duration { return e.d }
+// instead of its computed backoff. WithRetryAfter(nil, d) is nil. It is
+// [nodeerr.RetryAfter].
+func WithRetryAfter(err error, d time.Duration) error { return nodeerr.RetryAfter(err, d) }
 
 // RetryAfter returns the delay attached to err (or an error it wraps) by a
-// method RetryAfter() time.Duration, such as the one [WithRetryAfter] adds.
-func RetryAfter(err error) (time.Duration, bool) {
-	var ra interface{ RetryAfter() time.Duration }
-	if errors.As(err, &ra) {
-		return ra.RetryAfter(), true
-	}
-	return 0, false
-}
+// method RetryAfter() time.Duration, such as the one [WithRetryAfter] adds
+// ([nodeerr.RetryAfterOf]).
+func RetryAfter(err error) (time.Duration, bool) { return nodeerr.RetryAfterOf(err) }
 
 // MaxIterations is the error a while loop returns when it would run more
 // than its max_iterations bound. where describes the loop, such as

@@ -1,97 +1,48 @@
 package confluence
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
-	"io"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/httpsource"
 )
 
 // Package hooks; tests replace them.
 var (
-	httpClient = &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          10,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}}
-	now = time.Now
+	httpClient = httpsource.NewClient()
+	now        = time.Now
 )
 
 const userAgent = "resolute-gen-confluence/1"
 
 const maxBody = 256 << 20
 
-// permanentError marks an error that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// Permanent reports true: retrying cannot help.
-func (e *permanentError) Permanent() bool { return true }
-
-func permanent(err error) error { return &permanentError{err} }
-
-// retryAfterError carries the delay the server asked for.
-type retryAfterError struct {
-	err   error
-	delay time.Duration
+// source is the query's view of its server, for messages and requests.
+func (q *query) source() *httpsource.Source {
+	return &httpsource.Source{Name: "confluence", Where: "GET " + q.wiki + "/rest/api/content/search", Secrets: q.secrets, Timeout: q.timeout, MaxBody: maxBody}
 }
-
-func (e *retryAfterError) Error() string { return e.err.Error() }
-func (e *retryAfterError) Unwrap() error { return e.err }
-
-// RetryAfter reports the delay before the next attempt.
-func (e *retryAfterError) RetryAfter() time.Duration { return e.delay }
 
 // get makes one request.
 func (q *query) get(ctx context.Context, target string) (*wirePage, error) {
-	rctx, cancel := context.WithTimeout(ctx, q.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, permanent(fmt.Errorf("confluence: %v", q.redact(err.Error())))
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
+	header := http.Header{"Accept": {"application/json"}, "User-Agent": {userAgent}}
 	if q.auth != "" {
-		req.Header.Set("Authorization", q.auth)
+		header.Set("Authorization", q.auth)
 	}
-	resp, err := httpClient.Do(req)
+	_, body, err := q.source().Get(ctx, httpClient, target, header, q.statusError)
 	if err != nil {
-		return nil, q.transportError(ctx, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return nil, q.statusError(resp, body)
+		return nil, err
 	}
 	var wp wirePage
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(&wp); err != nil {
-		return nil, q.transportError(ctx, fmt.Errorf("reading the search response: %w", err))
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&wp); err != nil {
+		return nil, fmt.Errorf("confluence: GET %s/rest/api/content/search: reading the search response: %s", q.wiki, q.source().Redact(err.Error()))
 	}
 	return &wp, nil
-}
-
-func (q *query) transportError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("confluence: %w", ctx.Err())
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("confluence: request to %s took longer than RequestTimeout (%s)", q.wiki, q.timeout)
-	}
-	return fmt.Errorf("confluence: %s", q.redact(err.Error()))
 }
 
 // statusError classifies a non-2xx response.
@@ -112,59 +63,26 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 				parts = append(parts, e.Message.Translation)
 			}
 		}
-	} else if text := strings.Join(strings.Fields(string(body)), " "); text != "" {
-		if len(text) > 200 {
-			text = text[:200] + "..."
-		}
+	} else if text := httpsource.BodyText(body); text != "" {
 		parts = append(parts, text)
 	}
 	code := resp.StatusCode
-	msg := fmt.Sprintf("confluence: %d %s", code, http.StatusText(code))
-	if len(parts) > 0 {
-		msg += ": " + strings.Join(parts, "; ")
-	}
+	msg := q.source().StatusMessage(resp, parts)
+	retryAfter := httpsource.ParseRetryAfter(resp.Header.Get("Retry-After"), now())
 	switch {
 	case code == http.StatusTooManyRequests:
-		d := parseRetryAfter(resp.Header.Get("Retry-After"))
-		if d <= 0 {
-			d = time.Minute
+		if retryAfter <= 0 {
+			retryAfter = time.Minute
 		}
-		return &retryAfterError{err: errors.New(q.redact(msg)), delay: d}
+		return q.source().Status(code, msg, true, false, retryAfter)
 	case code == http.StatusRequestTimeout || code >= 500:
-		if d := parseRetryAfter(resp.Header.Get("Retry-After")); d > 0 {
-			return &retryAfterError{err: errors.New(q.redact(msg)), delay: d}
-		}
-		return errors.New(q.redact(msg))
+		return q.source().Status(code, msg, true, false, retryAfter)
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		msg += " (check Email and APIToken: Confluence Cloud needs the account's email with an API token)"
 	case code == http.StatusNotFound:
 		msg += " (check BaseURL: it should be the site root, such as https://your-org.atlassian.net)"
 	}
-	return permanent(errors.New(q.redact(msg)))
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
-func parseRetryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.Duration(max(s, 0) * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t.Sub(now())
-	}
-	return 0
-}
-
-func (q *query) redact(s string) string {
-	for _, secret := range q.secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
-		}
-	}
-	return s
+	return q.source().Status(code, msg, false, false, 0)
 }
 
 // blockTags end a line of text.

@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/httpsource"
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // FetchInput is the input of FetchPages.
@@ -134,42 +137,20 @@ const DefaultPageSize = 25
 // memory; use FetchPage with the stream construct for large spaces.
 func FetchPages(ctx context.Context, in FetchInput) (FetchOutput, error) {
 	if in.MaxPages < 0 {
-		return FetchOutput{}, permanent(fmt.Errorf("confluence: MaxPages %d is negative", in.MaxPages))
+		return FetchOutput{}, nodeerr.Permanent(fmt.Errorf("confluence: MaxPages %d is negative", in.MaxPages))
 	}
 	q, err := newQuery(in.BaseURL, in.Email, in.APIToken, in.CQL, in.Since, in.TimeZone, in.PageSize, in.RequestTimeout)
 	if err != nil {
 		return FetchOutput{}, err
 	}
 	var out FetchOutput
-	index := make(map[string]int)
-	seen := make(map[string]bool)
-	pos := q.first()
-	for {
-		p, next, err := q.page(ctx, pos)
-		if err != nil {
-			return FetchOutput{}, err
-		}
-		out.Pages++
-		for _, it := range p.Items {
-			if i, ok := index[it.ID]; ok {
-				out.Items[i] = it
-				continue
-			}
-			index[it.ID] = len(out.Items)
-			out.Items = append(out.Items, it)
-		}
-		if p.NextPageToken == "" {
-			break
-		}
-		if in.MaxPages > 0 && out.Pages >= in.MaxPages {
-			out.HasMore = true
-			break
-		}
-		if seen[p.NextPageToken] {
-			return FetchOutput{}, fmt.Errorf("confluence: page %d: the walk came back to a position it had read; stopping to avoid a loop", out.Pages)
-		}
-		seen[p.NextPageToken] = true
-		pos = next
+	out.Items, out.Pages, out.HasMore, err = httpsource.Collect("confluence", in.MaxPages, q.first(), func(it Page) string { return it.ID },
+		func(pos position) ([]Page, string, position, error) {
+			p, next, err := q.page(ctx, pos)
+			return p.Items, p.NextPageToken, next, err
+		})
+	if err != nil {
+		return FetchOutput{}, err
 	}
 	out.MaxUpdated = maxUpdated(out.Items)
 	return out, nil
@@ -217,40 +198,40 @@ type query struct {
 
 func newQuery(baseURL, email, token, cql, since, tz string, pageSize int, timeout time.Duration) (*query, error) {
 	if baseURL == "" {
-		return nil, permanent(errors.New("confluence: BaseURL is empty; expected the site, such as https://your-org.atlassian.net"))
+		return nil, nodeerr.Permanent(errors.New("confluence: BaseURL is empty; expected the site, such as https://your-org.atlassian.net"))
 	}
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, permanent(fmt.Errorf("confluence: BaseURL %q is not an http(s) URL such as https://your-org.atlassian.net", redactURL(baseURL)))
+		return nil, nodeerr.Permanent(fmt.Errorf("confluence: BaseURL %q is not an http(s) URL such as https://your-org.atlassian.net", redactURL(baseURL)))
 	}
 	if u.User != nil {
-		return nil, permanent(fmt.Errorf("confluence: BaseURL %q must not contain credentials; set Email and APIToken instead", redactURL(baseURL)))
+		return nil, nodeerr.Permanent(fmt.Errorf("confluence: BaseURL %q must not contain credentials; set Email and APIToken instead", redactURL(baseURL)))
 	}
 	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
 	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/wiki") + "/wiki"
 	if strings.Contains(strings.ToLower(cql), "order by") {
-		return nil, permanent(errors.New("confluence: CQL must not have an order by: the node orders by lastmodified"))
+		return nil, nodeerr.Permanent(errors.New("confluence: CQL must not have an order by: the node orders by lastmodified"))
 	}
 	switch {
 	case pageSize == 0:
 		pageSize = DefaultPageSize
 	case pageSize < 1 || pageSize > 250:
-		return nil, permanent(fmt.Errorf("confluence: PageSize %d is out of range: 1 to 250", pageSize))
+		return nil, nodeerr.Permanent(fmt.Errorf("confluence: PageSize %d is out of range: 1 to 250", pageSize))
 	}
 	s, err := ParseSince(since)
 	if err != nil {
-		return nil, permanent(fmt.Errorf("confluence: Since: %v", err))
+		return nil, nodeerr.Permanent(fmt.Errorf("confluence: Since: %v", err))
 	}
 	loc := time.UTC
 	if tz != "" {
 		if loc, err = time.LoadLocation(tz); err != nil {
-			return nil, permanent(fmt.Errorf("confluence: TimeZone %q is not an IANA time zone name such as Europe/Berlin: %v", tz, err))
+			return nil, nodeerr.Permanent(fmt.Errorf("confluence: TimeZone %q is not an IANA time zone name such as Europe/Berlin: %v", tz, err))
 		}
 	}
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	} else if timeout < 0 {
-		return nil, permanent(errors.New("confluence: RequestTimeout is negative"))
+		return nil, nodeerr.Permanent(errors.New("confluence: RequestTimeout is negative"))
 	}
 	q := &query{wiki: u.String(), cql: strings.TrimSpace(cql), since: s, loc: loc, pageSize: pageSize, timeout: timeout}
 	switch {
@@ -259,7 +240,7 @@ func newQuery(baseURL, email, token, cql, since, tz string, pageSize int, timeou
 		q.auth = "Basic " + cred
 		q.secrets = []string{token, cred}
 	case email != "":
-		return nil, permanent(errors.New("confluence: Email is set but APIToken is empty; Confluence Cloud needs both (an API token from id.atlassian.com)"))
+		return nil, nodeerr.Permanent(errors.New("confluence: Email is set but APIToken is empty; Confluence Cloud needs both (an API token from id.atlassian.com)"))
 	case token != "":
 		q.auth = "Bearer " + token
 		q.secrets = []string{token}
@@ -327,13 +308,13 @@ func (q *query) decodeToken(s string) (position, error) {
 		err = json.Unmarshal(b, &p)
 	}
 	if err != nil {
-		return position{}, permanent(fmt.Errorf("confluence: PageToken %q is not a token this node returned", trim(s)))
+		return position{}, nodeerr.Permanent(fmt.Errorf("confluence: PageToken %q is not a token this node returned", trim(s)))
 	}
 	if p.Q != q.hash {
-		return position{}, permanent(errors.New("confluence: PageToken belongs to another search (BaseURL, CQL or TimeZone differ)"))
+		return position{}, nodeerr.Permanent(errors.New("confluence: PageToken belongs to another search (BaseURL, CQL or TimeZone differ)"))
 	}
 	if p.N != "" && !strings.HasPrefix(p.N, "/") {
-		return position{}, permanent(errors.New("confluence: PageToken holds an absolute next link"))
+		return position{}, nodeerr.Permanent(errors.New("confluence: PageToken holds an absolute next link"))
 	}
 	return p, nil
 }

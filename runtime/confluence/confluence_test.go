@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strconv"
@@ -349,5 +350,17 @@ func TestOutputsRoundTripJSON(t *testing.T) {
 	var back FetchOutput
 	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, out) {
 		t.Fatalf("round trip: %v", err)
+	}
+}
+
+// TestSchemeMismatchIsPermanent: a BaseURL with https:// naming a plain
+// HTTP server fails without retries, with a hint, as jira's does (before
+// the shared httpsource package it was a transient error).
+func TestSchemeMismatchIsPermanent(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+	_, err := FetchPages(context.Background(), FetchInput{BaseURL: strings.Replace(plain.URL, "http://", "https://", 1)})
+	if err == nil || !isPermanent(err) || !strings.Contains(err.Error(), "BaseURL should start with http://") {
+		t.Fatalf("err %v, want a permanent error with a BaseURL hint", err)
 	}
 }

@@ -50,7 +50,9 @@
 // # Errors and retries
 //
 // The node does not retry: the step's retry policy does. Network errors,
-// 5xx and 408 are plain (transient) errors; 429 carries the Retry-After
+// 5xx and 408 are plain (transient) errors, except a host not found in DNS,
+// a TLS handshake answered in plain HTTP (or the reverse) and an invalid
+// certificate, which are permanent; 429 carries the Retry-After
 // delay in the error's RetryAfter method (a minute when absent); other 4xx
 // (400 CQL errors, 401, 403, 404) are permanent (their Permanent method
 // reports true) with Confluence's message. Each request has a deadline,

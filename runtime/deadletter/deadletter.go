@@ -31,6 +31,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // WriteInput is the input of Write.
@@ -77,13 +79,6 @@ type line struct {
 	Item  json.RawMessage `json:"item"`
 }
 
-// permanentError marks errors that retrying cannot fix (bad input).
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string   { return e.err.Error() }
-func (e *permanentError) Unwrap() error   { return e.err }
-func (e *permanentError) Permanent() bool { return true }
-
 // Hooks replaced by tests.
 var (
 	now      = time.Now
@@ -106,7 +101,7 @@ func lockFor(path string) *sync.Mutex {
 // stay readable.
 func Write[T any](ctx context.Context, in WriteInput[T]) (WriteOutput, error) {
 	if in.Path == "" {
-		return WriteOutput{}, &permanentError{errors.New("deadletter: Path is empty")}
+		return WriteOutput{}, nodeerr.Permanent(errors.New("deadletter: Path is empty"))
 	}
 	if err := ctx.Err(); err != nil {
 		return WriteOutput{}, err
@@ -119,18 +114,18 @@ func Write[T any](ctx context.Context, in WriteInput[T]) (WriteOutput, error) {
 	n := 0
 	if len(in.Items) == 0 {
 		if err := enc.Encode(rec); err != nil {
-			return WriteOutput{}, &permanentError{fmt.Errorf("deadletter: %w", err)}
+			return WriteOutput{}, nodeerr.Permanent(fmt.Errorf("deadletter: %w", err))
 		}
 		n = 1
 	}
 	for i := range in.Items {
 		item, err := json.Marshal(in.Items[i])
 		if err != nil {
-			return WriteOutput{}, &permanentError{fmt.Errorf("deadletter: item %d: %w", i, err)}
+			return WriteOutput{}, nodeerr.Permanent(fmt.Errorf("deadletter: item %d: %w", i, err))
 		}
 		rec.Item = item
 		if err := enc.Encode(rec); err != nil {
-			return WriteOutput{}, &permanentError{fmt.Errorf("deadletter: item %d: %w", i, err)}
+			return WriteOutput{}, nodeerr.Permanent(fmt.Errorf("deadletter: item %d: %w", i, err))
 		}
 		n++
 	}

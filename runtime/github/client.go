@@ -1,31 +1,24 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/httpsource"
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // Package hooks; tests replace them.
 var (
-	httpClient = &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          10,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}}
+	httpClient = httpsource.NewClient()
 
 	now = time.Now
 
@@ -61,29 +54,6 @@ type limitState struct {
 	reset     time.Time
 }
 
-// permanentError marks an error that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// Permanent reports true: retrying cannot help.
-func (e *permanentError) Permanent() bool { return true }
-
-func permanent(err error) error { return &permanentError{err} }
-
-// retryAfterError carries the delay before the next attempt.
-type retryAfterError struct {
-	err   error
-	delay time.Duration
-}
-
-func (e *retryAfterError) Error() string { return e.err.Error() }
-func (e *retryAfterError) Unwrap() error { return e.err }
-
-// RetryAfter reports the delay before the next attempt.
-func (e *retryAfterError) RetryAfter() time.Duration { return e.delay }
-
 // waitForBudget waits for the rate-limit reset when the last response said
 // fewer than minRemaining requests remain.
 func (q *query) waitForBudget(ctx context.Context) error {
@@ -98,10 +68,10 @@ func (q *query) waitForBudget(ctx context.Context) error {
 		return nil
 	}
 	if dl, ok := ctx.Deadline(); wait > q.maxWait || (ok && now().Add(wait).After(dl)) {
-		return &retryAfterError{
-			err:   fmt.Errorf("github: rate limit: %d requests remain until %s; waiting %s is longer than MaxRateLimitWait or the deadline allows", st.remaining, st.reset.UTC().Format(time.RFC3339), wait.Round(time.Second)),
-			delay: wait,
-		}
+		return nodeerr.RetryAfter(
+			fmt.Errorf("github: rate limit: %d requests remain until %s; waiting %s is longer than MaxRateLimitWait or the deadline allows", st.remaining, st.reset.UTC().Format(time.RFC3339), wait.Round(time.Second)),
+			wait,
+		)
 	}
 	if err := sleep(ctx, wait); err != nil {
 		return fmt.Errorf("github: waiting for the rate-limit reset: %w", err)
@@ -121,50 +91,37 @@ func (q *query) remember(h http.Header) {
 	limits.Unlock()
 }
 
+// source is the query's view of its server, for messages and requests.
+func (q *query) source() *httpsource.Source {
+	return &httpsource.Source{Name: "github", Where: "GET " + q.endpoint, Secrets: []string{q.token}, Timeout: q.timeout, MaxBody: maxBody}
+}
+
 // get makes one request and returns the issues and the Link rel="next" URL.
 func (q *query) get(ctx context.Context, target string) ([]wireIssue, string, error) {
 	if err := q.waitForBudget(ctx); err != nil {
 		return nil, "", err
 	}
-	rctx, cancel := context.WithTimeout(ctx, q.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, "", permanent(fmt.Errorf("github: %v", err))
+	header := http.Header{
+		"Accept":               {"application/vnd.github+json"},
+		"X-Github-Api-Version": {APIVersion},
+		"User-Agent":           {userAgent},
 	}
-	req.Header.Set("Accept", "application/vnd.github+json")
-	req.Header.Set("X-GitHub-Api-Version", APIVersion)
-	req.Header.Set("User-Agent", userAgent)
 	if q.auth != "" {
-		req.Header.Set("Authorization", q.auth)
+		header.Set("Authorization", q.auth)
 	}
-	resp, err := httpClient.Do(req)
+	resp, body, err := q.source().Get(ctx, httpClient, target, header, func(resp *http.Response, body []byte) error {
+		q.remember(resp.Header)
+		return q.statusError(resp, body)
+	})
 	if err != nil {
-		return nil, "", q.transportError(ctx, err)
+		return nil, "", err
 	}
-	defer resp.Body.Close()
 	q.remember(resp.Header)
-	if resp.StatusCode/100 != 2 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return nil, "", q.statusError(resp, body)
-	}
 	var items []wireIssue
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(&items); err != nil {
-		return nil, "", q.transportError(ctx, fmt.Errorf("reading the issues list: %w", err))
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&items); err != nil {
+		return nil, "", fmt.Errorf("github: GET %s: reading the issues list: %s", q.endpoint, q.source().Redact(err.Error()))
 	}
 	return items, nextLink(resp.Header.Values("Link")), nil
-}
-
-// transportError says whether the caller's context ended or the request's
-// own deadline passed.
-func (q *query) transportError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("github: %w", ctx.Err())
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("github: request to %s took longer than RequestTimeout (%s)", q.endpoint, q.timeout)
-	}
-	return fmt.Errorf("github: %s", q.redact(err.Error()))
 }
 
 var linkRE = regexp.MustCompile(`<([^>]*)>\s*;\s*rel="?([^";]*)"?`)
@@ -206,22 +163,16 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 				parts = append(parts, fmt.Sprintf("%s %s: %s", e.Resource, e.Field, e.Code))
 			}
 		}
-	} else if text := strings.Join(strings.Fields(string(body)), " "); text != "" {
-		if len(text) > 200 {
-			text = text[:200] + "..."
-		}
+	} else if text := httpsource.BodyText(body); text != "" {
 		parts = append(parts, text)
 	}
-	msg := fmt.Sprintf("github: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-	if len(parts) > 0 {
-		msg += ": " + strings.Join(parts, "; ")
-	}
+	msg := q.source().StatusMessage(resp, parts)
 	code := resp.StatusCode
 	h := resp.Header
 	if code == http.StatusForbidden || code == http.StatusTooManyRequests {
 		var wait time.Duration
 		limited := code == http.StatusTooManyRequests || strings.Contains(strings.ToLower(eb.Message), "rate limit")
-		if ra := parseRetryAfter(h.Get("Retry-After")); ra > 0 {
+		if ra := httpsource.ParseRetryAfter(h.Get("Retry-After"), now()); ra > 0 {
 			wait, limited = ra, true
 		} else if h.Get("X-Ratelimit-Remaining") == "0" {
 			limited = true
@@ -233,42 +184,16 @@ func (q *query) statusError(resp *http.Response, body []byte) error {
 			if wait <= 0 {
 				wait = time.Minute
 			}
-			return &retryAfterError{err: errors.New(q.redact(msg)), delay: wait}
+			return q.source().Status(code, msg, true, false, wait)
 		}
 	}
 	switch {
 	case code == http.StatusRequestTimeout || code >= 500:
-		return errors.New(q.redact(msg))
+		return q.source().Status(code, msg, true, false, 0)
 	case code == http.StatusUnauthorized:
 		msg += " (check Token: a personal access token or app token that can read " + q.repo + ")"
 	case code == http.StatusNotFound:
 		msg += " (check Owner, Repo and BaseURL, and that Token can read " + q.repo + ": GitHub answers 404 for private repositories it hides)"
 	}
-	return permanent(errors.New(q.redact(msg)))
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
-func parseRetryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t.Sub(now())
-	}
-	return 0
-}
-
-// redact removes the token from a message.
-func (q *query) redact(s string) string {
-	if q.token != "" {
-		s = strings.ReplaceAll(s, q.token, "[REDACTED]")
-	}
-	return s
+	return q.source().Status(code, msg, false, false, 0)
 }

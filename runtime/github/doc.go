@@ -57,7 +57,9 @@
 // # Errors and retries
 //
 // The node does not retry: the step's retry policy does. Network errors,
-// 5xx and 408 are plain (transient) errors; rate limits carry RetryAfter;
+// 5xx and 408 are plain (transient) errors, except a host not found in DNS,
+// a TLS handshake answered in plain HTTP (or the reverse) and an invalid
+// certificate, which are permanent; rate limits carry RetryAfter;
 // other 4xx (401 bad credentials, 404 unknown repository or no access,
 // 422 validation failed) are permanent (their Permanent method reports
 // true) and quote GitHub's message. Each request has a deadline,

@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/httpsource"
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // FetchInput is the input of FetchIssues.
@@ -155,42 +158,20 @@ const DefaultPageSize = 100
 // fails the whole call, returning no issues.
 func FetchIssues(ctx context.Context, in FetchInput) (FetchOutput, error) {
 	if in.MaxPages < 0 {
-		return FetchOutput{}, permanent(fmt.Errorf("github: MaxPages %d is negative", in.MaxPages))
+		return FetchOutput{}, nodeerr.Permanent(fmt.Errorf("github: MaxPages %d is negative", in.MaxPages))
 	}
 	q, err := newQuery(in.BaseURL, in.Token, in.Owner, in.Repo, in.Since, in.PageSize, in.MinRemaining, in.MaxRateLimitWait, in.RequestTimeout)
 	if err != nil {
 		return FetchOutput{}, err
 	}
 	var out FetchOutput
-	index := make(map[int64]int)
-	seen := make(map[string]bool)
-	tok := q.first()
-	for {
-		p, next, err := q.page(ctx, tok)
-		if err != nil {
-			return FetchOutput{}, err
-		}
-		out.Pages++
-		for _, it := range p.Items {
-			if i, ok := index[it.ID]; ok {
-				out.Items[i] = it
-				continue
-			}
-			index[it.ID] = len(out.Items)
-			out.Items = append(out.Items, it)
-		}
-		if p.NextPageToken == "" {
-			break
-		}
-		if in.MaxPages > 0 && out.Pages >= in.MaxPages {
-			out.HasMore = true
-			break
-		}
-		if seen[p.NextPageToken] {
-			return FetchOutput{}, fmt.Errorf("github: page %d: the walk came back to a position it had read; stopping to avoid a loop", out.Pages)
-		}
-		seen[p.NextPageToken] = true
-		tok = next
+	out.Items, out.Pages, out.HasMore, err = httpsource.Collect("github", in.MaxPages, q.first(), func(it Issue) int64 { return it.ID },
+		func(pos position) ([]Issue, string, position, error) {
+			p, next, err := q.page(ctx, pos)
+			return p.Items, p.NextPageToken, next, err
+		})
+	if err != nil {
+		return FetchOutput{}, err
 	}
 	out.MaxUpdated = maxUpdated(out.Items)
 	return out, nil
@@ -246,13 +227,13 @@ func newQuery(baseURL, token, owner, repo, since string, pageSize, minRemaining 
 	}
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, permanent(fmt.Errorf("github: BaseURL %q is not an http(s) URL such as https://api.github.com or https://ghe.example.com/api/v3", redactURL(baseURL)))
+		return nil, nodeerr.Permanent(fmt.Errorf("github: BaseURL %q is not an http(s) URL such as https://api.github.com or https://ghe.example.com/api/v3", redactURL(baseURL)))
 	}
 	if u.User != nil {
-		return nil, permanent(fmt.Errorf("github: BaseURL %q must not contain credentials; set Token instead", redactURL(baseURL)))
+		return nil, nodeerr.Permanent(fmt.Errorf("github: BaseURL %q must not contain credentials; set Token instead", redactURL(baseURL)))
 	}
 	if owner == "" || repo == "" || strings.Contains(owner, "/") || strings.Contains(repo, "/") {
-		return nil, permanent(fmt.Errorf("github: Owner %q and Repo %q must both be set, without slashes (Owner = \"octo\", Repo = \"hello\")", owner, repo))
+		return nil, nodeerr.Permanent(fmt.Errorf("github: Owner %q and Repo %q must both be set, without slashes (Owner = \"octo\", Repo = \"hello\")", owner, repo))
 	}
 	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
 	u.Path = strings.TrimRight(u.Path, "/")
@@ -262,11 +243,11 @@ func newQuery(baseURL, token, owner, repo, since string, pageSize, minRemaining 
 	case pageSize == 0:
 		pageSize = DefaultPageSize
 	case pageSize < 1 || pageSize > 100:
-		return nil, permanent(fmt.Errorf("github: PageSize %d is out of range: GitHub accepts per_page from 1 to 100", pageSize))
+		return nil, nodeerr.Permanent(fmt.Errorf("github: PageSize %d is out of range: GitHub accepts per_page from 1 to 100", pageSize))
 	}
 	s, err := ParseSince(since)
 	if err != nil {
-		return nil, permanent(fmt.Errorf("github: Since: %v", err))
+		return nil, nodeerr.Permanent(fmt.Errorf("github: Since: %v", err))
 	}
 	if minRemaining == 0 {
 		minRemaining = 5
@@ -278,7 +259,7 @@ func newQuery(baseURL, token, owner, repo, since string, pageSize, minRemaining 
 		timeout = 60 * time.Second
 	}
 	if minRemaining < 0 || maxWait < 0 || timeout < 0 {
-		return nil, permanent(errors.New("github: MinRemaining, MaxRateLimitWait and RequestTimeout must not be negative"))
+		return nil, nodeerr.Permanent(errors.New("github: MinRemaining, MaxRateLimitWait and RequestTimeout must not be negative"))
 	}
 	full := strings.ToLower(owner + "/" + repo)
 	h := sha256.Sum256([]byte(full))
@@ -338,13 +319,13 @@ func (q *query) decodeToken(s string) (position, error) {
 		err = json.Unmarshal(b, &p)
 	}
 	if err != nil {
-		return position{}, permanent(fmt.Errorf("github: PageToken %q is not a token this node returned", trim(s)))
+		return position{}, nodeerr.Permanent(fmt.Errorf("github: PageToken %q is not a token this node returned", trim(s)))
 	}
 	if p.Q != q.hash {
-		return position{}, permanent(fmt.Errorf("github: PageToken belongs to another repository than %s", q.repo))
+		return position{}, nodeerr.Permanent(fmt.Errorf("github: PageToken belongs to another repository than %s", q.repo))
 	}
 	if p.N != "" && !strings.HasPrefix(p.N, q.base+"/") {
-		return position{}, permanent(fmt.Errorf("github: PageToken points outside %s", q.base))
+		return position{}, nodeerr.Permanent(fmt.Errorf("github: PageToken points outside %s", q.base))
 	}
 	return p, nil
 }
@@ -417,7 +398,7 @@ func (q *query) page(ctx context.Context, pos position) (PageOutput, position, e
 		// (GitHub's links may name the repository by id:
 		// /repositories/1296269/issues?page=2.)
 		if !strings.HasPrefix(next, q.base+"/") {
-			return PageOutput{}, position{}, permanent(fmt.Errorf("github: the Link header's next page %q is not under %s", next, q.base))
+			return PageOutput{}, position{}, nodeerr.Permanent(fmt.Errorf("github: the Link header's next page %q is not under %s", next, q.base))
 		}
 		np.N = next
 	}

@@ -504,3 +504,15 @@ func TestOutputsRoundTripJSON(t *testing.T) {
 		t.Fatalf("round trip: %v", err)
 	}
 }
+
+// TestSchemeMismatchIsPermanent: a BaseURL with https:// naming a plain
+// HTTP server fails without retries, with a hint, as jira's does (before
+// the shared httpsource package it was a transient error).
+func TestSchemeMismatchIsPermanent(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+	_, err := FetchIssues(context.Background(), FetchInput{BaseURL: strings.Replace(plain.URL, "http://", "https://", 1), Owner: "o", Repo: "r"})
+	if err == nil || !isPermanent(err) || !strings.Contains(err.Error(), "BaseURL should start with http://") {
+		t.Fatalf("err %v, want a permanent error with a BaseURL hint", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // wireIssue is an issue as the search API returns it. The fields every
@@ -87,7 +89,7 @@ func (q *query) decodePage(wp *wirePage) (PageOutput, error) {
 	for i := range wp.Issues {
 		it, err := q.decodeIssue(&wp.Issues[i])
 		if err != nil {
-			return PageOutput{}, permanent(err)
+			return PageOutput{}, nodeerr.Permanent(err)
 		}
 		out.Items = append(out.Items, it)
 	}

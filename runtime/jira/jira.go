@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // FetchInput is the input of FetchIssues.
@@ -192,7 +194,7 @@ func FetchIssues(ctx context.Context, in FetchInput) (FetchOutput, error) {
 		return FetchOutput{}, err
 	}
 	if in.MaxPages < 0 {
-		return FetchOutput{}, permanent(fmt.Errorf("jira: MaxPages %d is negative", in.MaxPages))
+		return FetchOutput{}, nodeerr.Permanent(fmt.Errorf("jira: MaxPages %d is negative", in.MaxPages))
 	}
 	var out FetchOutput
 	index := make(map[string]int) // key -> position in out.Items
@@ -323,29 +325,29 @@ func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, s
 	case timeout == 0:
 		timeout = DefaultRequestTimeout
 	case timeout < 0:
-		return nil, permanent(fmt.Errorf("jira: RequestTimeout %s is negative", timeout))
+		return nil, nodeerr.Permanent(fmt.Errorf("jira: RequestTimeout %s is negative", timeout))
 	}
 	if baseURL == "" {
-		return nil, permanent(errors.New("jira: BaseURL is empty"))
+		return nil, nodeerr.Permanent(errors.New("jira: BaseURL is empty"))
 	}
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, permanent(fmt.Errorf("jira: BaseURL %q is not an http(s) URL such as https://your-org.atlassian.net", redactURL(baseURL)))
+		return nil, nodeerr.Permanent(fmt.Errorf("jira: BaseURL %q is not an http(s) URL such as https://your-org.atlassian.net", redactURL(baseURL)))
 	}
 	if u.User != nil {
-		return nil, permanent(fmt.Errorf("jira: BaseURL %q must not contain credentials; set Email and APIToken instead", redactURL(baseURL)))
+		return nil, nodeerr.Permanent(fmt.Errorf("jira: BaseURL %q must not contain credentials; set Email and APIToken instead", redactURL(baseURL)))
 	}
 	u.RawQuery, u.Fragment = "", ""
 	u.Path = strings.TrimRight(u.Path, "/") + "/rest/api/3/search/jql"
 	u.RawPath = ""
 	if strings.TrimSpace(jql) == "" {
-		return nil, permanent(errors.New("jira: JQL is empty; Jira requires a bounded query such as \"project = KEY ORDER BY key\""))
+		return nil, nodeerr.Permanent(errors.New("jira: JQL is empty; Jira requires a bounded query such as \"project = KEY ORDER BY key\""))
 	}
 	switch {
 	case pageSize == 0:
 		pageSize = DefaultPageSize
 	case pageSize < 1 || pageSize > 5000:
-		return nil, permanent(fmt.Errorf("jira: PageSize %d is out of range: Jira accepts maxResults from 1 to 5000", pageSize))
+		return nil, nodeerr.Permanent(fmt.Errorf("jira: PageSize %d is out of range: Jira accepts maxResults from 1 to 5000", pageSize))
 	}
 	if spField == "" {
 		spField = DefaultStoryPointsField
@@ -359,14 +361,14 @@ func newQuery(baseURL, email, token, jql string, pageSize int, extra []string, s
 		q.auth = "Basic " + basicCredential(email, token)
 		q.secrets = []string{token, basicCredential(email, token)}
 	case email != "":
-		return nil, permanent(errors.New("jira: Email is set but APIToken is empty; Jira Cloud needs both (an API token from id.atlassian.com)"))
+		return nil, nodeerr.Permanent(errors.New("jira: Email is set but APIToken is empty; Jira Cloud needs both (an API token from id.atlassian.com)"))
 	case token != "":
 		q.auth = "Bearer " + token
 		q.secrets = []string{token}
 	}
 	if len(sel) > 0 {
 		if q.fields, err = fieldsFor(sel, spField); err != nil {
-			return nil, permanent(err)
+			return nil, nodeerr.Permanent(err)
 		}
 	} else {
 		q.fields = append(q.fields, defaultFields...)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resolute/resolute-gen/runtime/internal/httpsource"
 	"github.com/resolute/resolute-gen/runtime/jira/jiratest"
 )
 
@@ -744,7 +745,7 @@ func TestParseTime(t *testing.T) {
 	if _, err := ParseTime("yesterday"); err == nil {
 		t.Fatal("want error")
 	}
-	if d := parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", time.Date(2015, 10, 21, 7, 27, 0, 0, time.UTC)); d != time.Minute {
+	if d := httpsource.ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", time.Date(2015, 10, 21, 7, 27, 0, 0, time.UTC)); d != time.Minute {
 		t.Fatalf("HTTP-date Retry-After = %v", d)
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/resolute/resolute-gen/runtime/internal/httpsource"
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // splitOrder splits jql into its filter and its top-level ORDER BY clause
@@ -103,7 +106,7 @@ func decodePosition(tok string, seek bool) (position, error) {
 		return position{seek: seek, query: -1}, nil
 	case strings.HasPrefix(tok, seekPrefix):
 		if !seek {
-			return position{}, permanent(errors.New("jira: PageToken is a seek position, but the JQL is not ordered by \"updated ASC, key ASC\"; was the JQL changed during the walk?"))
+			return position{}, nodeerr.Permanent(errors.New("jira: PageToken is a seek position, but the JQL is not ordered by \"updated ASC, key ASC\"; was the JQL changed during the walk?"))
 		}
 		parts := strings.SplitN(tok[len(seekPrefix):], ":", 3)
 		if len(parts) < 2 {
@@ -131,7 +134,7 @@ func decodePosition(tok string, seek bool) (position, error) {
 		// versioned.
 		return position{seek: seek, query: -1, jira: tok}, nil
 	}
-	return position{}, permanent(fmt.Errorf("jira: PageToken %q is not a token FetchPage returned", truncate(tok, 80)))
+	return position{}, nodeerr.Permanent(fmt.Errorf("jira: PageToken %q is not a token FetchPage returned", truncate(tok, 80)))
 }
 
 func truncate(s string, n int) string {
@@ -158,8 +161,8 @@ func (q *query) searchJQL(p position) string {
 func (q *query) walk(ctx context.Context, p position) (PageOutput, *position, error) {
 	jql := q.searchJQL(p)
 	raw, err := q.page(ctx, jql, p.jira)
-	var se *statusError
-	if err != nil && p.seek && p.jira != "" && errors.As(err, &se) && se.status == http.StatusBadRequest {
+	var se *httpsource.StatusError
+	if err != nil && p.seek && p.jira != "" && errors.As(err, &se) && se.Code == http.StatusBadRequest {
 		// Jira's token expired (after 7 days) or was refused: restart the
 		// same seek search; the issues re-read are upserted again.
 		p.jira = ""

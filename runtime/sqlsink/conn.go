@@ -2,6 +2,7 @@ package sqlsink
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -211,10 +212,11 @@ func open(drv Driver, rawURL, op string) (*handle, error) {
 	}
 	c, err := drv.Open(rawURL)
 	if err != nil {
-		if _, ok := err.(*sinkError); ok {
+		var se *sinkError
+		if errors.As(err, &se) {
 			return nil, err
 		}
-		return nil, &sinkError{msg: scrub("sqlsink: URL "+RedactURL(rawURL)+": "+err.Error(), urlPassword(rawURL)), err: err, permanent: true}
+		return nil, newError(scrub("sqlsink: URL "+RedactURL(rawURL)+": "+err.Error(), urlPassword(rawURL)), err, true)
 	}
 	d := sqliteDialect
 	if want == Postgres {

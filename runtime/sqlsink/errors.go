@@ -9,27 +9,35 @@ import (
 	"io"
 	"net"
 	"strings"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
-// sinkError is every error this package returns. Permanent reports whether
-// retrying can help; Unwrap gives the driver's error (*pgconn.PgError,
-// *sqlite.Error) for callers that want its code.
+// sinkError is every error this package returns, wrapped by
+// nodeerr.Permanent when retrying cannot help; Unwrap gives the driver's
+// error (*pgconn.PgError, *sqlite.Error) for callers that want its code.
 type sinkError struct {
-	msg       string
-	err       error
-	permanent bool
+	msg string
+	err error
 }
 
 func (e *sinkError) Error() string { return e.msg }
 func (e *sinkError) Unwrap() error { return e.err }
 
-// Permanent reports whether the error is one that retrying cannot fix.
-func (e *sinkError) Permanent() bool { return e.permanent }
+// newError returns a sinkError, marked permanent (nodeerr.Permanent) when
+// retrying cannot fix it.
+func newError(msg string, err error, permanent bool) error {
+	e := &sinkError{msg: msg, err: err}
+	if permanent {
+		return nodeerr.Permanent(e)
+	}
+	return e
+}
 
 // Permanentf returns a permanent error (retrying cannot fix it), prefixed
 // "sqlsink: "; for the driver packages.
 func Permanentf(format string, args ...any) error {
-	return &sinkError{msg: "sqlsink: " + fmt.Sprintf(format, args...), permanent: true}
+	return newError("sqlsink: "+fmt.Sprintf(format, args...), nil, true)
 }
 
 func permanentf(format string, args ...any) error { return Permanentf(format, args...) }
@@ -45,7 +53,7 @@ func (h *handle) wrap(err error, context string) error {
 		return err
 	}
 	msg := "sqlsink: " + context + ": " + h.drv.Describe(err) + h.hint(err)
-	return &sinkError{msg: scrub(msg, h.secret), err: err, permanent: h.isPermanent(err)}
+	return newError(scrub(msg, h.secret), err, h.isPermanent(err))
 }
 
 func (h *handle) hint(err error) string {
