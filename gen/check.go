@@ -63,6 +63,9 @@ type checker struct {
 	// for_each body, a parallel branch); floorWhy says why, for messages.
 	floor    *scope
 	floorWhy string
+	// everyLocal holds the local names of every flow (goNames is reset per
+	// flow): the emitter's package-level names must avoid them all.
+	everyLocal map[string]bool
 }
 
 // loopCtx tracks a while loop's body: ids of outer scopes that it re-binds.
@@ -318,6 +321,7 @@ func (c *checker) newName(base string) string {
 	name, n := c.nextName(base)
 	c.counter[base] = n
 	c.goNames[name] = "(generated)"
+	c.takeLocal(name)
 	return name
 }
 
@@ -360,7 +364,16 @@ func (c *checker) goName(id string) string {
 		name = fmt.Sprintf("%s%d", base, n)
 	}
 	c.goNames[name] = id
+	c.takeLocal(name)
 	return name
+}
+
+// takeLocal records a local name of some flow.
+func (c *checker) takeLocal(name string) {
+	if c.everyLocal == nil {
+		c.everyLocal = map[string]bool{}
+	}
+	c.everyLocal[name] = true
 }
 
 // localName takes a Go local name that no step id gave: name, or name2,
@@ -371,6 +384,7 @@ func (c *checker) localName(name, owner string) string {
 		name = fmt.Sprintf("%s%d", base, n)
 	}
 	c.goNames[name] = owner
+	c.takeLocal(name)
 	return name
 }
 

@@ -250,10 +250,10 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 	body = append(body, jen.Return(jen.Nil()))
 	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
 
-	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), rt("StreamOptions").Values(opts...),
+	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), e.namedOptions("StreamOptions", opts, s.key, e.where(st)),
 		jen.Line().Add(fetch), jen.Line().Add(next), jen.Line().Add(fn))
 	if !s.out.used {
-		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
 	op := e.assignOp(s.out)
 	if op == "=" && !e.errInScope() {

@@ -29,14 +29,23 @@ var program = runtime.Program{
 	SpecHash: "sha256:ed8b8db734fa2d05a688b900f999ae8218aa79c952ae8a65c84de2bae9590816",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runBom runs flow "bom" (sync.toml:2).
 func runBom(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	if _, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	_, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil
