@@ -143,6 +143,8 @@ func (p *Program) emit(c *checker, version string) ([]byte, error) {
 
 	f.Func().Id("main").Params().Block(rt("Main").Call(jen.Id("program")))
 	f.Line()
+	versionLock(f)
+	f.Line()
 	f.Var().Id("program").Op("=").Add(e.programValue(p, version))
 
 	// The flows are rendered first: they decide the named options.
