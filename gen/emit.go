@@ -393,14 +393,7 @@ func (e *emitter) options(s *callStmt, recover bool) jen.Code {
 
 // input renders the node's input struct literal.
 func (e *emitter) input(s *callStmt) jen.Code {
-	var items []jen.Code
-	for _, w := range s.with {
-		items = append(items, field(w.field, e.withCode(w)))
-	}
-	if len(items) == 0 {
-		return e.c.typeCode(s.inType).Values()
-	}
-	return e.c.typeCode(s.inType).Add(multi(items...))
+	return e.inputLiteral(s.inType, s.with)
 }
 
 func (e *emitter) withCode(w *withValue) jen.Code {

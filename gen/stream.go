@@ -211,14 +211,9 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 		opts = append(opts, field("RateLimit", jen.Lit(src.rateLimit)))
 	}
 
-	var in []jen.Code
-	for _, w := range src.with {
-		in = append(in, field(w.field, e.withCode(w)))
-	}
-	in = append(in, field("PageToken", jen.Id(s.tokenVar)))
 	outType := e.c.typeCode(src.outType)
 	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.tokenVar).String()).Params(outType, jen.Error()).Block(
-		jen.Return(jen.Qual(src.pkgPath, src.fnName).Call(jen.Id("ctx"), e.c.typeCode(src.inType).Add(multi(in...)))),
+		jen.Return(jen.Qual(src.pkgPath, src.fnName).Call(jen.Id("ctx"), e.inputLiteral(src.inType, src.with, field("PageToken", jen.Id(s.tokenVar))))),
 	)
 
 	page := s.page.goName
