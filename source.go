@@ -7,10 +7,7 @@
 // spec reader in spec; what generated programs import in runtime.
 package resolutegen
 
-import "embed"
-
-// Source holds go.mod, go.sum and the runtime tree (the packages generated
-// programs import).
+// Source is declared in source_embed.go, which lists the files it embeds:
+// regenerate it after adding, moving or removing a runtime source file.
 //
-//go:embed go.mod go.sum runtime
-var Source embed.FS
+//go:generate go run ./internal/embedlist

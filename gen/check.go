@@ -63,6 +63,9 @@ type checker struct {
 	// for_each body, a parallel branch); floorWhy says why, for messages.
 	floor    *scope
 	floorWhy string
+	// everyLocal holds the local names of every flow (goNames is reset per
+	// flow): the emitter's package-level names must avoid them all.
+	everyLocal map[string]bool
 }
 
 // loopCtx tracks a while loop's body: ids of outer scopes that it re-binds.
@@ -318,6 +321,7 @@ func (c *checker) newName(base string) string {
 	name, n := c.nextName(base)
 	c.counter[base] = n
 	c.goNames[name] = "(generated)"
+	c.takeLocal(name)
 	return name
 }
 
@@ -360,7 +364,16 @@ func (c *checker) goName(id string) string {
 		name = fmt.Sprintf("%s%d", base, n)
 	}
 	c.goNames[name] = id
+	c.takeLocal(name)
 	return name
+}
+
+// takeLocal records a local name of some flow.
+func (c *checker) takeLocal(name string) {
+	if c.everyLocal == nil {
+		c.everyLocal = map[string]bool{}
+	}
+	c.everyLocal[name] = true
 }
 
 // localName takes a Go local name that no step id gave: name, or name2,
@@ -371,6 +384,7 @@ func (c *checker) localName(name, owner string) string {
 		name = fmt.Sprintf("%s%d", base, n)
 	}
 	c.goNames[name] = owner
+	c.takeLocal(name)
 	return name
 }
 
@@ -843,26 +857,21 @@ func (c *checker) checkWithExprs(env exprEnv, with []*spec.Field) {
 // generic node it infers the type arguments from the values and sets
 // x.inType and x.outType to the instantiated types (nil on failure).
 func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callStmt, call spec.String) []*withValue {
-	st := nd.in.Underlying().(*types.Struct)
-	fields := map[string]*types.Var{}
+	fields := inputFields(nd.in)
 	var names []string
-	for i := 0; i < st.NumFields(); i++ {
-		f := st.Field(i)
-		if f.Exported() {
-			fields[f.Name()] = f
-			names = append(names, f.Name())
-		}
+	for _, f := range fields {
+		names = append(names, f.v.Name())
 	}
 	inName := c.typeString(nd.in)
 	var out []*withValue
 	failed := false // a value did not check: its error (or its broken source's) is reported
 	for _, w := range with {
-		f, ok := fields[w.Key]
+		f, ok := fieldByName(fields, w.Key)
 		if !ok {
 			c.errs.Add(w.KeyPos, "%s has no field %s%s", inName, w.Key, spec.DidYouMean(w.Key, names))
 			continue
 		}
-		wv := &withValue{field: w.Key, typ: f.Type()}
+		wv := &withValue{field: w.Key, typ: f.v.Type(), path: f.path}
 		if w.Value.Kind == spec.KindString {
 			parts, off, msg := splitInterp(w.Value.Str.Value)
 			if msg != "" {
@@ -960,12 +969,10 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 		}
 		sig := inst.(*types.Signature)
 		x.inType, x.outType = sig.Params().At(1).Type(), sig.Results().At(0).Type()
-		ist := x.inType.Underlying().(*types.Struct)
+		instFields := inputFields(x.inType)
 		for _, wv := range out {
-			for i := 0; i < ist.NumFields(); i++ {
-				if ist.Field(i).Name() == wv.field {
-					wv.typ = ist.Field(i).Type()
-				}
+			if f, ok := fieldByName(instFields, wv.field); ok {
+				wv.typ = f.v.Type()
 			}
 		}
 	}

@@ -25,6 +25,11 @@ type emitter struct {
 	// errScopes tracks, per Go block, whether err is declared there; a
 	// function literal starts a new chain (nil marks the boundary).
 	errScopes []*bool
+	// optNames and optDecls are the package-level call options (see
+	// namedOptions); taken holds every package-level name chosen.
+	optNames map[string]string
+	optDecls []namedDecl
+	taken    map[string]bool
 }
 
 // commentf is a // comment on one line: the spec text it quotes
@@ -32,6 +37,44 @@ type emitter struct {
 // /* */ block.
 func commentf(format string, args ...any) *jen.Statement {
 	return jen.Comment(oneLine(fmt.Sprintf(format, args...)))
+}
+
+// wrap breaks text into lines of at most width bytes at spaces (a word
+// longer than width stays whole); an empty text is one empty line.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Split(text, " ") {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = w
+			continue
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
+}
+
+// valuesFit renders {a, b, c} on one line when it is short, else with one
+// element per line.
+func valuesFit(items ...jen.Code) *jen.Statement {
+	w := 2
+	for _, it := range items {
+		w += exprWidth(it) + 2
+	}
+	if w > 80 {
+		return multi(items...)
+	}
+	return jen.Values(items...)
+}
+
+// exprWidth is how many columns the Go expression x takes on one line.
+func exprWidth(x jen.Code) int {
+	const prefix = "var _ = "
+	return len(strings.TrimSpace(fmt.Sprintf("%#v", jen.Var().Id("_").Op("=").Add(x)))) - len(prefix)
 }
 
 // oneLine joins the lines of s with single spaces.
@@ -93,12 +136,26 @@ func (p *Program) emit(c *checker, version string) ([]byte, error) {
 	// One // comment per line: a /* */ block would end at a "*/" in the
 	// description.
 	for _, line := range strings.Split(strings.Join(doc, "\n"), "\n") {
-		f.PackageComment(strings.TrimRight(line, " \t"))
+		for _, l := range wrap(strings.TrimRight(line, " \t"), 100) {
+			f.PackageComment(l)
+		}
 	}
 
 	f.Func().Id("main").Params().Block(rt("Main").Call(jen.Id("program")))
 	f.Line()
+	versionLock(f)
+	f.Line()
 	f.Var().Id("program").Op("=").Add(e.programValue(p, version))
+
+	// The flows are rendered first: they decide the named options.
+	var funcs []jen.Code
+	for _, fl := range p.Flows {
+		e.errScopes = []*bool{nil, new(bool)}
+		body := e.block(fl.body, func(err jen.Code) jen.Code { return jen.Return(err) })
+		body = append(body, jen.Return(jen.Nil()))
+		funcs = append(funcs, jen.Func().Id(fl.FuncName).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run"))).Error().Block(body...))
+	}
+	e.optionsDecl(f)
 
 	for _, row := range p.rows {
 		f.Line()
@@ -111,13 +168,10 @@ func (p *Program) emit(c *checker, version string) ([]byte, error) {
 		f.Type().Id(row.name).Struct(fields...)
 	}
 
-	for _, fl := range p.Flows {
+	for i, fl := range p.Flows {
 		f.Line()
 		f.Commentf("%s runs flow %q (%s:%d).", fl.FuncName, fl.Name, filepath.Base(fl.File.Path), fl.File.Flow.KeyPos.Line)
-		e.errScopes = []*bool{nil, new(bool)}
-		body := e.block(fl.body, func(err jen.Code) jen.Code { return jen.Return(err) })
-		body = append(body, jen.Return(jen.Nil()))
-		f.Func().Id(fl.FuncName).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run"))).Error().Block(body...)
+		f.Add(funcs[i])
 	}
 
 	var buf bytes.Buffer
@@ -155,7 +209,7 @@ func (e *emitter) programValue(p *Program, version string) jen.Code {
 		for _, n := range fl.Env {
 			env = append(env, jen.Lit(n))
 		}
-		items = append(items, field("Env", jen.Index().String().Values(env...)))
+		items = append(items, field("Env", jen.Index().String().Add(valuesFit(env...))))
 		items = append(items, field("SpecHash", jen.Lit(fl.Hash)))
 		var steps []jen.Code
 		for _, sh := range fl.StepHashes {
@@ -334,19 +388,12 @@ func (e *emitter) options(s *callStmt, recover bool) jen.Code {
 	if s.rateLimit != "" {
 		items = append(items, field("RateLimit", jen.Lit(s.rateLimit)))
 	}
-	return rt("Options").Values(items...)
+	return e.namedOptions("Options", items, s.key, e.where(s.step))
 }
 
 // input renders the node's input struct literal.
 func (e *emitter) input(s *callStmt) jen.Code {
-	var items []jen.Code
-	for _, w := range s.with {
-		items = append(items, field(w.field, e.withCode(w)))
-	}
-	if len(items) == 0 {
-		return e.c.typeCode(s.inType).Values()
-	}
-	return e.c.typeCode(s.inType).Add(multi(items...))
+	return e.inputLiteral(s.inType, s.with)
 }
 
 func (e *emitter) withCode(w *withValue) jen.Code {
@@ -372,7 +419,7 @@ func (e *emitter) callValue(s *callStmt, recover bool) jen.Code {
 	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context")).Params(e.c.typeCode(s.outType), jen.Error()).Block(
 		jen.Return(jen.Qual(s.pkgPath, s.fnName).Call(jen.Id("ctx"), arg)),
 	)
-	return rt("Call").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), e.options(s, recover), fn)
+	return rt("Call").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), e.options(s, recover), jen.Line().Add(fn))
 }
 
 func (e *emitter) call(s *callStmt, ret retFunc) []jen.Code {
@@ -402,18 +449,15 @@ func (e *emitter) call(s *callStmt, ret retFunc) []jen.Code {
 
 	used := s.out != nil && s.out.used
 	if !used {
-		cond := jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(handle...)
-		if len(success) > 0 {
-			cond = cond.Else().Block(success...)
+		out = append(out, e.discard(call))
+	} else {
+		op := e.assignOp(s.out)
+		if op == "=" && !e.errInScope() {
+			out = append(out, jen.Var().Err().Error())
 		}
-		return append(out, cond)
+		e.declareErr()
+		out = append(out, jen.List(jen.Id(s.out.goName), jen.Err()).Op(op).Add(call))
 	}
-	op := e.assignOp(s.out)
-	if op == "=" && !e.errInScope() {
-		out = append(out, jen.Var().Err().Error())
-	}
-	e.declareErr()
-	out = append(out, jen.List(jen.Id(s.out.goName), jen.Err()).Op(op).Add(call))
 	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
 	if len(success) > 0 {
 		if recover {
@@ -424,6 +468,18 @@ func (e *emitter) call(s *callStmt, ret retFunc) []jen.Code {
 		return append(out, success...)
 	}
 	return append(out, cond)
+}
+
+// discard writes `_, err := call`, or `_, err = call` when err is already
+// declared in the function: an output nobody reads, its error checked by
+// the statement that follows.
+func (e *emitter) discard(call jen.Code) jen.Code {
+	op := ":="
+	if e.errInScope() {
+		op = "="
+	}
+	e.declareErr()
+	return jen.List(jen.Id("_"), jen.Err()).Op(op).Add(call)
 }
 
 // onError renders what happens when the step's call fails for good.
@@ -467,7 +523,9 @@ func (e *emitter) mapStep(s *mapStmt) []jen.Code {
 		out = append(out, nowDecl(s.nowVar))
 	}
 	name := s.out.goName
-	out = append(out, jen.Id(name).Op(e.assignOp(s.out)).Make(jen.Index().Id(s.row.name), jen.Lit(0), jen.Len(exprCode(s.src))))
+	src, bind := e.source(s.src, name)
+	out = append(out, bind...)
+	out = append(out, jen.Id(name).Op(e.assignOp(s.out)).Make(jen.Index().Id(s.row.name), jen.Lit(0), jen.Len(src)))
 	var fields []jen.Code
 	for i, f := range s.row.fields {
 		fields = append(fields, field(f.goName, exprCode(s.fields[i])))
@@ -476,10 +534,22 @@ func (e *emitter) mapStep(s *mapStmt) []jen.Code {
 	if !s.loopVar.used {
 		loop = jen.Range() // no field reads the element: Go rejects an unused variable
 	}
-	out = append(out, jen.For(loop.Add(exprCode(s.src))).Block(
+	out = append(out, jen.For(loop.Add(src)).Block(
 		jen.Id(name).Op("=").Append(jen.Id(name), jen.Id(s.row.name).Add(multi(fields...))),
 	))
 	return out
+}
+
+// source returns the slice a map or filter step reads: the expression
+// itself when it is a name or a field selection, else a local bound to it
+// once (its declaration is returned to write first), so that nothing is
+// built twice.
+func (e *emitter) source(x *expr, out string) (jen.Code, []jen.Code) {
+	if plainRef.MatchString(x.code) {
+		return exprCode(x), nil
+	}
+	name := e.freeName(out + "Source")
+	return jen.Id(name), []jen.Code{jen.Id(name).Op(":=").Add(exprCode(x))}
 }
 
 func (e *emitter) filter(s *filterStmt) []jen.Code {
@@ -489,8 +559,10 @@ func (e *emitter) filter(s *filterStmt) []jen.Code {
 		out = append(out, nowDecl(s.nowVar))
 	}
 	name := s.out.goName
-	out = append(out, jen.Id(name).Op(e.assignOp(s.out)).Make(jen.Index().Add(e.c.typeCode(s.elem)), jen.Lit(0), jen.Len(exprCode(s.src))))
-	out = append(out, jen.For(jen.List(jen.Id("_"), jen.Id(s.loopVar.goName)).Op(":=").Range().Add(exprCode(s.src))).Block(
+	src, bind := e.source(s.src, name)
+	out = append(out, bind...)
+	out = append(out, jen.Id(name).Op(e.assignOp(s.out)).Make(jen.Index().Add(e.c.typeCode(s.elem)), jen.Lit(0), jen.Len(src)))
+	out = append(out, jen.For(jen.List(jen.Id("_"), jen.Id(s.loopVar.goName)).Op(":=").Range().Add(src)).Block(
 		jen.If(exprCode(s.where)).Block(
 			jen.Id(name).Op("=").Append(jen.Id(name), jen.Id(s.loopVar.goName)),
 		),
@@ -546,8 +618,8 @@ func (e *emitter) while(s *whileStmt, ret retFunc) []jen.Code {
 		where = fmt.Sprintf("while loop %s (%s)", s.step.ID.Value, e.where(s.step))
 		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.step.ID.Value, e.where(s.step), s.cond.src, s.max))
 	} else {
-		where = fmt.Sprintf("while %s (%s)", oneLine(s.cond.src), e.where(s.step))
-		out = append(out, commentf("%s: at most %d iterations", where, s.max))
+		where = fmt.Sprintf("while loop (%s)", e.where(s.step))
+		out = append(out, commentf("while %s (%s): at most %d iterations", s.cond.src, e.where(s.step), s.max))
 	}
 	i := s.iterVar
 	e.push()
@@ -562,7 +634,10 @@ func (e *emitter) while(s *whileStmt, ret retFunc) []jen.Code {
 		cond = nil
 	}
 	if usesRun(s.body) {
-		body = append(body, jen.Id("r").Op(":=").Id("r").Dot("Iteration").Call(jen.Lit(s.key), jen.Id(i)))
+		// The body runs with the iteration's handle: its journal keys are
+		// the loop's key and i, so a resumed run finds each iteration.
+		body = append(body, jen.Id("r").Op(":=").Id("r").Dot("Iteration").Call(jen.Lit(s.key), jen.Id(i)).
+			Comment(fmt.Sprintf("shadows r: journal keys below are scoped to iteration %s of %q", i, s.key)))
 	}
 	// A paged source re-bound by the loop is guarded: a page token it hands
 	// back twice (a loop that restarted at the first page) fails the run at
@@ -690,9 +765,9 @@ func (e *emitter) forEach(s *forEachStmt, ret retFunc) []jen.Code {
 	body = append(body, jen.Return(value, jen.Nil()))
 	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(s.loopVar.goName).Add(e.c.typeCode(s.elem))).
 		Params(result, jen.Error()).Block(body...)
-	call := rt("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), exprCode(s.src), jen.Lit(int(s.concurrency)), fn)
+	call := rt("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), exprCode(s.src), jen.Lit(int(s.concurrency)), jen.Line().Add(fn))
 	if s.out == nil || !s.out.used {
-		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
 	op := e.assignOp(s.out)
 	if op == "=" && !e.errInScope() {
@@ -778,9 +853,14 @@ func (c *checker) zeroCode(t types.Type) jen.Code {
 	return jen.Nil()
 }
 
+// interpWidth is how wide a line of a string concatenation grows before
+// the emitter breaks it.
+const interpWidth = 72
+
 // interpCode writes a string with ${...} parts as a concatenation.
 func (c *checker) interpCode(parts []part) jen.Code {
 	var s *jen.Statement
+	width := 0
 	for _, p := range parts {
 		var code jen.Code
 		if p.e == nil {
@@ -788,11 +868,19 @@ func (c *checker) interpCode(parts []part) jen.Code {
 		} else {
 			code = c.stringCode(p.e)
 		}
-		if s == nil {
+		// A long concatenation breaks after a + (gofmt indents the rest):
+		// no line of the output grows past the spec text's own literals.
+		w := exprWidth(code)
+		switch {
+		case s == nil:
 			s = jen.Add(code)
-		} else {
+		case width+w+3 > interpWidth:
+			s = s.Op("+").Line().Add(code)
+			width = 0
+		default:
 			s = s.Op("+").Add(code)
 		}
+		width += w + 3
 	}
 	return s
 }

@@ -85,6 +85,10 @@ type withValue struct {
 	parts []part   // text with ${expr} inside: a string
 	code  jen.Code // set by the checker itself (inferSelect), not the spec
 	note  string   // a comment for code
+	// path is set when field is promoted from an embedded struct: the
+	// indexes of the embedded fields that lead to it, outermost first (the
+	// input literal then nests their literals; see inputFields).
+	path []int
 }
 
 type advanceIR struct {

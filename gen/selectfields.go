@@ -61,7 +61,7 @@ func inferSelect(prog *Program) {
 				}
 				cs.with = append(cs.with, &withValue{
 					field: "Select",
-					code:  jen.Index().String().Values(lits...),
+					code:  jen.Index().String().Add(valuesFit(lits...)),
 					note:  "the fields this program reads",
 				})
 			})

@@ -211,14 +211,9 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 		opts = append(opts, field("RateLimit", jen.Lit(src.rateLimit)))
 	}
 
-	var in []jen.Code
-	for _, w := range src.with {
-		in = append(in, field(w.field, e.withCode(w)))
-	}
-	in = append(in, field("PageToken", jen.Id(s.tokenVar)))
 	outType := e.c.typeCode(src.outType)
 	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.tokenVar).String()).Params(outType, jen.Error()).Block(
-		jen.Return(jen.Qual(src.pkgPath, src.fnName).Call(jen.Id("ctx"), e.c.typeCode(src.inType).Add(multi(in...)))),
+		jen.Return(jen.Qual(src.pkgPath, src.fnName).Call(jen.Id("ctx"), e.inputLiteral(src.inType, src.with, field("PageToken", jen.Id(s.tokenVar))))),
 	)
 
 	page := s.page.goName
@@ -250,10 +245,10 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 	body = append(body, jen.Return(jen.Nil()))
 	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
 
-	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), rt("StreamOptions").Values(opts...),
+	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), e.namedOptions("StreamOptions", opts, s.key, e.where(st)),
 		jen.Line().Add(fetch), jen.Line().Add(next), jen.Line().Add(fn))
 	if !s.out.used {
-		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
 	op := e.assignOp(s.out)
 	if op == "=" && !e.errInScope() {

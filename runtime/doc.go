@@ -7,6 +7,18 @@
 // with side effects goes through [Call], which journals its output so that a
 // run interrupted at any point resumes where it stopped.
 //
+// # Version lock
+//
+// A generated program declares the version of this package's API it was
+// generated for ([APIVersion]) by requiring a method of [ThisAPIVersion]:
+//
+//	var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+//
+// Built against another version of this package it fails to compile at that
+// line, with an error naming both versions ("runtime.APIVersion2 does not
+// implement interface{ GeneratedForAPIVersion1() }"); regenerate it with the
+// matching resolute-gen.
+//
 // # State directory
 //
 // All state lives in one directory (--state-dir, else $RESOLUTE_STATE_DIR,

@@ -266,3 +266,31 @@ func Summarize(ctx context.Context, in SummaryIn) (SummaryOut, error) {
 func hidden(ctx context.Context, in PageIn) (PageOut, error) { return PageOut{}, nil }
 
 var _ = hidden
+
+// Conn is the connection settings that several inputs share by embedding
+// it: `with` sets its fields as if they were the input's own.
+type Conn struct {
+	BaseURL string
+	Token   string
+	Limits
+}
+
+// Limits is embedded two levels down (EmbeddedIn -> Conn -> Limits).
+type Limits struct {
+	PageSize int
+}
+
+// EmbeddedIn is an input that embeds Conn; its own Name shadows nothing.
+type EmbeddedIn struct {
+	Conn
+	Name string
+}
+
+// FetchEmbedded returns the items of the named source, like FetchSource,
+// once the embedded connection settings are set.
+func FetchEmbedded(ctx context.Context, in EmbeddedIn) (SourceOut, error) {
+	if in.BaseURL == "" || in.Token == "" || in.PageSize == 0 {
+		return SourceOut{}, fmt.Errorf("embedded settings not set: base URL %q, token set %v, page size %d", in.BaseURL, in.Token != "", in.PageSize)
+	}
+	return FetchSource(ctx, SourceIn{Name: in.Name})
+}

@@ -16,6 +16,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -40,47 +44,61 @@ var program = runtime.Program{
 	SpecHash: "sha256:d680ce645e1ed0d1e34b8a6f517adec30d4298cf4730ddbf5e99cef6da26e442",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runCursors runs flow "cursors" (sync.toml:2).
 func runCursors(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:12): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name:  "x",
-			Since: r.Cursor("by_time"),
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name:  "x",
+				Since: r.Cursor("by_time"),
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 	r.Advance("by_time", src.MaxUpdated.UTC().Format(time.RFC3339Nano))
 
 	// step "src2" (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src2, err := runtime.Call(ctx, r, "src2", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name:  "y",
-			Since: "since " + r.Cursor("by_int") + " at " + src.MaxUpdated.UTC().Format(time.RFC3339Nano) + " (" + strconv.FormatInt(src.Cursor, 10) + ", " + strconv.FormatBool(len(src.Items) > 0) + ")",
+	src2, err := runtime.Call(ctx, r, "src2", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "y",
+				Since: "since " + r.Cursor("by_int") + " at " +
+					src.MaxUpdated.UTC().Format(time.RFC3339Nano) + " (" +
+					strconv.FormatInt(src.Cursor, 10) + ", " +
+					strconv.FormatBool(len(src.Items) > 0) + ")",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 	r.Advance("by_int", strconv.FormatInt(src2.Cursor, 10))
 
 	// step "page" (sync.toml:24): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-	page, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-		return testnodes.FetchPage(ctx, testnodes.PageIn{
-			Source: r.Cursor("by_string"),
+	page, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (testnodes.PageOut, error) {
+			return testnodes.FetchPage(ctx, testnodes.PageIn{
+				Source: r.Cursor("by_string"),
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 	r.Advance("by_string", page.Next)
 
 	// step "summary" (sync.toml:30): github.com/resolute/resolute-gen/internal/testnodes.Summarize
-	summary, err := runtime.Call(ctx, r, "summary", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SummaryOut, error) {
-		return testnodes.Summarize(ctx, testnodes.SummaryIn{})
-	})
+	summary, err := runtime.Call(ctx, r, "summary", defaultOptions,
+		func(ctx context.Context) (testnodes.SummaryOut, error) {
+			return testnodes.Summarize(ctx, testnodes.SummaryIn{})
+		})
 	if err != nil {
 		return err
 	}

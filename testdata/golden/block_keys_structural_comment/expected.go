@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -33,14 +37,22 @@ var program = runtime.Program{
 	SpecHash: "sha256:49064027f2aa711dc5fdbceb517f4d179e42637a2291f0af1c3756119441d28d",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runKeys runs flow "keys" (sync.toml:2).
 func runKeys(ctx context.Context, r *runtime.Run) error {
 	// step "page" (sync.toml:7): ../../../internal/testnodes.FetchPage
-	page, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-		return testnodes.FetchPage(ctx, testnodes.PageIn{
-			Source: "alpha",
+	page, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (testnodes.PageOut, error) {
+			return testnodes.FetchPage(ctx, testnodes.PageIn{
+				Source: "alpha",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -48,16 +60,17 @@ func runKeys(ctx context.Context, r *runtime.Run) error {
 	// while page.HasMore (sync.toml:14): at most 20 iterations
 	for i := 0; page.HasMore; i++ {
 		if i == 20 {
-			return runtime.MaxIterations("while page.HasMore (sync.toml:14)", 20)
+			return runtime.MaxIterations("while loop (sync.toml:14)", 20)
 		}
-		r := r.Iteration("while#1", i)
+		r := r.Iteration("while#1", i) // shadows r: journal keys below are scoped to iteration i of "while#1"
 		// step "page" (sync.toml:18): ../../../internal/testnodes.FetchPage
-		page, err = runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-			return testnodes.FetchPage(ctx, testnodes.PageIn{
-				Source: "alpha",
-				Token:  page.Next,
+		page, err = runtime.Call(ctx, r, "page", defaultOptions,
+			func(ctx context.Context) (testnodes.PageOut, error) {
+				return testnodes.FetchPage(ctx, testnodes.PageIn{
+					Source: "alpha",
+					Token:  page.Next,
+				})
 			})
-		})
 		if err != nil {
 			return err
 		}
@@ -68,11 +81,13 @@ func runKeys(ctx context.Context, r *runtime.Run) error {
 	if err := runtime.Parallel(ctx, r, "parallel#1",
 		func(ctx context.Context, r *runtime.Run) error {
 			// step "summary" (sync.toml:24): ../../../internal/testnodes.Summarize
-			if _, err := runtime.Call(ctx, r, "summary", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SummaryOut, error) {
-				return testnodes.Summarize(ctx, testnodes.SummaryIn{
-					Source: "projects",
+			_, err := runtime.Call(ctx, r, "summary", defaultOptions,
+				func(ctx context.Context) (testnodes.SummaryOut, error) {
+					return testnodes.Summarize(ctx, testnodes.SummaryIn{
+						Source: "projects",
+					})
 				})
-			}); err != nil {
+			if err != nil {
 				return err
 			}
 			return nil
@@ -80,11 +95,12 @@ func runKeys(ctx context.Context, r *runtime.Run) error {
 		func(ctx context.Context, r *runtime.Run) error {
 			// step "src" (sync.toml:29): ../../../internal/testnodes.FetchSource
 			var err error
-			src, err = runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-				return testnodes.FetchSource(ctx, testnodes.SourceIn{
-					Name: "projects",
+			src, err = runtime.Call(ctx, r, "src", defaultOptions,
+				func(ctx context.Context) (testnodes.SourceOut, error) {
+					return testnodes.FetchSource(ctx, testnodes.SourceIn{
+						Name: "projects",
+					})
 				})
-			})
 			if err != nil {
 				return err
 			}
@@ -95,18 +111,22 @@ func runKeys(ctx context.Context, r *runtime.Run) error {
 	}
 
 	// for_each over src.Items (sync.toml:36)
-	if _, err := runtime.ForEach(ctx, r, "for_each#1", src.Items, 1, func(ctx context.Context, r *runtime.Run, project testnodes.Item) (struct{}, error) {
-		// step "project_page" (sync.toml:40): ../../../internal/testnodes.FetchPage
-		if _, err := runtime.Call(ctx, r, "project_page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-			return testnodes.FetchPage(ctx, testnodes.PageIn{
-				Source: project.ID,
-				Size:   5,
-			})
-		}); err != nil {
-			return struct{}{}, err
-		}
-		return struct{}{}, nil
-	}); err != nil {
+	_, err = runtime.ForEach(ctx, r, "for_each#1", src.Items, 1,
+		func(ctx context.Context, r *runtime.Run, project testnodes.Item) (struct{}, error) {
+			// step "project_page" (sync.toml:40): ../../../internal/testnodes.FetchPage
+			_, err := runtime.Call(ctx, r, "project_page", defaultOptions,
+				func(ctx context.Context) (testnodes.PageOut, error) {
+					return testnodes.FetchPage(ctx, testnodes.PageIn{
+						Source: project.ID,
+						Size:   5,
+					})
+				})
+			if err != nil {
+				return struct{}{}, err
+			}
+			return struct{}{}, nil
+		})
+	if err != nil {
 		return err
 	}
 	return nil

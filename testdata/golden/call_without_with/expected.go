@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,19 +34,30 @@ var program = runtime.Program{
 	SpecHash: "sha256:f8d50581782a0c3c273b80f336d12cad380d9e4e9188e6e9648da40a41abaec3",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runNoWith runs flow "no-with" (sync.toml:2).
 func runNoWith(ctx context.Context, r *runtime.Run) error {
 	// step "page" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-	if _, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-		return testnodes.FetchPage(ctx, testnodes.PageIn{})
-	}); err != nil {
+	_, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (testnodes.PageOut, error) {
+			return testnodes.FetchPage(ctx, testnodes.PageIn{})
+		})
+	if err != nil {
 		return err
 	}
 
 	// step "summary" (sync.toml:8): github.com/resolute/resolute-gen/internal/testnodes.Summarize
-	if _, err := runtime.Call(ctx, r, "summary", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SummaryOut, error) {
-		return testnodes.Summarize(ctx, testnodes.SummaryIn{})
-	}); err != nil {
+	_, err = runtime.Call(ctx, r, "summary", defaultOptions,
+		func(ctx context.Context) (testnodes.SummaryOut, error) {
+			return testnodes.Summarize(ctx, testnodes.SummaryIn{})
+		})
+	if err != nil {
 		return err
 	}
 	return nil

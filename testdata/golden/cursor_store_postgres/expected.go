@@ -16,6 +16,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -35,15 +39,23 @@ var program = runtime.Program{
 	CursorStore: pgstore.Open,
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runPgCursors runs flow "pg-cursors" (sync.toml:2).
 func runPgCursors(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:8): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name:  "x",
-			Since: r.Cursor("since"),
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name:  "x",
+				Since: r.Cursor("since"),
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -31,14 +35,23 @@ var program = runtime.Program{
 	SpecHash: "sha256:b1710643a273b92f52ccc81ed93cc719eb47fbea6bdf6f58cc751104a09c472f",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runQuoted runs flow "quoted" (sync.toml:2).
 func runQuoted(ctx context.Context, r *runtime.Run) error {
 	// step "page" (sync.toml:7): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-	if _, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-		return testnodes.FetchPage(ctx, testnodes.PageIn{
-			Source: "C:\\data",
+	_, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (testnodes.PageOut, error) {
+			return testnodes.FetchPage(ctx, testnodes.PageIn{
+				Source: "C:\\data",
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

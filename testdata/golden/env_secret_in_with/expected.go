@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -34,15 +38,24 @@ var program = runtime.Program{
 	SpecHash: "sha256:339cb61914902b84d00a229168a02416235901db8bcf033f09e644d0891a6ba3",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runSecrets runs flow "secrets" (sync.toml:2).
 func runSecrets(ctx context.Context, r *runtime.Run) error {
 	// step "page" (sync.toml:9): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-	if _, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-		return testnodes.FetchPage(ctx, testnodes.PageIn{
-			Source: r.Env("SOURCE_NAME") + "/" + r.Env("REGION"),
-			Token:  r.Env("SOURCE_TOKEN"),
+	_, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (testnodes.PageOut, error) {
+			return testnodes.FetchPage(ctx, testnodes.PageIn{
+				Source: r.Env("SOURCE_NAME") + "/" + r.Env("REGION"),
+				Token:  r.Env("SOURCE_TOKEN"),
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -15,6 +15,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -37,6 +41,13 @@ var program = runtime.Program{
 	SpecHash: "sha256:13bcda4de86692c9ab6eb5b3b545465abc4af95416cbfa0124812a924a1fc6b6",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // Record is one record made by step "a_rows" (sync.toml:14).
 type Record struct {
 	CanonicalID string  `json:"canonical_id" db:"canonical_id"`
@@ -46,21 +57,23 @@ type Record struct {
 // runShape runs flow "shape" (sync.toml:2).
 func runShape(ctx context.Context, r *runtime.Run) error {
 	// step "a" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	a, err := runtime.Call(ctx, r, "a", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "a",
+	a, err := runtime.Call(ctx, r, "a", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "a",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "b" (sync.toml:9): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	b, err := runtime.Call(ctx, r, "b", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "b",
+	b, err := runtime.Call(ctx, r, "b", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "b",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -100,12 +113,14 @@ func runShape(ctx context.Context, r *runtime.Run) error {
 	})
 
 	// step "stored" (sync.toml:46): github.com/resolute/resolute-gen/internal/testnodes.Store
-	if _, err := runtime.Call(ctx, r, "stored", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
-		return testnodes.Store(ctx, testnodes.StoreIn[Record]{
-			Table: "records",
-			Rows:  unique.Rows,
+	_, err = runtime.Call(ctx, r, "stored", defaultOptions,
+		func(ctx context.Context) (testnodes.StoreOut, error) {
+			return testnodes.Store(ctx, testnodes.StoreIn[Record]{
+				Table: "records",
+				Rows:  unique.Rows,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -31,51 +35,64 @@ var program = runtime.Program{
 	SpecHash: "sha256:567ea6194b9c6f53910db4ccbcf10e7089fe88c05ab0d1f6b96e745b81b32f7f",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runCollect runs flow "collect" (sync.toml:2).
 func runCollect(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "projects",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "projects",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// for_each "sizes" (sync.toml:9): over src.Items
-	sizes, err := runtime.ForEach(ctx, r, "sizes", src.Items, 1, func(ctx context.Context, r *runtime.Run, it testnodes.Item) (int, error) {
-		// step "page" (sync.toml:14): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-		page, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-			return testnodes.FetchPage(ctx, testnodes.PageIn{
-				Source: it.ID,
-			})
-		})
-		if err != nil {
-			return 0, err
-		}
+	sizes, err := runtime.ForEach(ctx, r, "sizes", src.Items, 1,
+		func(ctx context.Context, r *runtime.Run, it testnodes.Item) (int, error) {
+			// step "page" (sync.toml:14): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
+			page, err := runtime.Call(ctx, r, "page", defaultOptions,
+				func(ctx context.Context) (testnodes.PageOut, error) {
+					return testnodes.FetchPage(ctx, testnodes.PageIn{
+						Source: it.ID,
+					})
+				})
+			if err != nil {
+				return 0, err
+			}
 
-		// step "processed" (sync.toml:19): github.com/resolute/resolute-gen/internal/testnodes.Process
-		processed, err := runtime.Call(ctx, r, "processed", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.ProcessOut, error) {
-			return testnodes.Process(ctx, testnodes.ProcessIn{
-				Items: page.Items,
-			})
+			// step "processed" (sync.toml:19): github.com/resolute/resolute-gen/internal/testnodes.Process
+			processed, err := runtime.Call(ctx, r, "processed", defaultOptions,
+				func(ctx context.Context) (testnodes.ProcessOut, error) {
+					return testnodes.Process(ctx, testnodes.ProcessIn{
+						Items: page.Items,
+					})
+				})
+			if err != nil {
+				return 0, err
+			}
+			return processed.Count + len(page.Items), nil
 		})
-		if err != nil {
-			return 0, err
-		}
-		return processed.Count + len(page.Items), nil
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "stats" (sync.toml:24): github.com/resolute/resolute-gen/internal/testnodes.Stats
-	if _, err := runtime.Call(ctx, r, "stats", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-		return testnodes.Stats(ctx, testnodes.StatsIn{
-			Count: len(sizes),
+	_, err = runtime.Call(ctx, r, "stats", defaultOptions,
+		func(ctx context.Context) (struct{}, error) {
+			return testnodes.Stats(ctx, testnodes.StatsIn{
+				Count: len(sizes),
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -31,53 +35,66 @@ var program = runtime.Program{
 	SpecHash: "sha256:611bf31499feb6228778d6cfe41eed01db2cf9b1ff90504d2f338580fb51fcfe",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runPerProject runs flow "per-project" (sync.toml:2).
 func runPerProject(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "projects",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "projects",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// for_each "per_item" (sync.toml:9): over src.Items, 4 at a time
-	perItem, err := runtime.ForEach(ctx, r, "per_item", src.Items, 4, func(ctx context.Context, r *runtime.Run, item testnodes.Item) (testnodes.ProcessOut, error) {
-		// step "page" (sync.toml:15): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-		page, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-			return testnodes.FetchPage(ctx, testnodes.PageIn{
-				Source: item.ID,
-				Size:   5,
-			})
-		})
-		if err != nil {
-			return testnodes.ProcessOut{}, err
-		}
+	perItem, err := runtime.ForEach(ctx, r, "per_item", src.Items, 4,
+		func(ctx context.Context, r *runtime.Run, item testnodes.Item) (testnodes.ProcessOut, error) {
+			// step "page" (sync.toml:15): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
+			page, err := runtime.Call(ctx, r, "page", defaultOptions,
+				func(ctx context.Context) (testnodes.PageOut, error) {
+					return testnodes.FetchPage(ctx, testnodes.PageIn{
+						Source: item.ID,
+						Size:   5,
+					})
+				})
+			if err != nil {
+				return testnodes.ProcessOut{}, err
+			}
 
-		// step "processed" (sync.toml:20): github.com/resolute/resolute-gen/internal/testnodes.Process
-		processed, err := runtime.Call(ctx, r, "processed", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.ProcessOut, error) {
-			return testnodes.Process(ctx, testnodes.ProcessIn{
-				Items: page.Items,
-				Label: item.Name,
-			})
+			// step "processed" (sync.toml:20): github.com/resolute/resolute-gen/internal/testnodes.Process
+			processed, err := runtime.Call(ctx, r, "processed", defaultOptions,
+				func(ctx context.Context) (testnodes.ProcessOut, error) {
+					return testnodes.Process(ctx, testnodes.ProcessIn{
+						Items: page.Items,
+						Label: item.Name,
+					})
+				})
+			if err != nil {
+				return testnodes.ProcessOut{}, err
+			}
+			return processed, nil
 		})
-		if err != nil {
-			return testnodes.ProcessOut{}, err
-		}
-		return processed, nil
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "total" (sync.toml:25): github.com/resolute/resolute-gen/internal/testnodes.Stats
-	if _, err := runtime.Call(ctx, r, "total", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-		return testnodes.Stats(ctx, testnodes.StatsIn{
-			Count: len(perItem),
+	_, err = runtime.Call(ctx, r, "total", defaultOptions,
+		func(ctx context.Context) (struct{}, error) {
+			return testnodes.Stats(ctx, testnodes.StatsIn{
+				Count: len(perItem),
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

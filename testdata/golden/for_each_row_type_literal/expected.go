@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -31,6 +35,13 @@ var program = runtime.Program{
 	SpecHash: "sha256:233bde9b02d53ddbc27e322e88f972766b9c36298ced4d4ea1dbb2f6d1199710",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // Row is one record made by step "rows" (sync.toml:9).
 type Row struct {
 	ID string `json:"id" db:"id"`
@@ -39,11 +50,12 @@ type Row struct {
 // runPerRow runs flow "per-row" (sync.toml:2).
 func runPerRow(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -57,18 +69,22 @@ func runPerRow(ctx context.Context, r *runtime.Run) error {
 	}
 
 	// for_each over rows (sync.toml:15)
-	if _, err := runtime.ForEach(ctx, r, "for_each#1", rows, 1, func(ctx context.Context, r *runtime.Run, row Row) (struct{}, error) {
-		// step "stored" (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.Store
-		if _, err := runtime.Call(ctx, r, "stored", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
-			return testnodes.Store(ctx, testnodes.StoreIn[Row]{
-				Table: "rows",
-				Rows:  []Row{row},
-			})
-		}); err != nil {
-			return struct{}{}, err
-		}
-		return struct{}{}, nil
-	}); err != nil {
+	_, err = runtime.ForEach(ctx, r, "for_each#1", rows, 1,
+		func(ctx context.Context, r *runtime.Run, row Row) (struct{}, error) {
+			// step "stored" (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.Store
+			_, err := runtime.Call(ctx, r, "stored", defaultOptions,
+				func(ctx context.Context) (testnodes.StoreOut, error) {
+					return testnodes.Store(ctx, testnodes.StoreIn[Row]{
+						Table: "rows",
+						Rows:  []Row{row},
+					})
+				})
+			if err != nil {
+				return struct{}{}, err
+			}
+			return struct{}{}, nil
+		})
+	if err != nil {
 		return err
 	}
 	return nil

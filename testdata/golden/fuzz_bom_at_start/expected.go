@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -29,14 +33,23 @@ var program = runtime.Program{
 	SpecHash: "sha256:ed8b8db734fa2d05a688b900f999ae8218aa79c952ae8a65c84de2bae9590816",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runBom runs flow "bom" (sync.toml:2).
 func runBom(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	if _, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	_, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

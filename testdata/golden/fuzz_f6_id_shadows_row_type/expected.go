@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,6 +34,13 @@ var program = runtime.Program{
 	SpecHash: "sha256:51f6096e7cb29dc4a35b182fcdee993f573164444f9b6faa42cf1de5e4e33de7",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // Item is one record made by step "items" (sync.toml:9).
 type Item struct {
 	Key string `json:"key" db:"key"`
@@ -38,11 +49,12 @@ type Item struct {
 // runP4 runs flow "p4" (sync.toml:2).
 func runP4(ctx context.Context, r *runtime.Run) error {
 	// step "Item" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	ItemResult, err := runtime.Call(ctx, r, "Item", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	ItemResult, err := runtime.Call(ctx, r, "Item", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,6 +34,13 @@ var program = runtime.Program{
 	SpecHash: "sha256:3403a0f5684366b2fbc5ac62c269ce58b130e3e66bafed130331126787ee792b",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // Row is one record made by step "rows" (sync.toml:9).
 type Row struct {
 	X名前 string `json:"名前" db:"名前"`
@@ -39,11 +50,12 @@ type Row struct {
 // runP5 runs flow "p5" (sync.toml:2).
 func runP5(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}

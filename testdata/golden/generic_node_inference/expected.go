@@ -15,6 +15,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -33,6 +37,13 @@ var program = runtime.Program{
 	SpecHash: "sha256:32ecdbe0abff63aeb0988cfdf0bb2cf5591189736cf567c9acbed9491ca495a0",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // Row is one record made by step "rows" (sync.toml:9).
 type Row struct {
 	ID        string    `json:"id" db:"id"`
@@ -44,11 +55,12 @@ type Row struct {
 // runGeneric runs flow "generic" (sync.toml:2).
 func runGeneric(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -65,21 +77,25 @@ func runGeneric(ctx context.Context, r *runtime.Run) error {
 	}
 
 	// step "stored" (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.Store
-	if _, err := runtime.Call(ctx, r, "stored", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
-		return testnodes.Store(ctx, testnodes.StoreIn[Row]{
-			Table: "rows",
-			Rows:  rows,
+	_, err = runtime.Call(ctx, r, "stored", defaultOptions,
+		func(ctx context.Context) (testnodes.StoreOut, error) {
+			return testnodes.Store(ctx, testnodes.StoreIn[Row]{
+				Table: "rows",
+				Rows:  rows,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 
 	// step "stored_items" (sync.toml:23): github.com/resolute/resolute-gen/internal/testnodes.Store
-	if _, err := runtime.Call(ctx, r, "stored_items", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
-		return testnodes.Store(ctx, testnodes.StoreIn[testnodes.Item]{
-			Rows: src.Items,
+	_, err = runtime.Call(ctx, r, "stored_items", defaultOptions,
+		func(ctx context.Context) (testnodes.StoreOut, error) {
+			return testnodes.Store(ctx, testnodes.StoreIn[testnodes.Item]{
+				Rows: src.Items,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

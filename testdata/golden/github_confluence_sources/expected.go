@@ -17,12 +17,21 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
-			Name:     "github-confluence",
-			Run:      runGithubConfluence,
-			Env:      []string{"GITHUB_TOKEN", "CONFLUENCE_BASE_URL", "CONFLUENCE_EMAIL", "CONFLUENCE_API_TOKEN"},
+			Name: "github-confluence",
+			Run:  runGithubConfluence,
+			Env: []string{
+				"GITHUB_TOKEN",
+				"CONFLUENCE_BASE_URL",
+				"CONFLUENCE_EMAIL",
+				"CONFLUENCE_API_TOKEN",
+			},
 			SpecHash: "sha256:44ce1cc7ebf62f5e0944c18a06966c001b0864f78acbfdba6ff8adf2593aa7e2",
 			StepHashes: []string{
 				"issues=31b3597ad8b3",
@@ -45,62 +54,75 @@ var program = runtime.Program{
 	SpecHash: "sha256:6bd7172b80b32d79ce4ee0c2a78e4f851a1488ee4e389a2847d7c3ac60b01206",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runGithubConfluence runs flow "github-confluence" (sync.toml:4).
 func runGithubConfluence(ctx context.Context, r *runtime.Run) error {
 	// step "issues" (sync.toml:17): github.FetchIssues
-	issues, err := runtime.Call(ctx, r, "issues", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (github.FetchOutput, error) {
-		return github.FetchIssues(ctx, github.FetchInput{
-			BaseURL:          "https://ghe.example.com/api/v3",
-			Token:            r.Env("GITHUB_TOKEN"),
-			Owner:            "octo",
-			Repo:             "hello",
-			Since:            r.Cursor("github_sync"),
-			MaxRateLimitWait: 2 * time.Minute,
-			RequestTimeout:   30 * time.Second,
+	issues, err := runtime.Call(ctx, r, "issues", defaultOptions,
+		func(ctx context.Context) (github.FetchOutput, error) {
+			return github.FetchIssues(ctx, github.FetchInput{
+				BaseURL:          "https://ghe.example.com/api/v3",
+				Token:            r.Env("GITHUB_TOKEN"),
+				Owner:            "octo",
+				Repo:             "hello",
+				Since:            r.Cursor("github_sync"),
+				MaxRateLimitWait: 2 * time.Minute,
+				RequestTimeout:   30 * time.Second,
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 	r.Advance("github_sync", strconv.FormatInt(issues.MaxUpdated, 10))
 
 	// step "pages" (sync.toml:30): confluence.FetchPages
-	pages, err := runtime.Call(ctx, r, "pages", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (confluence.FetchOutput, error) {
-		return confluence.FetchPages(ctx, confluence.FetchInput{
-			BaseURL:  r.Env("CONFLUENCE_BASE_URL"),
-			Email:    r.Env("CONFLUENCE_EMAIL"),
-			APIToken: r.Env("CONFLUENCE_API_TOKEN"),
-			CQL:      "space = ENG",
-			Since:    r.Cursor("confluence_sync"),
-			TimeZone: "Asia/Kolkata",
+	pages, err := runtime.Call(ctx, r, "pages", defaultOptions,
+		func(ctx context.Context) (confluence.FetchOutput, error) {
+			return confluence.FetchPages(ctx, confluence.FetchInput{
+				BaseURL:  r.Env("CONFLUENCE_BASE_URL"),
+				Email:    r.Env("CONFLUENCE_EMAIL"),
+				APIToken: r.Env("CONFLUENCE_API_TOKEN"),
+				CQL:      "space = ENG",
+				Since:    r.Cursor("confluence_sync"),
+				TimeZone: "Asia/Kolkata",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 	r.Advance("confluence_sync", strconv.FormatInt(pages.MaxUpdated, 10))
 
 	// step "issue_page" (sync.toml:42): github.FetchPage
-	if _, err := runtime.Call(ctx, r, "issue_page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (github.PageOutput, error) {
-		return github.FetchPage(ctx, github.PageInput{
-			Token:    r.Env("GITHUB_TOKEN"),
-			Owner:    "octo",
-			Repo:     "hello",
-			PageSize: 50,
+	_, err = runtime.Call(ctx, r, "issue_page", defaultOptions,
+		func(ctx context.Context) (github.PageOutput, error) {
+			return github.FetchPage(ctx, github.PageInput{
+				Token:    r.Env("GITHUB_TOKEN"),
+				Owner:    "octo",
+				Repo:     "hello",
+				PageSize: 50,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 
 	// step "wiki_page" (sync.toml:51): confluence.FetchPage
-	if _, err := runtime.Call(ctx, r, "wiki_page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (confluence.PageOutput, error) {
-		return confluence.FetchPage(ctx, confluence.PageInput{
-			BaseURL:  r.Env("CONFLUENCE_BASE_URL"),
-			Email:    r.Env("CONFLUENCE_EMAIL"),
-			APIToken: r.Env("CONFLUENCE_API_TOKEN"),
-			Since:    r.Cursor("confluence_sync"),
+	_, err = runtime.Call(ctx, r, "wiki_page", defaultOptions,
+		func(ctx context.Context) (confluence.PageOutput, error) {
+			return confluence.FetchPage(ctx, confluence.PageInput{
+				BaseURL:  r.Env("CONFLUENCE_BASE_URL"),
+				Email:    r.Env("CONFLUENCE_EMAIL"),
+				APIToken: r.Env("CONFLUENCE_API_TOKEN"),
+				Since:    r.Cursor("confluence_sync"),
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -16,6 +16,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -35,6 +39,13 @@ var program = runtime.Program{
 	SpecHash: "sha256:ca57f7f9794a14bf9372afdff937788c8cd6161308f7216ec25dc22f9e939645",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // ContextRow is one record made by step "context" (sync.toml:19).
 type ContextRow struct {
 	ID string    `json:"id" db:"id"`
@@ -44,32 +55,36 @@ type ContextRow struct {
 // runShadowing runs flow "shadowing" (sync.toml:2).
 func runShadowing(ctx context.Context, r *runtime.Run) error {
 	// step "testnodes" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	testnodesResult, err := runtime.Call(ctx, r, "testnodes", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "a",
+	testnodesResult, err := runtime.Call(ctx, r, "testnodes", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "a",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "time" (sync.toml:9): github.com/resolute/resolute-gen/internal/testnodes.Summarize
-	timeResult, err := runtime.Call(ctx, r, "time", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SummaryOut, error) {
-		return testnodes.Summarize(ctx, testnodes.SummaryIn{
-			Source: testnodesResult.Items[0].ID,
+	timeResult, err := runtime.Call(ctx, r, "time", defaultOptions,
+		func(ctx context.Context) (testnodes.SummaryOut, error) {
+			return testnodes.Summarize(ctx, testnodes.SummaryIn{
+				Source: testnodesResult.Items[0].ID,
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "runtime" (sync.toml:14): github.com/resolute/resolute-gen/internal/testnodes.Stats
-	if _, err := runtime.Call(ctx, r, "runtime", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-		return testnodes.Stats(ctx, testnodes.StatsIn{
-			Count:   timeResult.Count,
-			Started: timeResult.At,
+	_, err = runtime.Call(ctx, r, "runtime", defaultOptions,
+		func(ctx context.Context) (struct{}, error) {
+			return testnodes.Stats(ctx, testnodes.StatsIn{
+				Count:   timeResult.Count,
+				Started: timeResult.At,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 
@@ -83,12 +98,15 @@ func runShadowing(ctx context.Context, r *runtime.Run) error {
 	}
 
 	// step "strconv" (sync.toml:26): github.com/resolute/resolute-gen/internal/testnodes.Notify
-	if _, err := runtime.Call(ctx, r, "strconv", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.NotifyOut, error) {
-		return testnodes.Notify(ctx, testnodes.NotifyIn{
-			Message: strconv.Itoa(len(contextResult)) + " rows at " + timeResult.At.UTC().Format(time.RFC3339Nano),
-			Count:   timeResult.Count,
+	_, err = runtime.Call(ctx, r, "strconv", defaultOptions,
+		func(ctx context.Context) (testnodes.NotifyOut, error) {
+			return testnodes.Notify(ctx, testnodes.NotifyIn{
+				Message: strconv.Itoa(len(contextResult)) + " rows at " +
+					timeResult.At.UTC().Format(time.RFC3339Nano),
+				Count: timeResult.Count,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

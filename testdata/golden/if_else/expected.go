@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,14 +34,22 @@ var program = runtime.Program{
 	SpecHash: "sha256:ab2fe387eef2594fefc8fe1315cd2366a7f69972732f104a4688a311c3b640c0",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runWhenUpdates runs flow "when-updates" (sync.toml:2).
 func runWhenUpdates(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "jira",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "jira",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -45,31 +57,36 @@ func runWhenUpdates(ctx context.Context, r *runtime.Run) error {
 	// if len(src.Items) > 0 (sync.toml:9)
 	if len(src.Items) > 0 {
 		// step "processed" (sync.toml:12): github.com/resolute/resolute-gen/internal/testnodes.Process
-		processed, err := runtime.Call(ctx, r, "processed", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.ProcessOut, error) {
-			return testnodes.Process(ctx, testnodes.ProcessIn{
-				Items: src.Items,
-				Label: "updates",
+		processed, err := runtime.Call(ctx, r, "processed", defaultOptions,
+			func(ctx context.Context) (testnodes.ProcessOut, error) {
+				return testnodes.Process(ctx, testnodes.ProcessIn{
+					Items: src.Items,
+					Label: "updates",
+				})
 			})
-		})
 		if err != nil {
 			return err
 		}
 
 		// step "stats" (sync.toml:17): github.com/resolute/resolute-gen/internal/testnodes.Stats
-		if _, err := runtime.Call(ctx, r, "stats", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-			return testnodes.Stats(ctx, testnodes.StatsIn{
-				Count: processed.Count,
+		_, err = runtime.Call(ctx, r, "stats", defaultOptions,
+			func(ctx context.Context) (struct{}, error) {
+				return testnodes.Stats(ctx, testnodes.StatsIn{
+					Count: processed.Count,
+				})
 			})
-		}); err != nil {
+		if err != nil {
 			return err
 		}
 	} else {
 		// step "nothing" (sync.toml:22): github.com/resolute/resolute-gen/internal/testnodes.Stats
-		if _, err := runtime.Call(ctx, r, "nothing", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-			return testnodes.Stats(ctx, testnodes.StatsIn{
-				Count: 0,
+		_, err = runtime.Call(ctx, r, "nothing", defaultOptions,
+			func(ctx context.Context) (struct{}, error) {
+				return testnodes.Stats(ctx, testnodes.StatsIn{
+					Count: 0,
+				})
 			})
-		}); err != nil {
+		if err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -32,25 +36,42 @@ var program = runtime.Program{
 	SpecHash: "sha256:a6195a2fd4733b71997d847feee0f3e8c1ce1a81fac749e1d4b61efff0bd3179",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runInterpolation runs flow "interpolation" (sync.toml:2).
 func runInterpolation(ctx context.Context, r *runtime.Run) error {
 	// step "summary" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.Summarize
-	summary, err := runtime.Call(ctx, r, "summary", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SummaryOut, error) {
-		return testnodes.Summarize(ctx, testnodes.SummaryIn{
-			Source: "all",
+	summary, err := runtime.Call(ctx, r, "summary", defaultOptions,
+		func(ctx context.Context) (testnodes.SummaryOut, error) {
+			return testnodes.Summarize(ctx, testnodes.SummaryIn{
+				Source: "all",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "sent" (sync.toml:9): github.com/resolute/resolute-gen/internal/testnodes.Notify
-	if _, err := runtime.Call(ctx, r, "sent", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.NotifyOut, error) {
-		return testnodes.Notify(ctx, testnodes.NotifyIn{
-			Message: "count=" + strconv.Itoa(summary.Count) + " total=" + strconv.FormatInt(summary.Total, 10) + " small=" + strconv.FormatInt(int64(summary.Small), 10) + " ratio=" + strconv.FormatFloat(summary.Ratio, 'g', -1, 64) + " partial=" + strconv.FormatBool(summary.Partial) + " at=" + summary.At.UTC().Format(time.RFC3339Nano) + " level=" + string(summary.Level) + " kind=" + summary.Kind.String() + " sum=" + strconv.Itoa(summary.Count+1) + " literal=${kept}",
-			Level:   summary.Level,
+	_, err = runtime.Call(ctx, r, "sent", defaultOptions,
+		func(ctx context.Context) (testnodes.NotifyOut, error) {
+			return testnodes.Notify(ctx, testnodes.NotifyIn{
+				Message: "count=" + strconv.Itoa(summary.Count) + " total=" +
+					strconv.FormatInt(summary.Total, 10) + " small=" +
+					strconv.FormatInt(int64(summary.Small), 10) + " ratio=" +
+					strconv.FormatFloat(summary.Ratio, 'g', -1, 64) + " partial=" +
+					strconv.FormatBool(summary.Partial) + " at=" +
+					summary.At.UTC().Format(time.RFC3339Nano) + " level=" +
+					string(summary.Level) + " kind=" + summary.Kind.String() + " sum=" +
+					strconv.Itoa(summary.Count+1) + " literal=${kept}",
+				Level: summary.Level,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -15,6 +15,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,34 +34,46 @@ var program = runtime.Program{
 	SpecHash: "sha256:bc8a156092adf403cd9eecea59e4514b550327d57ec8c765d410f968495cdede",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// step "sent" (sync.toml:4)
+	sentOptions = runtime.Options{
+		Retry:   runtime.Retry{Attempts: 4, Backoff: 500 * time.Millisecond, MaxBackoff: time.Hour},
+		Timeout: 90 * time.Second,
+	}
+)
+
 // runLiterals runs flow "literals" (sync.toml:2).
 func runLiterals(ctx context.Context, r *runtime.Run) error {
 	// step "sent" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.Notify
-	if _, err := runtime.Call(ctx, r, "sent", runtime.Options{Retry: runtime.Retry{Attempts: 4, Backoff: 500 * time.Millisecond, MaxBackoff: time.Hour}, Timeout: 90 * time.Second}, func(ctx context.Context) (testnodes.NotifyOut, error) {
-		return testnodes.Notify(ctx, testnodes.NotifyIn{
-			Message: "hello \"world\"",
-			Attempt: 9007199254740993,
-			Small:   -128,
-			Ratio:   0.25,
-			Enabled: true,
-			Tags:    []string{"a", "b"},
-			Timeout: 90 * time.Second,
-			At:      time.Date(2026, time.March, 1, 4, 16, 8, 304000000, time.UTC),
-			Limit:   new(int(50)),
-			Meta: map[string]string{
-				"team": "platform",
-				"tier": "1",
-			},
-			Options: testnodes.Options{
-				Verbose: true,
-				Depth:   3,
-			},
-			Level:    "debug",
-			Extra:    []any{int64(1), "two", float64(3.5), map[string]any{"four": int64(4)}},
-			Count:    7,
-			Unsigned: 42,
+	_, err := runtime.Call(ctx, r, "sent", sentOptions,
+		func(ctx context.Context) (testnodes.NotifyOut, error) {
+			return testnodes.Notify(ctx, testnodes.NotifyIn{
+				Message: "hello \"world\"",
+				Attempt: 9007199254740993,
+				Small:   -128,
+				Ratio:   0.25,
+				Enabled: true,
+				Tags:    []string{"a", "b"},
+				Timeout: 90 * time.Second,
+				At:      time.Date(2026, time.March, 1, 4, 16, 8, 304000000, time.UTC),
+				Limit:   new(int(50)),
+				Meta: map[string]string{
+					"team": "platform",
+					"tier": "1",
+				},
+				Options: testnodes.Options{
+					Verbose: true,
+					Depth:   3,
+				},
+				Level:    "debug",
+				Extra:    []any{int64(1), "two", float64(3.5), map[string]any{"four": int64(4)}},
+				Count:    7,
+				Unsigned: 42,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

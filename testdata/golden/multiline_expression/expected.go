@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,14 +34,22 @@ var program = runtime.Program{
 	SpecHash: "sha256:4af1b98b94ef94f3a5b1282d4ec736bdb4d20080051399b05e6e44a28585a9a6",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runMultiline runs flow "multiline" (sync.toml:2).
 func runMultiline(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -45,12 +57,15 @@ func runMultiline(ctx context.Context, r *runtime.Run) error {
 	// if len(src.Items) > 0 && src.Cursor > 0 (sync.toml:9)
 	if len(src.Items) > 0 && src.Cursor > 0 {
 		// step "processed" (sync.toml:14): github.com/resolute/resolute-gen/internal/testnodes.Process
-		if _, err := runtime.Call(ctx, r, "processed", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.ProcessOut, error) {
-			return testnodes.Process(ctx, testnodes.ProcessIn{
-				Items: src.Items,
-				Label: "first " + src.Items[0].ID + ", last " + src.Items[len(src.Items)-1].ID,
+		_, err = runtime.Call(ctx, r, "processed", defaultOptions,
+			func(ctx context.Context) (testnodes.ProcessOut, error) {
+				return testnodes.Process(ctx, testnodes.ProcessIn{
+					Items: src.Items,
+					Label: "first " + src.Items[0].ID + ", last " +
+						src.Items[len(src.Items)-1].ID,
+				})
 			})
-		}); err != nil {
+		if err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -32,6 +36,13 @@ var program = runtime.Program{
 	SpecHash: "sha256:ee8d4162465ad721feffa61e61f7ffb924ec363fd852eb2bfa8f27b0dc4eaff4",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // Row is one record made by step "rows" (sync.toml:9).
 type Row struct {
 	ID            string    `json:"id" db:"id"`
@@ -42,11 +53,12 @@ type Row struct {
 // runStamped runs flow "stamped" (sync.toml:2).
 func runStamped(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -67,12 +79,14 @@ func runStamped(ctx context.Context, r *runtime.Run) error {
 	if now2.Hour() < 12 {
 		// step "morning" (sync.toml:19): github.com/resolute/resolute-gen/internal/testnodes.Stats
 		now3 := r.Now() // recorded: a replay sees the same instant
-		if _, err := runtime.Call(ctx, r, "morning", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-			return testnodes.Stats(ctx, testnodes.StatsIn{
-				Count:   len(rows),
-				Started: now3,
+		_, err = runtime.Call(ctx, r, "morning", defaultOptions,
+			func(ctx context.Context) (struct{}, error) {
+				return testnodes.Stats(ctx, testnodes.StatsIn{
+					Count:   len(rows),
+					Started: now3,
+				})
 			})
-		}); err != nil {
+		if err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -31,42 +35,61 @@ var program = runtime.Program{
 	SpecHash: "sha256:4a959d841b342bc53bf050967c5334eb1ffda3f9dc6b47dee84d3141b5f81680",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+
+	// step "processed" (sync.toml:9)
+	processedOptions = runtime.Options{
+		Retry:   runtime.DefaultRetry,
+		Recover: true,
+	}
+)
+
 // runBestEffort runs flow "best-effort" (sync.toml:2).
 func runBestEffort(ctx context.Context, r *runtime.Run) error {
 	// step "data" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	data, err := runtime.Call(ctx, r, "data", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "orders",
+	data, err := runtime.Call(ctx, r, "data", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "orders",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "processed" (sync.toml:9): github.com/resolute/resolute-gen/internal/testnodes.Process
-	if _, err := runtime.Call(ctx, r, "processed", runtime.Options{Retry: runtime.DefaultRetry, Recover: true}, func(ctx context.Context) (testnodes.ProcessOut, error) {
-		return testnodes.Process(ctx, testnodes.ProcessIn{
-			Items: data.Items,
+	_, err = runtime.Call(ctx, r, "processed", processedOptions,
+		func(ctx context.Context) (testnodes.ProcessOut, error) {
+			return testnodes.Process(ctx, testnodes.ProcessIn{
+				Items: data.Items,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		// on_error = "continue" (sync.toml:12)
 		r.Failed("processed", err)
 	}
 
 	// step "logged" (sync.toml:15): github.com/resolute/resolute-gen/internal/testnodes.Record
-	if _, err := runtime.Call(ctx, r, "logged", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-		return testnodes.Record(ctx, testnodes.FailureIn{
-			Step:  "after",
-			Items: data.Items,
-		})
-	}); err != nil {
-		// on_error (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.Record, then fail
-		if _, herr := runtime.Call(ctx, r, "logged.on_error", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
+	_, err = runtime.Call(ctx, r, "logged", defaultOptions,
+		func(ctx context.Context) (struct{}, error) {
 			return testnodes.Record(ctx, testnodes.FailureIn{
-				Step:  "logged",
-				Error: err.Error(),
+				Step:  "after",
+				Items: data.Items,
 			})
-		}); herr != nil {
+		})
+	if err != nil {
+		// on_error (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.Record, then fail
+		if _, herr := runtime.Call(ctx, r, "logged.on_error", defaultOptions,
+			func(ctx context.Context) (struct{}, error) {
+				return testnodes.Record(ctx, testnodes.FailureIn{
+					Step:  "logged",
+					Error: err.Error(),
+				})
+			}); herr != nil {
 			return herr
 		}
 		return err

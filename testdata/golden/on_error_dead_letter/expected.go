@@ -16,6 +16,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -33,14 +37,28 @@ var program = runtime.Program{
 	SpecHash: "sha256:96c4c6c9a891e120db7becdefea58f6982a22b9f633a69150d61dbdfff7ddb27",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+
+	// step "processed" (sync.toml:9)
+	processedOptions = runtime.Options{
+		Retry:   runtime.Retry{Attempts: 3, Backoff: time.Minute},
+		Recover: true,
+	}
+)
+
 // runSyncWithDlq runs flow "sync-with-dlq" (sync.toml:2).
 func runSyncWithDlq(ctx context.Context, r *runtime.Run) error {
 	// step "data" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	data, err := runtime.Call(ctx, r, "data", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "orders",
+	data, err := runtime.Call(ctx, r, "data", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "orders",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -49,30 +67,34 @@ func runSyncWithDlq(ctx context.Context, r *runtime.Run) error {
 	processedIn := testnodes.ProcessIn{
 		Items: data.Items,
 	}
-	processed, err := runtime.Call(ctx, r, "processed", runtime.Options{Retry: runtime.Retry{Attempts: 3, Backoff: time.Minute}, Recover: true}, func(ctx context.Context) (testnodes.ProcessOut, error) {
-		return testnodes.Process(ctx, processedIn)
-	})
+	processed, err := runtime.Call(ctx, r, "processed", processedOptions,
+		func(ctx context.Context) (testnodes.ProcessOut, error) {
+			return testnodes.Process(ctx, processedIn)
+		})
 	if err != nil {
 		// on_error (sync.toml:14): deadletter.Write, then continue
-		if _, herr := runtime.Call(ctx, r, "processed.on_error", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (deadletter.WriteOutput, error) {
-			return deadletter.Write(ctx, deadletter.WriteInput[testnodes.Item]{
-				Path:  "dead-letters.jsonl",
-				Step:  "processed",
-				Error: err.Error(),
-				Items: processedIn.Items,
-			})
-		}); herr != nil {
+		if _, herr := runtime.Call(ctx, r, "processed.on_error", defaultOptions,
+			func(ctx context.Context) (deadletter.WriteOutput, error) {
+				return deadletter.Write(ctx, deadletter.WriteInput[testnodes.Item]{
+					Path:  "dead-letters.jsonl",
+					Step:  "processed",
+					Error: err.Error(),
+					Items: processedIn.Items,
+				})
+			}); herr != nil {
 			return herr
 		}
 		r.Failed("processed", err)
 	}
 
 	// step "stats" (sync.toml:16): github.com/resolute/resolute-gen/internal/testnodes.Stats
-	if _, err := runtime.Call(ctx, r, "stats", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-		return testnodes.Stats(ctx, testnodes.StatsIn{
-			Count: processed.Count,
+	_, err = runtime.Call(ctx, r, "stats", defaultOptions,
+		func(ctx context.Context) (struct{}, error) {
+			return testnodes.Stats(ctx, testnodes.StatsIn{
+				Count: processed.Count,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -31,14 +35,22 @@ var program = runtime.Program{
 	SpecHash: "sha256:bfae82e9eff8200d0d09520df8264e3eb03b98f7f5338cc8231926911f61c803",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runLogThenFail runs flow "log-then-fail" (sync.toml:2).
 func runLogThenFail(ctx context.Context, r *runtime.Run) error {
 	// step "data" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	data, err := runtime.Call(ctx, r, "data", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "orders",
+	data, err := runtime.Call(ctx, r, "data", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "orders",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -48,29 +60,33 @@ func runLogThenFail(ctx context.Context, r *runtime.Run) error {
 		Items: data.Items,
 		Label: "orders",
 	}
-	processed, err := runtime.Call(ctx, r, "processed", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.ProcessOut, error) {
-		return testnodes.Process(ctx, processedIn)
-	})
+	processed, err := runtime.Call(ctx, r, "processed", defaultOptions,
+		func(ctx context.Context) (testnodes.ProcessOut, error) {
+			return testnodes.Process(ctx, processedIn)
+		})
 	if err != nil {
 		// on_error (sync.toml:13): github.com/resolute/resolute-gen/internal/testnodes.Record, then fail
-		if _, herr := runtime.Call(ctx, r, "processed.on_error", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-			return testnodes.Record(ctx, testnodes.FailureIn{
-				Step:  "processed",
-				Error: err.Error(),
-				Input: processedIn,
-			})
-		}); herr != nil {
+		if _, herr := runtime.Call(ctx, r, "processed.on_error", defaultOptions,
+			func(ctx context.Context) (struct{}, error) {
+				return testnodes.Record(ctx, testnodes.FailureIn{
+					Step:  "processed",
+					Error: err.Error(),
+					Input: processedIn,
+				})
+			}); herr != nil {
 			return herr
 		}
 		return err
 	}
 
 	// step "stats" (sync.toml:15): github.com/resolute/resolute-gen/internal/testnodes.Stats
-	if _, err := runtime.Call(ctx, r, "stats", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (struct{}, error) {
-		return testnodes.Stats(ctx, testnodes.StatsIn{
-			Count: processed.Count,
+	_, err = runtime.Call(ctx, r, "stats", defaultOptions,
+		func(ctx context.Context) (struct{}, error) {
+			return testnodes.Stats(ctx, testnodes.StatsIn{
+				Count: processed.Count,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,25 +34,35 @@ var program = runtime.Program{
 	SpecHash: "sha256:86bf3c6d987e3c0f0f3a772e2a571306bd4e78080b05391f16a81bc1f7ea665d",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runPointers runs flow "pointers" (sync.toml:2).
 func runPointers(ctx context.Context, r *runtime.Run) error {
 	// step "src" (sync.toml:4): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	src, err := runtime.Call(ctx, r, "src", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name: "x",
+	src, err := runtime.Call(ctx, r, "src", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name: "x",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "sent" (sync.toml:9): github.com/resolute/resolute-gen/internal/testnodes.Notify
-	if _, err := runtime.Call(ctx, r, "sent", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.NotifyOut, error) {
-		return testnodes.Notify(ctx, testnodes.NotifyIn{
-			Limit:   new(len(src.Items)),
-			Message: *src.Items[0].Owner,
+	_, err = runtime.Call(ctx, r, "sent", defaultOptions,
+		func(ctx context.Context) (testnodes.NotifyOut, error) {
+			return testnodes.Notify(ctx, testnodes.NotifyIn{
+				Limit:   new(len(src.Items)),
+				Message: *src.Items[0].Owner,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

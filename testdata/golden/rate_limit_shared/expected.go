@@ -17,6 +17,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -48,6 +52,35 @@ var program = runtime.Program{
 	},
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// step "a" (sync.toml:24)
+	aOptions = runtime.Options{
+		Retry:     runtime.Retry{Attempts: 3},
+		RateLimit: "jira",
+	}
+
+	// step "b" (sync.toml:31)
+	bOptions = runtime.Options{
+		Retry:     runtime.DefaultRetry,
+		RateLimit: "slow",
+	}
+
+	// step "one" (sync.toml:43)
+	oneOptions = runtime.Options{
+		Retry:     runtime.DefaultRetry,
+		RateLimit: "jira",
+	}
+
+	// step "pages" (sync.toml:49)
+	pagesOptions = runtime.StreamOptions{
+		Retry:     runtime.DefaultRetry,
+		ReadAhead: 1,
+		RateLimit: "jira",
+	}
+)
+
 // NRow is one record made by step "n" (sync.toml:60).
 type NRow struct {
 	Key string `json:"key" db:"key"`
@@ -61,11 +94,12 @@ func runRateLimitedSync(ctx context.Context, r *runtime.Run) error {
 		func(ctx context.Context, r *runtime.Run) error {
 			// step "a" (sync.toml:24): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
 			var err error
-			a, err = runtime.Call(ctx, r, "a", runtime.Options{Retry: runtime.Retry{Attempts: 3}, RateLimit: "jira"}, func(ctx context.Context) (testnodes.SourceOut, error) {
-				return testnodes.FetchSource(ctx, testnodes.SourceIn{
-					Name: "a",
+			a, err = runtime.Call(ctx, r, "a", aOptions,
+				func(ctx context.Context) (testnodes.SourceOut, error) {
+					return testnodes.FetchSource(ctx, testnodes.SourceIn{
+						Name: "a",
+					})
 				})
-			})
 			if err != nil {
 				return err
 			}
@@ -73,11 +107,13 @@ func runRateLimitedSync(ctx context.Context, r *runtime.Run) error {
 		},
 		func(ctx context.Context, r *runtime.Run) error {
 			// step "b" (sync.toml:31): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-			if _, err := runtime.Call(ctx, r, "b", runtime.Options{Retry: runtime.DefaultRetry, RateLimit: "slow"}, func(ctx context.Context) (testnodes.SourceOut, error) {
-				return testnodes.FetchSource(ctx, testnodes.SourceIn{
-					Name: "b",
+			_, err := runtime.Call(ctx, r, "b", bOptions,
+				func(ctx context.Context) (testnodes.SourceOut, error) {
+					return testnodes.FetchSource(ctx, testnodes.SourceIn{
+						Name: "b",
+					})
 				})
-			}); err != nil {
+			if err != nil {
 				return err
 			}
 			return nil
@@ -87,29 +123,33 @@ func runRateLimitedSync(ctx context.Context, r *runtime.Run) error {
 	}
 
 	// for_each "each" (sync.toml:37): over a.Items, 4 at a time
-	if _, err := runtime.ForEach(ctx, r, "each", a.Items, 4, func(ctx context.Context, r *runtime.Run, item testnodes.Item) (testnodes.SourceOut, error) {
-		// step "one" (sync.toml:43): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-		one, err := runtime.Call(ctx, r, "one", runtime.Options{Retry: runtime.DefaultRetry, RateLimit: "jira"}, func(ctx context.Context) (testnodes.SourceOut, error) {
-			return testnodes.FetchSource(ctx, testnodes.SourceIn{
-				Name: item.ID,
-			})
+	_, err := runtime.ForEach(ctx, r, "each", a.Items, 4,
+		func(ctx context.Context, r *runtime.Run, item testnodes.Item) (testnodes.SourceOut, error) {
+			// step "one" (sync.toml:43): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
+			one, err := runtime.Call(ctx, r, "one", oneOptions,
+				func(ctx context.Context) (testnodes.SourceOut, error) {
+					return testnodes.FetchSource(ctx, testnodes.SourceIn{
+						Name: item.ID,
+					})
+				})
+			if err != nil {
+				return testnodes.SourceOut{}, err
+			}
+			return one, nil
 		})
-		if err != nil {
-			return testnodes.SourceOut{}, err
-		}
-		return one, nil
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 
 	// stream "pages" (sync.toml:49): jira.FetchPage page by page, 1 page read ahead; one journal record per page
-	if _, err := runtime.Stream(ctx, r, "pages", runtime.StreamOptions{Retry: runtime.DefaultRetry, ReadAhead: 1, RateLimit: "jira"},
+	_, err = runtime.Stream(ctx, r, "pages", pagesOptions,
 		func(ctx context.Context, pageToken string) (jira.PageOutput, error) {
 			return jira.FetchPage(ctx, jira.PageInput{
-				BaseURL:   r.Env("JIRA_BASE_URL"),
-				Email:     r.Env("JIRA_EMAIL"),
-				APIToken:  r.Env("JIRA_API_TOKEN"),
-				JQL:       "updated >= " + r.Cursor("jira_sync") + " ORDER BY updated ASC, key ASC",
+				BaseURL:  r.Env("JIRA_BASE_URL"),
+				Email:    r.Env("JIRA_EMAIL"),
+				APIToken: r.Env("JIRA_API_TOKEN"),
+				JQL: "updated >= " + r.Cursor("jira_sync") +
+					" ORDER BY updated ASC, key ASC",
 				Select:    []string{"Key"},
 				PageToken: pageToken,
 			})
@@ -129,7 +169,8 @@ func runRateLimitedSync(ctx context.Context, r *runtime.Run) error {
 			// advance (sync.toml:53): staged with the page's journal record
 			r.Advance("jira_sync", strconv.FormatInt(page.MaxUpdated, 10))
 			return nil
-		}); err != nil {
+		})
+	if err != nil {
 		return err
 	}
 	return nil

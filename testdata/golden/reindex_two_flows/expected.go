@@ -18,6 +18,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -54,26 +58,36 @@ var program = runtime.Program{
 	SpecHash: "sha256:2c50c75533b8d5a992185783b16d1dbf8b9a29eb639a0b30b70da827d42c78e9",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runFullReindex runs flow "full-reindex" (reindex.toml:2).
 func runFullReindex(ctx context.Context, r *runtime.Run) error {
 	// reset cursor jira_sync (reindex.toml:11): the flow starts over from its initial value
 	r.ResetCursor("jira_sync")
 
 	// step "cleared" (reindex.toml:14): github.com/resolute/resolute-gen/internal/testnodes.Notify
-	if _, err := runtime.Call(ctx, r, "cleared", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.NotifyOut, error) {
-		return testnodes.Notify(ctx, testnodes.NotifyIn{
-			Message: "truncate",
+	_, err := runtime.Call(ctx, r, "cleared", defaultOptions,
+		func(ctx context.Context) (testnodes.NotifyOut, error) {
+			return testnodes.Notify(ctx, testnodes.NotifyIn{
+				Message: "truncate",
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 
 	// step "page" (reindex.toml:19): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-	page, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-		return testnodes.FetchPage(ctx, testnodes.PageIn{
-			Source: r.Cursor("jira_sync"),
+	page, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (testnodes.PageOut, error) {
+			return testnodes.FetchPage(ctx, testnodes.PageIn{
+				Source: r.Cursor("jira_sync"),
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -81,37 +95,42 @@ func runFullReindex(ctx context.Context, r *runtime.Run) error {
 	// while page.HasMore (reindex.toml:24): at most 10000 iterations
 	for i := 0; page.HasMore; i++ {
 		if i == 10000 {
-			return runtime.MaxIterations("while page.HasMore (reindex.toml:24)", 10000)
+			return runtime.MaxIterations("while loop (reindex.toml:24)", 10000)
 		}
-		r := r.Iteration("while#1", i)
+		r := r.Iteration("while#1", i) // shadows r: journal keys below are scoped to iteration i of "while#1"
 		// step "stored" (reindex.toml:28): github.com/resolute/resolute-gen/internal/testnodes.Store
-		if _, err := runtime.Call(ctx, r, "stored", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.StoreOut, error) {
-			return testnodes.Store(ctx, testnodes.StoreIn[testnodes.Item]{
-				Table: "issues",
-				Rows:  page.Items,
+		_, err = runtime.Call(ctx, r, "stored", defaultOptions,
+			func(ctx context.Context) (testnodes.StoreOut, error) {
+				return testnodes.Store(ctx, testnodes.StoreIn[testnodes.Item]{
+					Table: "issues",
+					Rows:  page.Items,
+				})
 			})
-		}); err != nil {
+		if err != nil {
 			return err
 		}
 
 		// step "page" (reindex.toml:33): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-		page, err = runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-			return testnodes.FetchPage(ctx, testnodes.PageIn{
-				Source: r.Cursor("jira_sync"),
-				Token:  page.Next,
+		page, err = runtime.Call(ctx, r, "page", defaultOptions,
+			func(ctx context.Context) (testnodes.PageOut, error) {
+				return testnodes.FetchPage(ctx, testnodes.PageIn{
+					Source: r.Cursor("jira_sync"),
+					Token:  page.Next,
+				})
 			})
-		})
 		if err != nil {
 			return err
 		}
 	}
 
 	// step "reindexed" (reindex.toml:38): github.com/resolute/resolute-gen/internal/testnodes.Notify
-	if _, err := runtime.Call(ctx, r, "reindexed", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.NotifyOut, error) {
-		return testnodes.Notify(ctx, testnodes.NotifyIn{
-			Message: "rebuild indexes",
+	_, err = runtime.Call(ctx, r, "reindexed", defaultOptions,
+		func(ctx context.Context) (testnodes.NotifyOut, error) {
+			return testnodes.Notify(ctx, testnodes.NotifyIn{
+				Message: "rebuild indexes",
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil
@@ -120,12 +139,13 @@ func runFullReindex(ctx context.Context, r *runtime.Run) error {
 // runJiraWarehouseSync runs flow "jira-warehouse-sync" (sync.toml:2).
 func runJiraWarehouseSync(ctx context.Context, r *runtime.Run) error {
 	// step "data" (sync.toml:11): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	data, err := runtime.Call(ctx, r, "data", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name:  r.Env("WAREHOUSE_URL"),
-			Since: r.Cursor("jira_sync"),
+	data, err := runtime.Call(ctx, r, "data", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name:  r.Env("WAREHOUSE_URL"),
+				Since: r.Cursor("jira_sync"),
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}

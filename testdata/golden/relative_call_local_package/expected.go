@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,24 +34,34 @@ var program = runtime.Program{
 	SpecHash: "sha256:f12bf9b28df9bf7d8475f40a98e8de7212a3aa2b15762da97169623fc2baf466",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runLocalNodes runs flow "local-nodes" (sync.toml:2).
 func runLocalNodes(ctx context.Context, r *runtime.Run) error {
 	// step "greeting" (sync.toml:4): ./nodes.Greet
-	greeting, err := runtime.Call(ctx, r, "greeting", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (nodes.GreetOut, error) {
-		return nodes.Greet(ctx, nodes.GreetIn{
-			Name: "world",
+	greeting, err := runtime.Call(ctx, r, "greeting", defaultOptions,
+		func(ctx context.Context) (nodes.GreetOut, error) {
+			return nodes.Greet(ctx, nodes.GreetIn{
+				Name: "world",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 
 	// step "echo" (sync.toml:9): ./nodes.Greet
-	if _, err := runtime.Call(ctx, r, "echo", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (nodes.GreetOut, error) {
-		return nodes.Greet(ctx, nodes.GreetIn{
-			Name: greeting.Text,
+	_, err = runtime.Call(ctx, r, "echo", defaultOptions,
+		func(ctx context.Context) (nodes.GreetOut, error) {
+			return nodes.Greet(ctx, nodes.GreetIn{
+				Name: greeting.Text,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -15,6 +15,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -35,26 +39,42 @@ var program = runtime.Program{
 	SpecHash: "sha256:c653daa56cd2f047e5c1cc78e03f9207bd8196a7b7ca13e29fa6ac605c6f7c18",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+
+	// step "processed" (sync.toml:14)
+	processedOptions = runtime.Options{
+		Retry:   runtime.DefaultRetry,
+		Recover: true,
+	}
+)
+
 // runSafeSync runs flow "safe-sync" (sync.toml:2).
 func runSafeSync(ctx context.Context, r *runtime.Run) error {
 	// step "data" (sync.toml:8): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
-	data, err := runtime.Call(ctx, r, "data", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.SourceOut, error) {
-		return testnodes.FetchSource(ctx, testnodes.SourceIn{
-			Name:  "jira",
-			Since: r.Cursor("jira_sync"),
+	data, err := runtime.Call(ctx, r, "data", defaultOptions,
+		func(ctx context.Context) (testnodes.SourceOut, error) {
+			return testnodes.FetchSource(ctx, testnodes.SourceIn{
+				Name:  "jira",
+				Since: r.Cursor("jira_sync"),
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
 	r.Advance("jira_sync", strconv.FormatInt(data.Cursor, 10))
 
 	// step "processed" (sync.toml:14): github.com/resolute/resolute-gen/internal/testnodes.Process
-	if _, err := runtime.Call(ctx, r, "processed", runtime.Options{Retry: runtime.DefaultRetry, Recover: true}, func(ctx context.Context) (testnodes.ProcessOut, error) {
-		return testnodes.Process(ctx, testnodes.ProcessIn{
-			Items: data.Items,
+	_, err = runtime.Call(ctx, r, "processed", processedOptions,
+		func(ctx context.Context) (testnodes.ProcessOut, error) {
+			return testnodes.Process(ctx, testnodes.ProcessIn{
+				Items: data.Items,
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		r.Rollback("jira_sync")
 		// on_error = "continue" (sync.toml:18)
 		r.Failed("processed", err)

@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,14 +34,23 @@ var program = runtime.Program{
 	SpecHash: "sha256:742833cea2b1254a470b0fca045236562bb5b7a3141e4448d3b3ab6d49c37473",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runEveryThirty runs flow "every-thirty" (sync.toml:2).
 func runEveryThirty(ctx context.Context, r *runtime.Run) error {
 	// step "page" (sync.toml:5): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
-	if _, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-		return testnodes.FetchPage(ctx, testnodes.PageIn{
-			Source: "alpha",
+	_, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (testnodes.PageOut, error) {
+			return testnodes.FetchPage(ctx, testnodes.PageIn{
+				Source: "alpha",
+			})
 		})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return nil

@@ -19,6 +19,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -44,6 +48,20 @@ var program = runtime.Program{
 	SpecHash: "sha256:f1bf6f683597bf8fa36bbb071a5145794dfc3465b8e5ad5051f89ebdc1b174c3",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+
+	// step "pages" (sync.toml:15)
+	pagesOptions = runtime.StreamOptions{
+		Retry:     runtime.Retry{Attempts: 5, Backoff: 2 * time.Second, MaxBackoff: time.Minute},
+		Timeout:   30 * time.Second,
+		ReadAhead: 2,
+	}
+)
+
 // Row is one record made by step "rows" (sync.toml:29).
 type Row struct {
 	IssueKey      string    `json:"issue_key" db:"issue_key"`
@@ -55,13 +73,14 @@ type Row struct {
 // runJiraStreamSync runs flow "jira-stream-sync" (sync.toml:4).
 func runJiraStreamSync(ctx context.Context, r *runtime.Run) error {
 	// stream "pages" (sync.toml:15): jira.FetchPage page by page, 2 pages read ahead; one journal record per page
-	pages, err := runtime.Stream(ctx, r, "pages", runtime.StreamOptions{Retry: runtime.Retry{Attempts: 5, Backoff: 2 * time.Second, MaxBackoff: time.Minute}, Timeout: 30 * time.Second, ReadAhead: 2},
+	pages, err := runtime.Stream(ctx, r, "pages", pagesOptions,
 		func(ctx context.Context, pageToken string) (jira.PageOutput, error) {
 			return jira.FetchPage(ctx, jira.PageInput{
-				BaseURL:   r.Env("JIRA_BASE_URL"),
-				Email:     r.Env("JIRA_EMAIL"),
-				APIToken:  r.Env("JIRA_API_TOKEN"),
-				JQL:       "project = PLATFORM AND updated >= " + r.Cursor("jira_sync") + " ORDER BY updated ASC, key ASC",
+				BaseURL:  r.Env("JIRA_BASE_URL"),
+				Email:    r.Env("JIRA_EMAIL"),
+				APIToken: r.Env("JIRA_API_TOKEN"),
+				JQL: "project = PLATFORM AND updated >= " + r.Cursor("jira_sync") +
+					" ORDER BY updated ASC, key ASC",
 				PageSize:  100,
 				Select:    []string{"Key", "Summary", "Updated"},
 				PageToken: pageToken,
@@ -89,14 +108,16 @@ func runJiraStreamSync(ctx context.Context, r *runtime.Run) error {
 			})
 
 			// step "upserted" (sync.toml:44): sql.Upsert
-			if _, err := runtime.Call(ctx, r, "upserted", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (sqlsink.UpsertOutput, error) {
-				return anysql.Upsert(ctx, sqlsink.UpsertInput[Row]{
-					URL:         r.Env("WAREHOUSE_URL"),
-					Table:       "jira_issues",
-					Rows:        unique.Rows,
-					CreateTable: true,
+			_, err := runtime.Call(ctx, r, "upserted", defaultOptions,
+				func(ctx context.Context) (sqlsink.UpsertOutput, error) {
+					return anysql.Upsert(ctx, sqlsink.UpsertInput[Row]{
+						URL:         r.Env("WAREHOUSE_URL"),
+						Table:       "jira_issues",
+						Rows:        unique.Rows,
+						CreateTable: true,
+					})
 				})
-			}); err != nil {
+			if err != nil {
 				return err
 			}
 
@@ -111,12 +132,14 @@ func runJiraStreamSync(ctx context.Context, r *runtime.Run) error {
 	// if pages.Items > 0 (sync.toml:53)
 	if pages.Items > 0 {
 		// step "analyzed" (sync.toml:56): sql.Exec
-		if _, err := runtime.Call(ctx, r, "analyzed", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (sqlsink.ExecOutput, error) {
-			return anysql.Exec(ctx, sqlsink.ExecInput{
-				URL:        r.Env("WAREHOUSE_URL"),
-				Statements: []string{"ANALYZE jira_issues"},
+		_, err = runtime.Call(ctx, r, "analyzed", defaultOptions,
+			func(ctx context.Context) (sqlsink.ExecOutput, error) {
+				return anysql.Exec(ctx, sqlsink.ExecInput{
+					URL:        r.Env("WAREHOUSE_URL"),
+					Statements: []string{"ANALYZE jira_issues"},
+				})
 			})
-		}); err != nil {
+		if err != nil {
 			return err
 		}
 	}

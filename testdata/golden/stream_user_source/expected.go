@@ -15,6 +15,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -33,10 +37,23 @@ var program = runtime.Program{
 	SpecHash: "sha256:ba7214ead3dcbbbaa65c6153ea90632ae662a80ea2899d2b6db28bd1a280bdc2",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+
+	// step "events" (sync.toml:9)
+	eventsOptions = runtime.StreamOptions{
+		Retry:     runtime.DefaultRetry,
+		ReadAhead: 0,
+	}
+)
+
 // runEvents runs flow "events" (sync.toml:4).
 func runEvents(ctx context.Context, r *runtime.Run) error {
 	// stream "events" (sync.toml:9): ./feed.ListEvents page by page, no page read ahead; one journal record per page
-	if _, err := runtime.Stream(ctx, r, "events", runtime.StreamOptions{Retry: runtime.DefaultRetry, ReadAhead: 0},
+	_, err := runtime.Stream(ctx, r, "events", eventsOptions,
 		func(ctx context.Context, pageToken string) (feed.PageOutput, error) {
 			return feed.ListEvents(ctx, feed.PageInput{
 				Since:     r.Cursor("events"),
@@ -48,26 +65,30 @@ func runEvents(ctx context.Context, r *runtime.Run) error {
 		},
 		func(ctx context.Context, r *runtime.Run, batch feed.PageOutput) error {
 			// step "saved" (sync.toml:17): ./feed.Save
-			if _, err := runtime.Call(ctx, r, "saved", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (feed.SaveOutput, error) {
-				return feed.Save(ctx, feed.SaveInput{
-					Events: batch.Events,
+			_, err := runtime.Call(ctx, r, "saved", defaultOptions,
+				func(ctx context.Context) (feed.SaveOutput, error) {
+					return feed.Save(ctx, feed.SaveInput{
+						Events: batch.Events,
+					})
 				})
-			}); err != nil {
+			if err != nil {
 				return err
 			}
 
 			// while false (sync.toml:22): at most 1 iterations
 			for i := 0; false; i++ {
 				if i == 1 {
-					return runtime.MaxIterations("while false (sync.toml:22)", 1)
+					return runtime.MaxIterations("while loop (sync.toml:22)", 1)
 				}
-				r := r.Iteration("while#1", i)
+				r := r.Iteration("while#1", i) // shadows r: journal keys below are scoped to iteration i of "while#1"
 				// step "again" (sync.toml:26): ./feed.Save
-				if _, err := runtime.Call(ctx, r, "again", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (feed.SaveOutput, error) {
-					return feed.Save(ctx, feed.SaveInput{
-						Events: batch.Events,
+				_, err = runtime.Call(ctx, r, "again", defaultOptions,
+					func(ctx context.Context) (feed.SaveOutput, error) {
+						return feed.Save(ctx, feed.SaveInput{
+							Events: batch.Events,
+						})
 					})
-				}); err != nil {
+				if err != nil {
 					return err
 				}
 			}
@@ -76,7 +97,8 @@ func runEvents(ctx context.Context, r *runtime.Run) error {
 			now := r.Now() // recorded: a replay sees the same instant
 			r.Advance("events", now.UTC().Format(time.RFC3339Nano))
 			return nil
-		}); err != nil {
+		})
+	if err != nil {
 		return err
 	}
 	return nil

@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -30,14 +34,22 @@ var program = runtime.Program{
 	SpecHash: "sha256:0011acc6ca94b1ce906fcc1ebefbc0c272de95b809ab71c569dfb3b1523f3b9e",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runUntilNoon runs flow "until-noon" (sync.toml:2).
 func runUntilNoon(ctx context.Context, r *runtime.Run) error {
 	// step "page" (sync.toml:4): ../../../internal/testnodes.FetchPage
-	page, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-		return testnodes.FetchPage(ctx, testnodes.PageIn{
-			Source: "alpha",
+	page, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (testnodes.PageOut, error) {
+			return testnodes.FetchPage(ctx, testnodes.PageIn{
+				Source: "alpha",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -45,20 +57,21 @@ func runUntilNoon(ctx context.Context, r *runtime.Run) error {
 	// while page.HasMore && now().Hour() < 12 (sync.toml:9): at most 20 iterations
 	for i := 0; ; i++ {
 		if i == 20 {
-			return runtime.MaxIterations("while page.HasMore && now().Hour() < 12 (sync.toml:9)", 20)
+			return runtime.MaxIterations("while loop (sync.toml:9)", 20)
 		}
 		now := r.Now() // recorded: a replay sees the same instant
 		if !(page.HasMore && now.Hour() < 12) {
 			break
 		}
-		r := r.Iteration("while#1", i)
+		r := r.Iteration("while#1", i) // shadows r: journal keys below are scoped to iteration i of "while#1"
 		// step "page" (sync.toml:13): ../../../internal/testnodes.FetchPage
-		page, err = runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (testnodes.PageOut, error) {
-			return testnodes.FetchPage(ctx, testnodes.PageIn{
-				Source: "alpha",
-				Token:  page.Next,
+		page, err = runtime.Call(ctx, r, "page", defaultOptions,
+			func(ctx context.Context) (testnodes.PageOut, error) {
+				return testnodes.FetchPage(ctx, testnodes.PageIn{
+					Source: "alpha",
+					Token:  page.Next,
+				})
 			})
-		})
 		if err != nil {
 			return err
 		}

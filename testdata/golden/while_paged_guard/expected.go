@@ -14,6 +14,10 @@ func main() {
 	runtime.Main(program)
 }
 
+// The version lock: this program was generated for version 1 of the runtime's API; built against
+// another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
+var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+
 var program = runtime.Program{
 	Flows: []runtime.Flow{
 		{
@@ -33,15 +37,23 @@ var program = runtime.Program{
 	SpecHash: "sha256:ef9b283d1064829dfb9c2c1d23cf29b9cf15af5dc45aeacf01132a2d43d14d99",
 }
 
+// How each step calls its node, named once: the retry policy (runtime.DefaultRetry unless the
+// step sets retry), the timeout and the rate limit.
+var (
+	// steps that set no retry, timeout, rate_limit or on_error
+	defaultOptions = runtime.Options{Retry: runtime.DefaultRetry}
+)
+
 // runPagedWhile runs flow "paged-while" (sync.toml:4).
 func runPagedWhile(ctx context.Context, r *runtime.Run) error {
 	// step "page" (sync.toml:9): jira.FetchPage
-	page, err := runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (jira.PageOutput, error) {
-		return jira.FetchPage(ctx, jira.PageInput{
-			BaseURL: r.Env("JIRA_BASE_URL"),
-			JQL:     "project = P ORDER BY updated ASC",
+	page, err := runtime.Call(ctx, r, "page", defaultOptions,
+		func(ctx context.Context) (jira.PageOutput, error) {
+			return jira.FetchPage(ctx, jira.PageInput{
+				BaseURL: r.Env("JIRA_BASE_URL"),
+				JQL:     "project = P ORDER BY updated ASC",
+			})
 		})
-	})
 	if err != nil {
 		return err
 	}
@@ -52,16 +64,17 @@ func runPagedWhile(ctx context.Context, r *runtime.Run) error {
 		if i == 1000 {
 			return runtime.MaxIterations("while loop pages (sync.toml:14)", 1000)
 		}
-		r := r.Iteration("pages", i)
+		r := r.Iteration("pages", i) // shadows r: journal keys below are scoped to iteration i of "pages"
 		// step "page" (sync.toml:19): jira.FetchPage
-		page, err = runtime.Call(ctx, r, "page", runtime.Options{Retry: runtime.DefaultRetry}, func(ctx context.Context) (jira.PageOutput, error) {
-			return jira.FetchPage(ctx, jira.PageInput{
-				BaseURL:   r.Env("JIRA_BASE_URL"),
-				JQL:       "project = P ORDER BY updated ASC",
-				PageToken: page.NextPageToken,
-				Done:      !page.HasMore,
+		page, err = runtime.Call(ctx, r, "page", defaultOptions,
+			func(ctx context.Context) (jira.PageOutput, error) {
+				return jira.FetchPage(ctx, jira.PageInput{
+					BaseURL:   r.Env("JIRA_BASE_URL"),
+					JQL:       "project = P ORDER BY updated ASC",
+					PageToken: page.NextPageToken,
+					Done:      !page.HasMore,
+				})
 			})
-		})
 		if err != nil {
 			return err
 		}
