@@ -28,6 +28,7 @@ import "embed"
 //go:embed runtime/github/github.go
 //go:embed runtime/help.go
 //go:embed runtime/inprocess.go
+//go:embed runtime/internal/httpsource/httpsource.go
 //go:embed runtime/jira/adf.go
 //go:embed runtime/jira/client.go
 //go:embed runtime/jira/doc.go
@@ -41,6 +42,7 @@ import "embed"
 //go:embed runtime/lock_unix.go
 //go:embed runtime/manifest.go
 //go:embed runtime/metrics.go
+//go:embed runtime/nodeerr/nodeerr.go
 //go:embed runtime/pagetokens.go
 //go:embed runtime/parallel.go
 //go:embed runtime/program.go
