@@ -30,6 +30,9 @@ type emitter struct {
 	optNames map[string]string
 	optDecls []namedDecl
 	taken    map[string]bool
+	// inPage counts the stream bodies being emitted: inside one, now() is
+	// read per page, not journaled.
+	inPage int
 }
 
 // commentf is a // comment on one line: the spec text it quotes
@@ -354,7 +357,12 @@ func (e *emitter) assignOp(b *binding) string {
 	return ":="
 }
 
-func nowDecl(name string) jen.Code {
+func (e *emitter) nowDecl(name string) jen.Code {
+	if e.inPage > 0 {
+		// A stream page is re-run whole after a crash, so its reading is
+		// not journaled (runtime.Stream).
+		return jen.Id(name).Op(":=").Id("r").Dot("Now").Call().Comment("read for this page")
+	}
 	return jen.Id(name).Op(":=").Id("r").Dot("Now").Call().Comment("recorded: a replay sees the same instant")
 }
 
@@ -427,10 +435,10 @@ func (e *emitter) call(s *callStmt, ret retFunc) []jen.Code {
 	var out []jen.Code
 	out = append(out, commentf("step %q (%s): %s", st.ID.Value, e.where(st), st.Call.Value))
 	if s.nowVar != "" {
-		out = append(out, nowDecl(s.nowVar))
+		out = append(out, e.nowDecl(s.nowVar))
 	}
 	if s.onError != nil && s.onError.handler != nil && s.onError.handler.nowVar != "" {
-		out = append(out, nowDecl(s.onError.handler.nowVar))
+		out = append(out, e.nowDecl(s.onError.handler.nowVar))
 	}
 	if s.inVar != "" {
 		out = append(out, jen.Id(s.inVar).Op(":=").Add(e.input(s)))
@@ -520,7 +528,7 @@ func (e *emitter) mapStep(s *mapStmt) []jen.Code {
 	st := s.step
 	out := []jen.Code{commentf("step %q (%s): map over %s", st.ID.Value, e.where(st), s.src.src)}
 	if s.nowVar != "" {
-		out = append(out, nowDecl(s.nowVar))
+		out = append(out, e.nowDecl(s.nowVar))
 	}
 	name := s.out.goName
 	src, bind := e.source(s.src, name)
@@ -556,7 +564,7 @@ func (e *emitter) filter(s *filterStmt) []jen.Code {
 	st := s.step
 	out := []jen.Code{commentf("step %q (%s): filter %s where %s", st.ID.Value, e.where(st), s.src.src, s.where.src)}
 	if s.nowVar != "" {
-		out = append(out, nowDecl(s.nowVar))
+		out = append(out, e.nowDecl(s.nowVar))
 	}
 	name := s.out.goName
 	src, bind := e.source(s.src, name)
@@ -601,7 +609,7 @@ func (e *emitter) merge(s *mergeStmt) []jen.Code {
 func (e *emitter) ifStep(s *ifStmt, ret retFunc) []jen.Code {
 	out := []jen.Code{commentf("if %s (%s)", s.cond.src, e.where(s.step))}
 	if s.nowVar != "" {
-		out = append(out, nowDecl(s.nowVar))
+		out = append(out, e.nowDecl(s.nowVar))
 	}
 	stmt := jen.If(exprCode(s.cond)).Block(e.nested(s.then, ret)...)
 	if len(s.els) > 0 {
@@ -630,7 +638,7 @@ func (e *emitter) while(s *whileStmt, ret retFunc) []jen.Code {
 	cond := exprCode(s.cond)
 	if s.nowVar != "" {
 		// The condition reads the clock: record it once per iteration.
-		body = append(body, nowDecl(s.nowVar), jen.If(jen.Op("!").Parens(exprCode(s.cond))).Block(jen.Break()))
+		body = append(body, e.nowDecl(s.nowVar), jen.If(jen.Op("!").Parens(exprCode(s.cond))).Block(jen.Break()))
 		cond = nil
 	}
 	if usesRun(s.body) {

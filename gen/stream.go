@@ -199,7 +199,7 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID.Value, e.where(st), st.Stream.Value, ahead)}
 	src := s.src
 	if src.nowVar != "" {
-		out = append(out, nowDecl(src.nowVar))
+		out = append(out, e.nowDecl(src.nowVar))
 	}
 
 	opts := []jen.Code{field("Retry", retryCode(src.retry))}
@@ -226,15 +226,15 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 	)
 
 	e.pushFunc()
+	e.inPage++
 	body := e.block(s.body, func(err jen.Code) jen.Code { return jen.Return(err) })
-	e.pop()
 	if a := s.advance; a != nil {
 		if len(body) > 0 {
 			body = append(body, jen.Line())
 		}
 		body = append(body, commentf("advance (%s): staged with the page's journal record", e.c.posOf(st.Advance.Pos)))
 		if s.advNow != "" {
-			body = append(body, nowDecl(s.advNow))
+			body = append(body, e.nowDecl(s.advNow))
 		}
 		value := e.c.cursorValueCode(a.e)
 		if a.layout != "" {
@@ -243,6 +243,8 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 		body = append(body, jen.Id("r").Dot("Advance").Call(jen.Lit(a.cursor), value))
 	}
 	body = append(body, jen.Return(jen.Nil()))
+	e.inPage--
+	e.pop()
 	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
 
 	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), e.namedOptions("StreamOptions", opts, s.key, e.where(st)),

@@ -91,7 +91,7 @@ func runJiraStreamSync(ctx context.Context, r *runtime.Run) error {
 		},
 		func(ctx context.Context, r *runtime.Run, page jira.PageOutput) error {
 			// step "rows" (sync.toml:29): map over page.Items
-			now := r.Now() // recorded: a replay sees the same instant
+			now := r.Now() // read for this page
 			rows := make([]Row, 0, len(page.Items))
 			for _, it := range page.Items {
 				rows = append(rows, Row{

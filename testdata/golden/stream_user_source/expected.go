@@ -94,7 +94,7 @@ func runEvents(ctx context.Context, r *runtime.Run) error {
 			}
 
 			// advance (sync.toml:15): staged with the page's journal record
-			now := r.Now() // recorded: a replay sees the same instant
+			now := r.Now() // read for this page
 			r.Advance("events", now.UTC().Format(time.RFC3339Nano))
 			return nil
 		})
