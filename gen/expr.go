@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/parser"
 	"go/printer"
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -331,6 +333,12 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 	e.items = scanItems(x, info)
 	if b, isBasic := e.typ.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
 		e.typ = types.Default(e.typ)
+		// An untyped constant takes its default type where nothing else
+		// gives it one (text around ${...}, an any field): it must fit.
+		if v := e.val.Value; v != nil && !fitsDefault(v, e.typ) {
+			c.errs.Add(pos, "the constant %s overflows %s, the type it takes here", quoteShort(e.src), e.typ)
+			return nil
+		}
 	}
 	for b := range used {
 		b.used = true
@@ -643,4 +651,29 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// fitsDefault reports whether the untyped constant v can be a value of its
+// default type t (int and rune are 64 and 32 bits in generated programs).
+func fitsDefault(v constant.Value, t types.Type) bool {
+	b, ok := t.(*types.Basic)
+	if !ok {
+		return true
+	}
+	switch b.Kind() {
+	case types.Int, types.Int32:
+		n, exact := constant.Int64Val(constant.ToInt(v))
+		if b.Kind() == types.Int32 {
+			return exact && n >= math.MinInt32 && n <= math.MaxInt32
+		}
+		return exact
+	case types.Float64:
+		f, _ := constant.Float64Val(v)
+		return !math.IsInf(f, 0)
+	case types.Complex128:
+		re, _ := constant.Float64Val(constant.Real(v))
+		im, _ := constant.Float64Val(constant.Imag(v))
+		return !math.IsInf(re, 0) && !math.IsInf(im, 0)
+	}
+	return true
 }
