@@ -829,8 +829,11 @@ func (c *checker) typeCode(t types.Type) *jen.Statement {
 		for i := 0; i < t.NumFields(); i++ {
 			f := t.Field(i)
 			fc := jen.Id(f.Name()).Add(c.typeCode(f.Type()))
+			if f.Embedded() {
+				fc = c.typeCode(f.Type()) // struct{int}: the field's name is its type's
+			}
 			if tag := t.Tag(i); tag != "" {
-				fc = jen.Id(f.Name()).Add(c.typeCode(f.Type())).Op("`" + tag + "`")
+				fc = fc.Op("`" + tag + "`")
 			}
 			fields = append(fields, fc)
 		}
