@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -55,7 +56,9 @@ func Node[In, Out any](fn func(context.Context, In) (Out, error)) func(context.C
 		if len(w.secrets) > 0 {
 			fillSecrets(reflect.ValueOf(&in).Elem(), w.secrets)
 		}
+		stop := heartbeat(ctx)
 		out, err := fn(ctx, in)
+		stop()
 		if err != nil {
 			return out, activityError(err)
 		}
@@ -73,6 +76,34 @@ func Node[In, Out any](fn func(context.Context, In) (Out, error)) func(context.C
 		}
 		return out, nil
 	}
+}
+
+// heartbeat records a heartbeat every third of the activity's heartbeat
+// timeout until stop is called, so that the server notices a worker that
+// died in the middle of a step within that timeout and retries the step
+// on another worker.
+func heartbeat(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	every := activity.GetInfo(ctx).HeartbeatTimeout / 3
+	if every <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // activityError maps a node's error to Temporal's retry semantics.

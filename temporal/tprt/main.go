@@ -21,8 +21,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -49,7 +49,21 @@ type Config struct {
 	StateDir                      string
 	PayloadLimit                  int
 	PagesPerRun                   int
+	HeartbeatTimeout              time.Duration
 	Wait                          bool
+}
+
+func (c Config) withDefaults() Config {
+	if c.PayloadLimit == 0 {
+		c.PayloadLimit = DefaultPayloadLimit
+	}
+	if c.PagesPerRun == 0 {
+		c.PagesPerRun = DefaultPagesPerRun
+	}
+	if c.HeartbeatTimeout == 0 {
+		c.HeartbeatTimeout = DefaultHeartbeatTimeout
+	}
+	return c
 }
 
 func usage(p *Program, w io.Writer) {
@@ -92,7 +106,8 @@ Worker:
   --state-dir DIR        $RESOLUTE_STATE_DIR, default "." (file cursor store: one worker host only)
   --payload-limit BYTES  largest input or output of one step, default %d
   --pages-per-run N      pages a stream reads before its run continues as new, default %d
-`, name, DefaultPayloadLimit, DefaultPagesPerRun)
+  --heartbeat-timeout D  a step whose worker stops heartbeating this long is retried elsewhere, default %s
+`, name, DefaultPayloadLimit, DefaultPagesPerRun, DefaultHeartbeatTimeout)
 	if len(p.Env) > 0 {
 		fmt.Fprintf(w, "\nEnvironment read by the worker:\n")
 		for _, v := range p.Env {
@@ -137,6 +152,7 @@ func run(ctx context.Context, p *Program, args []string, getenv func(string) str
 	fs.StringVar(&c.StateDir, "state-dir", envOr(getenv, "RESOLUTE_STATE_DIR", "."), "")
 	fs.IntVar(&c.PayloadLimit, "payload-limit", DefaultPayloadLimit, "")
 	fs.IntVar(&c.PagesPerRun, "pages-per-run", DefaultPagesPerRun, "")
+	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", DefaultHeartbeatTimeout, "")
 	fs.BoolVar(&c.Wait, "wait", false, "")
 	// Flags may follow the command.
 	var pos []string
@@ -287,10 +303,8 @@ func NewWorker(ctx context.Context, cl client.Client, p *Program, c Config, gete
 	if err != nil {
 		return nil, nil, err
 	}
+	c = c.withDefaults()
 	w.limit = c.PayloadLimit
-	if w.limit == 0 {
-		w.limit = DefaultPayloadLimit
-	}
 	store, err := p.openStore(ctx, c)
 	if err != nil {
 		return nil, nil, err
@@ -315,15 +329,9 @@ func NewWorker(ctx context.Context, cl client.Client, p *Program, c Config, gete
 
 // register registers the flows' workflows on r.
 func (p *Program) register(r worker.WorkflowRegistry, c Config) {
-	limit, perRun := c.PayloadLimit, c.PagesPerRun
-	if limit == 0 {
-		limit = DefaultPayloadLimit
-	}
-	if perRun == 0 {
-		perRun = DefaultPagesPerRun
-	}
+	c = c.withDefaults()
 	for _, f := range p.Flows {
-		r.RegisterWorkflowWithOptions(p.workflowFunc(f, limit, perRun), workflow.RegisterOptions{Name: f.Name})
+		r.RegisterWorkflowWithOptions(p.workflowFunc(f, c), workflow.RegisterOptions{Name: f.Name})
 	}
 }
 

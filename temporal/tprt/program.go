@@ -75,4 +75,8 @@ const (
 	// DefaultTimeout is an activity's start-to-close timeout when the
 	// step sets none (Temporal requires one).
 	DefaultTimeout = 10 * time.Minute
+	// DefaultHeartbeatTimeout is how long a step may go without a
+	// heartbeat before the server retries it on another worker; [Node]
+	// heartbeats three times as often while the node runs.
+	DefaultHeartbeatTimeout = 20 * time.Second
 )

@@ -73,18 +73,18 @@ type Run struct {
 }
 
 type runState struct {
-	ctx     workflow.Context
-	flow    string
-	prog    *Program
-	carry   Carry // what this run carries on (its input, updated)
-	in      Carry // what the run was given
-	reset   map[string]bool
-	pinned  map[string]bool
-	nowIdx  int
-	outIdx  map[string]bool
-	limit   int
-	perRun  int
-	streams int
+	ctx       workflow.Context
+	flow      string
+	prog      *Program
+	carry     Carry // what this run carries on (its input, updated)
+	in        Carry // what the run was given
+	reset     map[string]bool
+	pinned    map[string]bool
+	nowIdx    int
+	outIdx    map[string]bool
+	limit     int
+	perRun    int
+	heartbeat time.Duration
 }
 
 // Flow returns the flow's name.
@@ -271,9 +271,9 @@ var storeOptions = workflow.ActivityOptions{
 }
 
 // workflowFunc is the workflow registered for flow f.
-func (p *Program) workflowFunc(f Flow, limit, perRun int) func(workflow.Context, Input) (Output, error) {
+func (p *Program) workflowFunc(f Flow, c Config) func(workflow.Context, Input) (Output, error) {
 	return func(ctx workflow.Context, in Input) (Output, error) {
-		st := &runState{ctx: ctx, flow: f.Name, prog: p, reset: map[string]bool{}, pinned: map[string]bool{}, limit: limit, perRun: perRun}
+		st := &runState{ctx: ctx, flow: f.Name, prog: p, reset: map[string]bool{}, pinned: map[string]bool{}, limit: c.PayloadLimit, perRun: c.PagesPerRun, heartbeat: c.HeartbeatTimeout}
 		if in.Carry != nil {
 			st.in = *in.Carry
 			st.carry = *in.Carry

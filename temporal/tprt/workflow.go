@@ -56,6 +56,17 @@ func payloadError(what string, n, limit int) error {
 		"make the step's pages smaller (PageSize), or raise --payload-limit if the cluster's limit.blobSize.error allows it", what, n, limit)
 }
 
+// defaults fills in the options generated code leaves to the worker.
+func (st *runState) defaults(opts workflow.ActivityOptions) workflow.ActivityOptions {
+	if opts.StartToCloseTimeout == 0 && opts.ScheduleToCloseTimeout == 0 {
+		opts.StartToCloseTimeout = DefaultTimeout
+	}
+	if opts.HeartbeatTimeout == 0 {
+		opts.HeartbeatTimeout = st.heartbeat
+	}
+	return opts
+}
+
 // Call runs call step step as the activity "<flow>/<step>" with opts and
 // returns its output. A top-level step already done by an earlier run of
 // a continue-as-new chain returns that run's output without running again.
@@ -71,9 +82,7 @@ func Call[Out any](ctx workflow.Context, r *Run, step string, opts workflow.Acti
 	if err := r.checkPayload(step, "input", in); err != nil {
 		return out, err
 	}
-	if opts.StartToCloseTimeout == 0 && opts.ScheduleToCloseTimeout == 0 {
-		opts.StartToCloseTimeout = DefaultTimeout
-	}
+	opts = r.st.defaults(opts)
 	actx := workflow.WithActivityOptions(ctx, opts)
 	if err := workflow.ExecuteActivity(actx, st.flow+"/"+step, in).Get(ctx, &out); err != nil {
 		return out, stepError(step, err)
@@ -110,9 +119,7 @@ func Stream[In, Out any](ctx workflow.Context, r *Run, step string, opts workflo
 			token, res.Pages, res.Items = c.Token, c.Pages, c.Items
 		}
 	}
-	if opts.StartToCloseTimeout == 0 && opts.ScheduleToCloseTimeout == 0 {
-		opts.StartToCloseTimeout = DefaultTimeout
-	}
+	opts = r.st.defaults(opts)
 	actx := workflow.WithActivityOptions(ctx, opts)
 	name := st.flow + "/" + step
 	fetch := func(token string) (workflow.Future, error) {
