@@ -211,7 +211,10 @@ func ForEach[In, Out any](ctx workflow.Context, r *Run, step string, items []In,
 		wg.Add(1)
 		workflow.Go(cctx, func(gctx workflow.Context) {
 			defer wg.Done()
-			defer sem.Receive(ctx, nil)
+			defer func() {
+				var token bool
+				sem.Receive(ctx, &token)
+			}()
 			v, err := fn(gctx, r.Nested(), item)
 			if err != nil {
 				if first == nil {
