@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/resolute/resolute-gen/runtime/jira/jiratest"
@@ -149,7 +150,7 @@ func TestScheduleCreatedTwice(t *testing.T) {
 	if iv := d.Schedule.Spec.Intervals; len(iv) != 1 || iv[0].Every != 30*time.Minute {
 		t.Errorf("schedule sched/every has intervals %+v; want the updated @every 30m", iv)
 	}
-	if d.Schedule.Policy.Overlap.String() != "SCHEDULE_OVERLAP_POLICY_SKIP" {
+	if d.Schedule.Policy.Overlap != enums.SCHEDULE_OVERLAP_POLICY_SKIP {
 		t.Errorf("overlap policy %v; want skip", d.Schedule.Policy.Overlap)
 	}
 }

@@ -53,10 +53,12 @@ func Feed(ctx context.Context, in FeedIn) (FeedOut, error) {
 	return out, nil
 }
 
-// RecordIn names a file and the lines to append to it.
+// RecordIn names a file and the lines to append to it: Lines, then Line
+// if it is not empty.
 type RecordIn struct {
 	Path  string
 	Lines []string
+	Line  string
 }
 
 // RecordOut counts the lines appended.
@@ -66,6 +68,9 @@ type RecordOut struct {
 
 // Record appends lines to Path.
 func Record(ctx context.Context, in RecordIn) (RecordOut, error) {
+	if in.Line != "" {
+		in.Lines = append(in.Lines, in.Line)
+	}
 	if in.Path == "" {
 		return RecordOut{Count: len(in.Lines)}, nil
 	}
