@@ -135,7 +135,7 @@ func startWorker(t *testing.T, bin string, env []string, args ...string) *proc {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
-		if t.Failed() {
+		if t.Failed() || os.Getenv("E2E_LOG") != "" {
 			t.Logf("worker %d output:\n%s", cmd.Process.Pid, p.out.String())
 		}
 	})

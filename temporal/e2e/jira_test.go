@@ -94,6 +94,13 @@ func TestJiraSyncSameRowsAsStandalone(t *testing.T) {
 		}
 	}
 
+	st := run(t, worker, env, append(connArgs(ts, queue), "--state-dir", tDir, "status")...)
+	for _, want := range []string{"flow jira-warehouse-sync", "schedule 0 * * * *", lines[0], "cursor jira_sync = " + cursors(t, tDir)["jira_sync"]} {
+		if !strings.Contains(st, want) {
+			t.Errorf("status does not say %q:\n%s", want, st)
+		}
+	}
+
 	// A second run reads only what changed since the cursor.
 	fake.ResetRequests()
 	run(t, worker, env, append(connArgs(ts, queue), "start", "jira-warehouse-sync", "--wait")...)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,7 +22,21 @@ import (
 func TestKilledWorkerIsReplaced(t *testing.T) {
 	const n = 300
 	fake := jiraFake(t, n)
-	worker := build(t, "jira-temporal-kill", generate(t, "temporal", jiraSpec))
+	// The example as it is, but for the upsert's retry backoff (1m): the
+	// step in flight when the worker dies is retried after it.
+	spec, err := os.ReadFile(jiraSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := strings.Replace(string(spec), `retry = { attempts = 3, backoff = "1m" }`, `retry = { attempts = 3, backoff = "1s" }`, 1)
+	if fast == string(spec) {
+		t.Fatal("the example's upsert retry changed; update this test")
+	}
+	specPath := filepath.Join(t.TempDir(), "sync.toml")
+	if err := os.WriteFile(specPath, []byte(fast), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	worker := build(t, "jira-temporal-kill", generate(t, "temporal", specPath))
 	ts := server(t)
 	dir := t.TempDir()
 	queue := "kill-" + strings.ReplaceAll(t.Name(), "/", "-")
@@ -59,6 +74,9 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 	var out tprt.Output
 	if err := wr.Get(ctx, &out); err != nil {
 		t.Fatalf("the run did not complete after the worker was replaced: %v", err)
+	}
+	if os.Getenv("E2E_LOG") != "" {
+		t.Logf("history:\n%s", history(t, cl, "jira-kill", ""))
 	}
 	got := rows(t, filepath.Join(dir, "warehouse.db"), "jira_issues", "issue_key")
 	if len(got) != n {
