@@ -89,6 +89,40 @@ func build(t *testing.T, name string, src []byte) string {
 	return bin
 }
 
+var (
+	toolOnce sync.Once
+	toolPath string
+	toolErr  error
+)
+
+// cliBuild builds a worker with the CLI, as a user would:
+// resolute-gen build --target temporal SPEC -o BIN, from the repository.
+func cliBuild(t *testing.T, name, spec string) string {
+	t.Helper()
+	toolOnce.Do(func() {
+		toolPath = filepath.Join(tempRoot, "resolute-gen")
+		cmd := exec.Command("go", "build", "-o", toolPath, "github.com/resolute/resolute-gen/cmd/resolute-gen")
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			toolErr = fmt.Errorf("building resolute-gen: %v\n%s", err, out)
+		}
+	})
+	if toolErr != nil {
+		t.Fatal(toolErr)
+	}
+	bin := filepath.Join(tempRoot, name)
+	abs, err := filepath.Abs(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(toolPath, "build", "--target", "temporal", abs, "-o", bin)
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("resolute-gen build --target temporal %s: %v\n%s", spec, err, out)
+	}
+	return bin
+}
+
 // server starts a Temporal server in the test process.
 func server(t *testing.T) *temporaltest.TestServer {
 	t.Helper()

@@ -36,13 +36,14 @@ func jiraFake(t *testing.T, n int) *jiratest.Server {
 	return fake
 }
 
-// TestJiraSyncSameRowsAsStandalone runs the jira-sync example on Temporal
+// TestJiraSyncSameRowsAsStandalone runs the jira-sync example, built with
+// resolute-gen build --target temporal, on Temporal
 // (continuing as new every 2 pages) and as the standalone program, against
 // the same fake Jira: the warehouse rows and the committed cursor are the
 // same, and the API token never enters the workflow's history.
 func TestJiraSyncSameRowsAsStandalone(t *testing.T) {
 	fake := jiraFake(t, 250) // 3 pages of 100
-	worker := build(t, "jira-temporal", generate(t, "temporal", jiraSpec))
+	worker := cliBuild(t, "jira-temporal", jiraSpec)
 	standalone := build(t, "jira-standalone", generate(t, "standalone", jiraSpec))
 
 	stdDir := t.TempDir()
