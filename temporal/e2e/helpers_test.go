@@ -51,7 +51,7 @@ var (
 
 // generate returns the program of specs for target "temporal" or
 // "standalone", checked in the nested module.
-func generate(t *testing.T, target string, specs ...string) []byte {
+func generate(t testing.TB, target string, specs ...string) []byte {
 	t.Helper()
 	pkgsOnce.Do(func() { pkgs = gen.NewPackages(gen.Config{Dir: moduleRoot}) })
 	cfg := gen.Config{Version: "(test)", Packages: pkgs}
@@ -70,7 +70,7 @@ func generate(t *testing.T, target string, specs ...string) []byte {
 
 // build compiles src, a package main, in the nested module and returns the
 // binary's path.
-func build(t *testing.T, name string, src []byte) string {
+func build(t testing.TB, name string, src []byte) string {
 	t.Helper()
 	dir, err := os.MkdirTemp(moduleRoot, "_build")
 	if err != nil {
@@ -157,7 +157,7 @@ func (b *syncBuf) String() string {
 }
 
 // startWorker starts `bin worker` with args; it is killed when the test ends.
-func startWorker(t *testing.T, bin string, env []string, args ...string) *proc {
+func startWorker(t testing.TB, bin string, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"worker"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
@@ -178,7 +178,7 @@ func startWorker(t *testing.T, bin string, env []string, args ...string) *proc {
 
 // run runs bin with args and returns its stdout; a non-zero exit fails
 // the test.
-func run(t *testing.T, bin string, env []string, args ...string) string {
+func run(t testing.TB, bin string, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -193,7 +193,7 @@ func run(t *testing.T, bin string, env []string, args ...string) string {
 
 // rows returns the rows of table in the SQLite file, one line each, in key
 // order, without the columns skipped.
-func rows(t *testing.T, path, table, key string, skip ...string) []string {
+func rows(t testing.TB, path, table, key string, skip ...string) []string {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -235,7 +235,7 @@ func rows(t *testing.T, path, table, key string, skip ...string) []string {
 }
 
 // cursors reads a state directory's cursors.json.
-func cursors(t *testing.T, dir string) map[string]string {
+func cursors(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "cursors.json"))
 	if err != nil {
