@@ -3,14 +3,19 @@ package tprt
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore/pgstore"
 )
 
 // TestCommitIsCompareAndSet: a run commits only if the cursor still has
@@ -18,9 +23,27 @@ import (
 // attempt of the same commit); a cursor another run moved meanwhile is left
 // alone and the commit fails for good.
 func TestCommitIsCompareAndSet(t *testing.T) {
-	ctx := context.Background()
 	p := &Program{Name: "p", Cursors: []runtime.CursorSpec{{Name: "c", Initial: "0"}}}
-	store := &runtime.FileCursorStore{Path: filepath.Join(t.TempDir(), "cursors.json"), Prog: "p", Declared: p.Cursors}
+	t.Run("file", func(t *testing.T) {
+		testCommitCAS(t, p, &runtime.FileCursorStore{Path: filepath.Join(t.TempDir(), "cursors.json"), Prog: "p", Declared: p.Cursors})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv("RESOLUTE_TEST_POSTGRES")
+		if url == "" {
+			t.Skip("RESOLUTE_TEST_POSTGRES is not set")
+		}
+		ns := fmt.Sprintf("tprt-cas-%d-%d", os.Getpid(), time.Now().UnixNano())
+		s, err := pgstore.Open(context.Background(), runtime.CursorStoreConfig{URL: url, Namespace: ns, Program: "p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.(io.Closer).Close()
+		testCommitCAS(t, p, s)
+	})
+}
+
+func testCommitCAS(t *testing.T, p *Program, store runtime.CursorStore) {
+	ctx := context.Background()
 	a := &cursorActivities{prog: p, store: store, env: &workerEnv{}}
 
 	// Never committed: the initial value is what the run began with.
