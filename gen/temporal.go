@@ -44,10 +44,14 @@ func wf(name string) *jen.Statement { return jen.Qual(temporalSDKWorkflow, name)
 type temporalEmitter struct {
 	*emitter
 	flow *Flow
+	// keys names each node call's activity within its flow: its step's
+	// key, with "#2", "#3"... for a key that an earlier call of another
+	// node (or types) already named.
+	keys map[*callStmt]string
 }
 
 func (p *Program) emitTemporal(c *checker, version string) ([]byte, error) {
-	e := &temporalEmitter{emitter: &emitter{c: c, declared: map[*binding]bool{}}}
+	e := &temporalEmitter{emitter: &emitter{c: c, declared: map[*binding]bool{}}, keys: map[*callStmt]string{}}
 	f := jen.NewFile("main")
 	var names []string
 	for _, sf := range p.Files {
@@ -143,16 +147,21 @@ func (e *temporalEmitter) programValue(p *Program, version string) jen.Code {
 	}
 	items = append(items, field("Flows", jen.Index().Add(tp("Flow")).Add(multi(flows...))))
 	var acts []jen.Code
-	seen := map[string]bool{}
 	for _, fl := range p.Flows {
+		byKey := map[string]string{} // activity key -> the node it runs
 		for _, a := range activitiesOf(fl.body) {
-			name := fl.Name + "/" + a.key
-			if seen[name] {
-				continue
+			node := a.pkgPath + "." + a.fnName + " " + e.c.typeString(a.inType) + " " + e.c.typeString(a.outType)
+			key := a.key
+			for n := 2; byKey[key] != "" && byKey[key] != node; n++ {
+				key = fmt.Sprintf("%s#%d", a.key, n)
 			}
-			seen[name] = true
+			e.keys[a] = key
+			if byKey[key] != "" {
+				continue // registered already
+			}
+			byKey[key] = node
 			fn := tp("Node").Types(e.c.typeCode(a.inType), e.c.typeCode(a.outType)).Call(jen.Qual(a.pkgPath, a.fnName))
-			acts = append(acts, jen.Values(field("Name", jen.Lit(name)), field("Func", fn)))
+			acts = append(acts, jen.Values(field("Name", jen.Lit(fl.Name+"/"+key)), field("Func", fn)))
 		}
 	}
 	if len(acts) > 0 {
@@ -329,12 +338,12 @@ func (e *temporalEmitter) callValue(s *callStmt) jen.Code {
 	if s.inVar != "" {
 		arg = jen.Id(s.inVar)
 	}
-	return tp("Call").Types(e.c.typeCode(s.outType)).Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), activityOptions(s), arg)
+	return tp("Call").Types(e.c.typeCode(s.outType)).Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s]), activityOptions(s), arg)
 }
 
 func (e *temporalEmitter) tcall(s *callStmt, ret retFunc) []jen.Code {
 	st := s.step
-	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID.Value, e.where(st), st.Call.Value, e.flow.Name+"/"+s.key)}
+	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID.Value, e.where(st), st.Call.Value, e.flow.Name+"/"+e.keys[s])}
 	if s.nowVar != "" {
 		out = append(out, nowDecl(s.nowVar))
 	}
@@ -396,7 +405,7 @@ func (e *temporalEmitter) tonError(s *callStmt, ret retFunc) []jen.Code {
 	}
 	if oe.handler != nil {
 		h := oe.handler
-		out = append(out, commentf("on_error (%s): %s as activity %q, then %s", e.c.posOf(s.step.OnError.Pos), h.step.OnError.Call.Value, e.flow.Name+"/"+h.key, oe.action))
+		out = append(out, commentf("on_error (%s): %s as activity %q, then %s", e.c.posOf(s.step.OnError.Pos), h.step.OnError.Call.Value, e.flow.Name+"/"+e.keys[h], oe.action))
 		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(e.callValue(h)), jen.Id("herr").Op("!=").Nil()).Block(
 			ret(jen.Id("herr")),
 		))
@@ -526,7 +535,7 @@ func (e *temporalEmitter) tforEach(s *forEachStmt, ret retFunc) []jen.Code {
 func (e *temporalEmitter) tstream(s *streamStmt, ret retFunc) []jen.Code {
 	st := s.step
 	out := []jen.Code{commentf("stream %q (%s): %s page by page, one activity %q per page, the next page fetched while this one's body runs; the run continues as new every %s",
-		st.ID.Value, e.where(st), st.Stream.Value, e.flow.Name+"/"+s.key, "--pages-per-run pages, carrying the page token and the staged cursors")}
+		st.ID.Value, e.where(st), st.Stream.Value, e.flow.Name+"/"+e.keys[s.src], "--pages-per-run pages, carrying the page token and the staged cursors")}
 	src := s.src
 	if src.nowVar != "" {
 		out = append(out, nowDecl(src.nowVar))
@@ -568,7 +577,7 @@ func (e *temporalEmitter) tstream(s *streamStmt, ret retFunc) []jen.Code {
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
-	call := tp("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), activityOptions(src),
+	call := tp("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s.src]), activityOptions(src),
 		jen.Line().Add(input), jen.Line().Add(next), jen.Line().Add(fn))
 	if !s.out.used {
 		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))

@@ -81,7 +81,7 @@ type runState struct {
 	reset     map[string]bool
 	pinned    map[string]bool
 	nowIdx    int
-	outIdx    map[string]bool
+	seen      map[string]int // top-level executions per step key
 	limit     int
 	perRun    int
 	heartbeat time.Duration
@@ -273,7 +273,7 @@ var storeOptions = workflow.ActivityOptions{
 // workflowFunc is the workflow registered for flow f.
 func (p *Program) workflowFunc(f Flow, c Config) func(workflow.Context, Input) (Output, error) {
 	return func(ctx workflow.Context, in Input) (Output, error) {
-		st := &runState{ctx: ctx, flow: f.Name, prog: p, reset: map[string]bool{}, pinned: map[string]bool{}, limit: c.PayloadLimit, perRun: c.PagesPerRun, heartbeat: c.HeartbeatTimeout}
+		st := &runState{ctx: ctx, flow: f.Name, prog: p, reset: map[string]bool{}, pinned: map[string]bool{}, seen: map[string]int{}, limit: c.PayloadLimit, perRun: c.PagesPerRun, heartbeat: c.HeartbeatTimeout}
 		if in.Carry != nil {
 			st.in = *in.Carry
 			st.carry = *in.Carry

@@ -67,14 +67,27 @@ func (st *runState) defaults(opts workflow.ActivityOptions) workflow.ActivityOpt
 	return opts
 }
 
+// memoKey names the output of a top-level step in the carried state: its
+// key, and "#n" for its n-th execution in the run (a step id bound again).
+func (st *runState) memoKey(step string) string {
+	n := st.seen[step]
+	st.seen[step]++
+	if n == 0 {
+		return step
+	}
+	return fmt.Sprintf("%s#%d", step, n+1)
+}
+
 // Call runs call step step as the activity "<flow>/<step>" with opts and
 // returns its output. A top-level step already done by an earlier run of
 // a continue-as-new chain returns that run's output without running again.
 func Call[Out any](ctx workflow.Context, r *Run, step string, opts workflow.ActivityOptions, in any) (Out, error) {
 	var out Out
 	st := r.st
+	memo := ""
 	if !r.nested {
-		if raw, ok := st.in.Outputs[step]; ok {
+		memo = st.memoKey(step)
+		if raw, ok := st.in.Outputs[memo]; ok {
 			err := json.Unmarshal(raw, &out)
 			return out, err
 		}
@@ -92,7 +105,7 @@ func Call[Out any](ctx workflow.Context, r *Run, step string, opts workflow.Acti
 		if err != nil {
 			return out, err
 		}
-		st.carry.Outputs[step] = raw
+		st.carry.Outputs[memo] = raw
 	}
 	return out, nil
 }
@@ -110,8 +123,10 @@ func Stream[In, Out any](ctx workflow.Context, r *Run, step string, opts workflo
 	var res runtime.StreamResult
 	st := r.st
 	token := ""
+	memo := ""
 	if !r.nested {
-		if raw, ok := st.in.Outputs[step]; ok { // done before this run
+		memo = st.memoKey(step)
+		if raw, ok := st.in.Outputs[memo]; ok { // done before this run
 			err := json.Unmarshal(raw, &res)
 			return res, err
 		}
@@ -159,7 +174,7 @@ func Stream[In, Out any](ctx workflow.Context, r *Run, step string, opts workflo
 	}
 	if !r.nested {
 		raw, _ := json.Marshal(res)
-		st.carry.Outputs[step] = raw
+		st.carry.Outputs[memo] = raw
 	}
 	return res, nil
 }
