@@ -162,3 +162,38 @@ func TestScheduleCreatedTwice(t *testing.T) {
 		t.Errorf("overlap policy %v; want skip", d.Schedule.Policy.Overlap)
 	}
 }
+
+// TestPaginationExampleSameRows: the pagination example (25 pages of 10,
+// continuing as new every 10 pages) writes the same rows on Temporal as
+// the standalone program.
+func TestPaginationExampleSameRows(t *testing.T) {
+	const spec = "../../examples/pagination/sync.toml"
+	fake := jiraFake(t, 250)
+	worker := cliBuild(t, "pagination-temporal", spec)
+	standalone := build(t, "pagination-standalone", generate(t, "standalone", spec))
+
+	stdDir := t.TempDir()
+	run(t, standalone, jiraEnv(fake, stdDir), "run", "--once", "--state-dir", stdDir)
+
+	ts := server(t)
+	tDir := t.TempDir()
+	env := jiraEnv(fake, tDir)
+	args := append(connArgs(ts, "pagination"), "--state-dir", tDir, "--pages-per-run", "10")
+	startWorker(t, worker, env, args...)
+	out := run(t, worker, env, append(args, "start", "paginated-sync", "--wait")...)
+	var res tprt.Output
+	if err := json.Unmarshal([]byte(strings.Split(strings.TrimSpace(out), "\n")[1]), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Runs != 3 {
+		t.Errorf("%d workflow runs; want 3", res.Runs)
+	}
+	got := rows(t, filepath.Join(tDir, "warehouse.db"), "issues", "issue_key")
+	want := rows(t, filepath.Join(stdDir, "warehouse.db"), "issues", "issue_key")
+	if len(want) != 250 || !slices.Equal(got, want) {
+		t.Errorf("Temporal wrote %d rows, standalone %d (want 250 each, equal)", len(got), len(want))
+	}
+	if g, w := cursors(t, tDir)["jira_sync"], cursors(t, stdDir)["jira_sync"]; g != w {
+		t.Errorf("cursor jira_sync is %q on Temporal, %q standalone", g, w)
+	}
+}
