@@ -12,7 +12,7 @@ import (
 // goldenTemporalDir holds the expected Temporal workers: one directory per
 // case, named after a case of testdata/golden whose specs it compiles, with
 // expected.go. They are compiled by the nested module's tests
-// (temporal/gentest), since this module lacks the Temporal SDK.
+// (temporal/e2e, TestGoldenTemporalCompiles), since this module lacks the Temporal SDK.
 const goldenTemporalDir = "../testdata/golden_temporal"
 
 // TestGoldenTemporal generates the Temporal target of each case and

@@ -22,7 +22,7 @@ const benchPages = 10 // of 100 issues
 // from the initial cursor, on each target. One op is one whole sync: a
 // process of the standalone program, a workflow on a warm Temporal worker.
 //
-//	cd temporal && go test -run '^$' -bench PagedSync -benchtime 5x ./e2e
+//	cd temporal/e2e && go test -run '^$' -bench PagedSync -benchtime 10x
 func BenchmarkPagedSync(b *testing.B) {
 	fake := jiratest.NewServer()
 	defer fake.Close()

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	moduleRoot, _ = filepath.Abs("..")
+	moduleRoot, _ = filepath.Abs("..") // the temporal module, where workers are built
 	repoRoot, _ = filepath.Abs("../..")
 	code := m.Run()
 	os.RemoveAll(tempRoot)

@@ -69,7 +69,7 @@ func TestControlFlowRuns(t *testing.T) {
 // TestControlHistoryReplays replays the recorded history of the control
 // flow against a worker generated now: a change to the generated workflow
 // code (or to tprt) that would break running workflows fails here. Run
-// `go test ./e2e -run TestControlFlowRuns -update` to record it again after
+// `cd temporal/e2e && go test -run TestControlFlowRuns -update` to record it again after
 // a deliberate change.
 func TestControlHistoryReplays(t *testing.T) {
 	worker := build(t, "control-replay", generate(t, "temporal", controlSpec))
