@@ -534,8 +534,12 @@ func (e *temporalEmitter) tforEach(s *forEachStmt, ret retFunc) []jen.Code {
 
 func (e *temporalEmitter) tstream(s *streamStmt, ret retFunc) []jen.Code {
 	st := s.step
-	out := []jen.Code{commentf("stream %q (%s): %s page by page, one activity %q per page, the next page fetched while this one's body runs; the run continues as new every %s",
-		st.ID.Value, e.where(st), st.Stream.Value, e.flow.Name+"/"+e.keys[s.src], "--pages-per-run pages, carrying the page token and the staged cursors")}
+	ahead := "the next page fetched while this one's body runs"
+	if s.readAhead == 0 {
+		ahead = "no page read ahead"
+	}
+	out := []jen.Code{commentf("stream %q (%s): %s page by page, one activity %q per page, %s; the run continues as new every --pages-per-run pages, carrying the page token and the staged cursors",
+		st.ID.Value, e.where(st), st.Stream.Value, e.flow.Name+"/"+e.keys[s.src], ahead)}
 	src := s.src
 	if src.nowVar != "" {
 		out = append(out, nowDecl(src.nowVar))
@@ -577,7 +581,7 @@ func (e *temporalEmitter) tstream(s *streamStmt, ret retFunc) []jen.Code {
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
-	call := tp("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s.src]), activityOptions(src),
+	call := tp("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s.src]), activityOptions(src), jen.Lit(min(s.readAhead, 1)),
 		jen.Line().Add(input), jen.Line().Add(next), jen.Line().Add(fn))
 	if !s.out.used {
 		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))

@@ -111,11 +111,13 @@ func Call[Out any](ctx workflow.Context, r *Run, step string, opts workflow.Acti
 }
 
 // Stream reads a paged source page by page, one activity per page, and
-// runs body once per page. The next page is fetched while the body of the
-// current one runs. A top-level stream continues as new after
+// runs body once per page. With readAhead > 0 the next page is fetched
+// while the body of the current one runs (one page at most: Temporal
+// keeps the pages in the workflow's history, not in memory); with 0 it is
+// fetched after. A top-level stream continues as new after
 // [DefaultPagesPerRun] pages (or when the server suggests it), carrying
 // its page token, its counts and the staged cursors.
-func Stream[In, Out any](ctx workflow.Context, r *Run, step string, opts workflow.ActivityOptions,
+func Stream[In, Out any](ctx workflow.Context, r *Run, step string, opts workflow.ActivityOptions, readAhead int,
 	input func(pageToken string) In,
 	next func(page Out) (token string, items int),
 	body func(ctx workflow.Context, r *Run, page Out) error,
@@ -155,13 +157,19 @@ func Stream[In, Out any](ctx workflow.Context, r *Run, step string, opts workflo
 		}
 		tok, items := next(page)
 		stop := !r.nested && tok != "" && (n >= st.perRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested())
-		if tok != "" && !stop {
-			if f, err = fetch(tok); err != nil { // read ahead
+		ahead := tok != "" && !stop && readAhead > 0
+		if ahead {
+			if f, err = fetch(tok); err != nil {
 				return res, err
 			}
 		}
 		if err := body(ctx, r.Nested(), page); err != nil {
 			return res, err
+		}
+		if tok != "" && !stop && !ahead {
+			if f, err = fetch(tok); err != nil {
+				return res, err
+			}
 		}
 		res.Pages++
 		res.Items += items

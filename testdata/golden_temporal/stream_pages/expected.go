@@ -69,7 +69,7 @@ func runJiraStreamSync(ctx workflow.Context, r *tprt.Run) error {
 			MaximumInterval:    time.Minute,
 			MaximumAttempts:    5,
 		},
-	},
+	}, 1,
 		func(pageToken string) jira.PageInput {
 			return jira.PageInput{
 				BaseURL:   r.Env("JIRA_BASE_URL"),
