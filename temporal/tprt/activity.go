@@ -240,8 +240,3 @@ func storeError(err error) error {
 	}
 	return err
 }
-
-// registerActivity is how the worker registers an activity by name.
-func registerActivityOptions(name string) activity.RegisterOptions {
-	return activity.RegisterOptions{Name: name, DisableAlreadyRegisteredCheck: false}
-}

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -42,15 +43,22 @@ func Main(p Program) {
 // Config is the connection and worker configuration, from flags and the
 // environment.
 type Config struct {
+	// Address (host:port), Namespace and TaskQueue locate the workers.
 	Address, Namespace, TaskQueue string
-	TLSCert, TLSKey, TLSCA        string
-	TLSServerName                 string
-	CursorStore, CursorNamespace  string
-	StateDir                      string
-	PayloadLimit                  int
-	PagesPerRun                   int
-	HeartbeatTimeout              time.Duration
-	Wait                          bool
+	// TLSCert and TLSKey (PEM files) are the client certificate for mTLS;
+	// TLSCA verifies the server; TLSServerName overrides the name checked.
+	TLSCert, TLSKey, TLSCA string
+	TLSServerName          string
+	// CursorStore and CursorNamespace configure Program.CursorStore;
+	// StateDir holds the file cursor store otherwise.
+	CursorStore, CursorNamespace string
+	StateDir                     string
+	// PayloadLimit, PagesPerRun and HeartbeatTimeout: see the defaults.
+	PayloadLimit     int
+	PagesPerRun      int
+	HeartbeatTimeout time.Duration
+	// Wait makes start wait for the run's result.
+	Wait bool
 }
 
 func (c Config) withDefaults() Config {
@@ -319,10 +327,10 @@ func NewWorker(ctx context.Context, cl client.Client, p *Program, c Config, gete
 	})
 	p.register(wk, c)
 	ca := &cursorActivities{prog: p, store: store, env: w}
-	wk.RegisterActivityWithOptions(ca.ReadCursors, registerActivityOptions(beginActivity))
-	wk.RegisterActivityWithOptions(ca.CommitCursors, registerActivityOptions(commitActivity))
+	wk.RegisterActivityWithOptions(ca.ReadCursors, activity.RegisterOptions{Name: beginActivity})
+	wk.RegisterActivityWithOptions(ca.CommitCursors, activity.RegisterOptions{Name: commitActivity})
 	for _, a := range p.Activities {
-		wk.RegisterActivityWithOptions(a.Func, registerActivityOptions(a.Name))
+		wk.RegisterActivityWithOptions(a.Func, activity.RegisterOptions{Name: a.Name})
 	}
 	return wk, closeStore, nil
 }

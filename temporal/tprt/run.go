@@ -95,14 +95,6 @@ func (r *Run) Flow() string { return r.st.flow }
 // of its steps are not carried over a continue-as-new.
 func (r *Run) Nested() *Run { return &Run{st: r.st, nested: true} }
 
-// Logger returns the workflow's replay-safe logger.
-func (r *Run) Logger() interface {
-	Info(string, ...any)
-	Warn(string, ...any)
-} {
-	return workflow.GetLogger(r.st.ctx)
-}
-
 // Env returns the value of a declared environment variable as the worker
 // that began the run read it. A secret's value never enters the workflow's
 // history: Env returns a placeholder that the activity replaces with the

@@ -18,7 +18,10 @@ type StepError struct {
 	Err  error
 }
 
+// Error says which step failed and why.
 func (e *StepError) Error() string { return "step " + e.Step + ": " + e.Err.Error() }
+
+// Unwrap returns the step's own error.
 func (e *StepError) Unwrap() error { return e.Err }
 
 // stepError strips the activity envelope from err.
