@@ -49,8 +49,8 @@ func TestControlFlowRuns(t *testing.T) {
 	if !strings.Contains(string(data), "done 1 1") || !strings.Contains(string(data), "failing on purpose: the test") {
 		t.Errorf("unexpected lines:\n%s", data)
 	}
-	if c := cursors(t, dir)["last"]; c != "24" {
-		t.Errorf("cursor last = %q; want 24", c)
+	if c := cursors(t, dir); c["last"] != "24" || c["other"] != "0" {
+		t.Errorf("cursors %v; want last 24 (the stream's advance) and other 0 (its advance rolled back by the failed step)", c)
 	}
 	if !strings.Contains(res, `"step":"broken"`) {
 		t.Errorf("the result does not list the failed step: %s", res)
