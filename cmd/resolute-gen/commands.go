@@ -29,7 +29,7 @@ The module the specs live in must have resolute-gen as a tool:
 
 Flags:
   -o FILE   write to FILE instead of standard output (replaced atomically)
-`
+` + targetHelp
 
 const checkHelp = `Usage: resolute-gen check SPEC... [--format text|json] [--strict]
 
@@ -59,7 +59,7 @@ only built-in nodes (jira., sql., deadletter.) can be called.
 
 Flags:
   -o BIN    the binary to write (required)
-`
+` + targetHelp
 
 // setup is what every command does first: read its flags, require spec
 // files, and find the workspace that resolves their Go packages. The
@@ -80,13 +80,16 @@ func setup(cmd string, args []string, valueFlags map[string]*string, help string
 }
 
 func cmdGen(args []string, stdout, stderr io.Writer) error {
-	var out string
-	specs, ws, cfg, err := setup("gen", args, map[string]*string{"o": &out}, genHelp, stdout)
+	var out, target string
+	specs, ws, cfg, err := setup("gen", args, map[string]*string{"o": &out, "target": &target}, genHelp, stdout)
 	if err != nil {
 		return err
 	}
 	defer ws.cleanup()
-	src, err := gen.Generate(specs, cfg)
+	if err := targetWorkspace(target, ws, &cfg); err != nil {
+		return err
+	}
+	src, err := generateFor(target, specs, cfg)
 	if err != nil {
 		return firstErr(ws.missingDeps(specs), err)
 	}
@@ -164,12 +167,15 @@ func diagnostic(e *spec.Error, severity string) checkDiagnostic {
 }
 
 func cmdBuild(args []string, stdout, stderr io.Writer) error {
-	var out string
-	specs, ws, cfg, err := setup("build", args, map[string]*string{"o": &out}, buildHelp, stdout)
+	var out, target string
+	specs, ws, cfg, err := setup("build", args, map[string]*string{"o": &out, "target": &target}, buildHelp, stdout)
 	if err != nil {
 		return err
 	}
 	defer ws.cleanup()
+	if err := targetWorkspace(target, ws, &cfg); err != nil {
+		return err
+	}
 	if out == "" {
 		return usageErr("build needs -o BIN, the binary to write\n\n%s", buildHelp)
 	}
@@ -180,7 +186,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, err := gen.Generate(specs, cfg)
+	src, err := generateFor(target, specs, cfg)
 	if err != nil {
 		return firstErr(ws.missingDeps(specs), err)
 	}
