@@ -273,7 +273,7 @@ func (e *temporalEmitter) tstmt(s stmt, ret retFunc) []jen.Code {
 	case *ifStmt:
 		out := []jen.Code{commentf("if %s (%s)", s.cond.src, e.where(s.step))}
 		if s.nowVar != "" {
-			out = append(out, nowDecl(s.nowVar))
+			out = append(out, e.nowDecl(s.nowVar))
 		}
 		stmt := jen.If(exprCode(s.cond)).Block(e.tnested(s.then, ret)...)
 		if len(s.els) > 0 {
@@ -345,10 +345,10 @@ func (e *temporalEmitter) tcall(s *callStmt, ret retFunc) []jen.Code {
 	st := s.step
 	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID.Value, e.where(st), st.Call.Value, e.flow.Name+"/"+e.keys[s])}
 	if s.nowVar != "" {
-		out = append(out, nowDecl(s.nowVar))
+		out = append(out, e.nowDecl(s.nowVar))
 	}
 	if s.onError != nil && s.onError.handler != nil && s.onError.handler.nowVar != "" {
-		out = append(out, nowDecl(s.onError.handler.nowVar))
+		out = append(out, e.nowDecl(s.onError.handler.nowVar))
 	}
 	if s.inVar != "" {
 		out = append(out, jen.Id(s.inVar).Op(":=").Add(e.input(s)))
@@ -436,7 +436,7 @@ func (e *temporalEmitter) twhile(s *whileStmt, ret retFunc) []jen.Code {
 	))
 	cond := exprCode(s.cond)
 	if s.nowVar != "" {
-		body = append(body, nowDecl(s.nowVar), jen.If(jen.Op("!").Parens(exprCode(s.cond))).Block(jen.Break()))
+		body = append(body, e.nowDecl(s.nowVar), jen.If(jen.Op("!").Parens(exprCode(s.cond))).Block(jen.Break()))
 		cond = nil
 	}
 	if usesRun(s.body) {
@@ -542,7 +542,7 @@ func (e *temporalEmitter) tstream(s *streamStmt, ret retFunc) []jen.Code {
 		st.ID.Value, e.where(st), st.Stream.Value, e.flow.Name+"/"+e.keys[s.src], ahead)}
 	src := s.src
 	if src.nowVar != "" {
-		out = append(out, nowDecl(src.nowVar))
+		out = append(out, e.nowDecl(src.nowVar))
 	}
 	var in []jen.Code
 	for _, w := range src.with {
@@ -571,7 +571,7 @@ func (e *temporalEmitter) tstream(s *streamStmt, ret retFunc) []jen.Code {
 		}
 		body = append(body, commentf("advance (%s): staged in the workflow after the page's body, committed when the run succeeds", e.c.posOf(st.Advance.Pos)))
 		if s.advNow != "" {
-			body = append(body, nowDecl(s.advNow))
+			body = append(body, e.nowDecl(s.advNow))
 		}
 		value := e.c.cursorValueCode(a.e)
 		if a.layout != "" {

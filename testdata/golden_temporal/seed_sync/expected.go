@@ -78,7 +78,8 @@ func runJiraWarehouseSync(ctx workflow.Context, r *tprt.Run) error {
 		BaseURL:  r.Env("JIRA_BASE_URL"),
 		Email:    r.Env("JIRA_EMAIL"),
 		APIToken: r.Env("JIRA_API_TOKEN"),
-		JQL:      "project = PLATFORM AND updated >= " + r.Cursor("jira_sync") + " ORDER BY updated ASC, key ASC",
+		JQL: "project = PLATFORM AND updated >= " + r.Cursor("jira_sync") +
+			" ORDER BY updated ASC, key ASC",
 		PageSize: 100,
 		Select:   []string{"Key", "Labels", "Project", "Status", "StoryPoints", "Summary", "Updated"},
 	})

@@ -72,10 +72,11 @@ func runJiraStreamSync(ctx workflow.Context, r *tprt.Run) error {
 	}, 1,
 		func(pageToken string) jira.PageInput {
 			return jira.PageInput{
-				BaseURL:   r.Env("JIRA_BASE_URL"),
-				Email:     r.Env("JIRA_EMAIL"),
-				APIToken:  r.Env("JIRA_API_TOKEN"),
-				JQL:       "project = PLATFORM AND updated >= " + r.Cursor("jira_sync") + " ORDER BY updated ASC, key ASC",
+				BaseURL:  r.Env("JIRA_BASE_URL"),
+				Email:    r.Env("JIRA_EMAIL"),
+				APIToken: r.Env("JIRA_API_TOKEN"),
+				JQL: "project = PLATFORM AND updated >= " + r.Cursor("jira_sync") +
+					" ORDER BY updated ASC, key ASC",
 				PageSize:  100,
 				Select:    []string{"Key", "Summary", "Updated"},
 				PageToken: pageToken,
