@@ -33,6 +33,9 @@ func GenerateTemporal(paths []string, cfg Config) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := temporalSecretErrors(p); err != nil {
+		return nil, err
+	}
 	return p.emitTemporal(p.c, cfg.Version)
 }
 

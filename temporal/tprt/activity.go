@@ -9,7 +9,6 @@ import (
 	"maps"
 	"reflect"
 	"sort"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -117,39 +116,27 @@ func activityError(err error) error {
 	return temporal.NewApplicationError(err.Error(), "")
 }
 
-// fillSecrets replaces secret markers in every string reachable from v.
+// fillSecrets puts the worker's secret values into the input fields of v
+// (a node's input struct) that hold a secret's marker and nothing else. The
+// generator lets a secret reach workflow code only as a with value of its
+// own (gen: temporalSecretErrors), so that is the only place a marker can
+// legitimately be. Nothing is replaced inside other strings, nested values
+// or data: text from a source that looks like a marker stays as it is, so a
+// replay or a forged summary can never pull a secret into data.
 func fillSecrets(v reflect.Value, secrets map[string]string) {
-	switch v.Kind() {
-	case reflect.String:
-		if s := v.String(); strings.Contains(s, "\x00secret:") && v.CanSet() {
-			for name, val := range secrets {
-				s = strings.ReplaceAll(s, secretMarker(name), val)
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() || f.Kind() != reflect.String || !f.CanSet() {
+			continue
+		}
+		for name, val := range secrets {
+			if f.String() == secretMarker(name) {
+				f.SetString(val)
+				break
 			}
-			v.SetString(s)
-		}
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			fillSecrets(v.Elem(), secrets)
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				fillSecrets(v.Field(i), secrets)
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			return
-		}
-		for i := 0; i < v.Len(); i++ {
-			fillSecrets(v.Index(i), secrets)
-		}
-	case reflect.Map:
-		for _, k := range v.MapKeys() {
-			e := reflect.New(v.Type().Elem()).Elem()
-			e.Set(v.MapIndex(k))
-			fillSecrets(e, secrets)
-			v.SetMapIndex(k, e)
 		}
 	}
 }

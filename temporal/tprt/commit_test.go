@@ -73,21 +73,28 @@ func testCommitCAS(t *testing.T, p *Program, store runtime.CursorStore) {
 	}
 }
 
-// TestFillSecrets: placeholders anywhere in a node's input are replaced by
-// the worker's values.
+// TestFillSecrets: a secret goes only into an input field that holds its
+// marker alone; a marker inside a larger string, in nested values or in
+// data (a summary a Jira user could write) is left exactly as it is, so no
+// text from a source can pull a secret into data (issue 6, item 1).
 func TestFillSecrets(t *testing.T) {
-	type inner struct{ Header map[string]string }
+	type row struct{ Summary string }
 	type in struct {
 		Token string
 		Auth  string
-		Ptr   *inner
+		Rows  []row
 		List  []string
 		skip  string
 	}
-	v := in{Token: secretMarker("TOKEN"), Auth: "Bearer " + secretMarker("TOKEN"), Ptr: &inner{Header: map[string]string{"X": secretMarker("KEY")}}, List: []string{secretMarker("KEY")}, skip: secretMarker("KEY")}
+	forged := secretMarker("TOKEN") + " Document rate limiter"
+	v := in{Token: secretMarker("TOKEN"), Auth: "Bearer " + secretMarker("TOKEN"),
+		Rows: []row{{Summary: secretMarker("TOKEN")}, {Summary: forged}}, List: []string{secretMarker("KEY")}, skip: secretMarker("KEY")}
 	fillSecrets(reflectValue(&v), map[string]string{"TOKEN": "t0k", "KEY": "k3y"})
-	if v.Token != "t0k" || v.Auth != "Bearer t0k" || v.Ptr.Header["X"] != "k3y" || v.List[0] != "k3y" {
-		t.Errorf("after fillSecrets: %+v %+v", v, v.Ptr)
+	if v.Token != "t0k" {
+		t.Errorf("Token = %q, want the secret", v.Token)
+	}
+	if v.Auth != "Bearer "+secretMarker("TOKEN") || v.Rows[0].Summary != secretMarker("TOKEN") || v.Rows[1].Summary != forged || v.List[0] != secretMarker("KEY") {
+		t.Errorf("a marker outside a field of its own was replaced: %+v", v)
 	}
 	if v.skip != secretMarker("KEY") {
 		t.Errorf("an unexported field was changed")
