@@ -547,15 +547,11 @@ func (e *temporalEmitter) tstream(s *streamStmt, ret retFunc) []jen.Code {
 	if src.nowVar != "" {
 		out = append(out, e.nowDecl(src.nowVar))
 	}
-	var in []jen.Code
-	for _, w := range src.with {
-		in = append(in, field(w.field, e.withCode(w)))
-	}
-	in = append(in, field("PageToken", jen.Id(s.tokenVar)))
 	inType := e.c.typeCode(src.inType)
 	outType := e.c.typeCode(src.outType)
 	input := jen.Func().Params(jen.Id(s.tokenVar).String()).Add(inType).Block(
-		jen.Return(e.c.typeCode(src.inType).Add(multi(in...))),
+		// inputLiteral nests fields promoted from embedded structs.
+		jen.Return(e.inputLiteral(src.inType, src.with, field("PageToken", jen.Id(s.tokenVar)))),
 	)
 	page := s.page.goName
 	var items jen.Code = jen.Lit(0)
