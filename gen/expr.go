@@ -577,7 +577,14 @@ func (c *checker) missingMember(x ast.Expr, info *types.Info, pos token.Pos) str
 // typeErrorMsg makes go/types' messages read well in a spec: the synthetic
 // package is called main.
 func (c *checker) typeErrorMsg(msg string) string {
-	return strings.ReplaceAll(msg, "main.", "")
+	msg = strings.ReplaceAll(msg, "main.", "")
+	// go/types writes some messages on several lines ("too many arguments
+	// in call to now\n\thave (...)\n\twant ()"): one error, one line.
+	lines := strings.Split(msg, "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return strings.Join(lines, "; ")
 }
 
 // rewrite renders x as Go for the generated program: step names become their
