@@ -127,7 +127,6 @@ const (
 func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummary, error) {
 	jpath := e.journalPath(flow.Name)
 	if fresh {
-		removePageCaches(jpath)
 		if err := os.Remove(jpath); err == nil {
 			e.log.Info("discarded the unfinished run", "flow", flow.Name, "journal", jpath)
 		} else if !errors.Is(err, fs.ErrNotExist) {
@@ -203,7 +202,6 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		if runErr == nil {
 			e.metrics.setCursors(staged)
 			sum.Cursors = staged
-			removePageCaches(jpath)
 			if err := os.Remove(jpath); err != nil {
 				st.log.Warn("could not remove the finished run's journal", "journal", jpath, "error", err)
 			}

@@ -97,7 +97,6 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 		st.log.Info("stream resumed", "step", key, "page", res.Pages, "pages_done", res.Pages, "items_done", res.Items)
 	}
 
-	cache := newPageCache(st.j.path, r.scope+id, st.id, max(opts.ReadAhead, 0), st.eng.red)
 	fctx, cancel := context.WithCancel(ctx)
 	ready := make(chan fetched[Out], max(opts.ReadAhead, 0))
 	slots := make(chan struct{}, max(opts.ReadAhead, 0)+1)
@@ -106,7 +105,7 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 	go func() {
 		defer wg.Done()
 		defer close(ready)
-		f := &fetcher[Out]{r: r, id: id, key: key, opts: opts, fetch: fetch, next: next, seen: newTokenSet(), cache: cache}
+		f := &fetcher[Out]{r: r, id: id, key: key, opts: opts, fetch: fetch, next: next, seen: newTokenSet()}
 		f.run(fctx, token, res.Pages, slots, ready)
 	}()
 	defer func() {
@@ -161,7 +160,6 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 		return res, err
 	}
 	elapsed := st.eng.now().Sub(start)
-	cache.clear()
 	st.log.Info("stream completed", append([]any{"step", key, "pages", res.Pages, "items", res.Items,
 		"items_per_sec", rate(itemsHere, elapsed), "duration", elapsed.Round(time.Millisecond)}, rateAttrs(opts.RateLimit, waited)...)...)
 	return res, nil
@@ -197,7 +195,6 @@ type fetcher[Out any] struct {
 	fetch func(context.Context, string) (Out, error)
 	next  func(Out) (string, int)
 	seen  *tokenSet
-	cache *pageCache
 }
 
 // run fetches page n with token, then the pages after it, each once a slot
@@ -216,24 +213,6 @@ func (f *fetcher[Out]) run(ctx context.Context, token string, n int, slots chan 
 		}
 		p := fetched[Out]{n: n}
 		start := time.Now()
-		if f.cache.get(n, token, &p.out) {
-			// Fetched before the process died: not asked for again.
-			st.log.Info("stream page taken from the read-ahead cache", "step", pageKey(f.key, n))
-			p.next, p.items = f.next(p.out)
-			if p.next != "" && !f.seen.add(p.next) {
-				p.err = Permanent(fmt.Errorf("the source returned page token %s twice: it would loop forever", shortToken(p.next)))
-			}
-			select {
-			case ready <- p:
-			case <-ctx.Done():
-				return
-			}
-			if p.err != nil || p.next == "" {
-				return
-			}
-			token = p.next
-			continue
-		}
 		p.attempts, p.waited, p.err = st.eng.attempt(ctx, st.log, pageKey(f.key, n), Options{Retry: f.opts.Retry, Timeout: f.opts.Timeout, RateLimit: f.opts.RateLimit}, func(ctx context.Context) error {
 			var err error
 			p.out, err = f.fetch(ctx, token)
@@ -241,7 +220,6 @@ func (f *fetcher[Out]) run(ctx context.Context, token string, n int, slots chan 
 		})
 		st.eng.metrics.stepExecuted(st.fm, f.r.scope, f.id, p.attempts, time.Since(start), p.err == nil)
 		if p.err == nil {
-			f.cache.put(n, token, p.out)
 			p.next, p.items = f.next(p.out)
 			if p.next != "" && !f.seen.add(p.next) {
 				p.err = Permanent(fmt.Errorf("the source returned page token %s twice: it would loop forever", shortToken(p.next)))
