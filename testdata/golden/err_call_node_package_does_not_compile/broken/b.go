@@ -6,4 +6,5 @@ type In struct{}
 type Out struct{}
 
 func F(ctx context.Context, in In) (Out, error) { return Out{}, undefinedThing }
+
 var x int = "s"
