@@ -739,7 +739,10 @@ func (e *emitter) parallel(s *parallelStmt, ret retFunc) []jen.Code {
 	return append(out, jen.If(jen.Err().Op(":=").Add(rt("Parallel")).Call(args...), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 }
 
-func (e *emitter) forEach(s *forEachStmt, ret retFunc) []jen.Code {
+// forEachHead is what both targets' for_each share: the step's comment
+// (how says how items run at once, after "N at a time"), and the item
+// function's result type, its zero value and the value it returns.
+func (e *emitter) forEachHead(s *forEachStmt, how string) (comment, result, zero, value jen.Code) {
 	st := s.step
 	desc := fmt.Sprintf("for_each %q (%s): over %s", st.ID.Value, e.where(st), s.src.src)
 	if !st.ID.Set() {
@@ -751,12 +754,9 @@ func (e *emitter) forEach(s *forEachStmt, ret retFunc) []jen.Code {
 		} else {
 			desc += ":"
 		}
-		desc += fmt.Sprintf(" %d at a time", s.concurrency)
+		desc += fmt.Sprintf(" %d at a time%s", s.concurrency, how)
 	}
-	out := []jen.Code{commentf("%s", desc)}
-	result := jen.Struct()
-	var zero jen.Code = jen.Struct().Values()
-	var value jen.Code = jen.Struct().Values()
+	result, zero, value = jen.Struct(), jen.Struct().Values(), jen.Struct().Values()
 	if s.result != nil {
 		result = e.c.typeCode(s.result)
 		zero = e.c.zeroCode(s.result)
@@ -767,6 +767,12 @@ func (e *emitter) forEach(s *forEachStmt, ret retFunc) []jen.Code {
 			value = jen.Id(s.last.goName)
 		}
 	}
+	return commentf("%s", desc), result, zero, value
+}
+
+func (e *emitter) forEach(s *forEachStmt, ret retFunc) []jen.Code {
+	comment, result, zero, value := e.forEachHead(s, "")
+	out := []jen.Code{comment}
 	e.pushFunc()
 	body := e.block(s.body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()

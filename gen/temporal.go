@@ -487,33 +487,8 @@ func (e *temporalEmitter) tparallel(s *parallelStmt, ret retFunc) []jen.Code {
 }
 
 func (e *temporalEmitter) tforEach(s *forEachStmt, ret retFunc) []jen.Code {
-	st := s.step
-	desc := fmt.Sprintf("for_each %q (%s): over %s", st.ID.Value, e.where(st), s.src.src)
-	if !st.ID.Set() {
-		desc = fmt.Sprintf("for_each over %s (%s)", s.src.src, e.where(st))
-	}
-	if s.concurrency > 1 {
-		if st.ID.Set() {
-			desc += ","
-		} else {
-			desc += ":"
-		}
-		desc += fmt.Sprintf(" %d at a time (workflow.Go under a workflow channel)", s.concurrency)
-	}
-	out := []jen.Code{commentf("%s", desc)}
-	result := jen.Struct()
-	var zero jen.Code = jen.Struct().Values()
-	var value jen.Code = jen.Struct().Values()
-	if s.result != nil {
-		result = e.c.typeCode(s.result)
-		zero = e.c.zeroCode(s.result)
-		switch {
-		case s.collect != nil:
-			value = exprCode(s.collect)
-		case s.last != nil:
-			value = jen.Id(s.last.goName)
-		}
-	}
+	comment, result, zero, value := e.forEachHead(s, " (workflow.Go under a workflow channel)")
+	out := []jen.Code{comment}
 	e.pushFunc()
 	body := e.tblock(s.body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()
