@@ -2,7 +2,6 @@ package spec
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"go/token"
 	"go/types"
@@ -11,9 +10,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	toml "github.com/pelletier/go-toml/v2"
-	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // ParseFile reads and parses the spec file at path. See Parse.
@@ -41,27 +37,22 @@ func Parse(path string, src []byte) (*File, error) {
 		return nil, ErrorList{err}
 	}
 
-	var doc map[string]any
-	decodeErr := toml.Unmarshal(src, &doc)
-
 	b := newBuilder(path, src)
 	root, parseErr := b.build()
-	if parseErr != nil || (decodeErr != nil && len(b.errs) == 0) {
-		// Malformed TOML, or a value the decoder rejects (an impossible
-		// date, an integer out of range): the decoder's message and place.
-		if decodeErr == nil {
-			decodeErr = parseErr
-		}
-		return f, ErrorList{b.tomlError(decodeErr)}
+	if parseErr != nil {
+		// Malformed TOML: the parser's message and place.
+		return f, ErrorList{b.parseError(parseErr)}
+	}
+	if len(b.valueErrs) > 0 {
+		// Values no Go program could hold (an impossible date, an integer
+		// out of range): reported with the structural problems, and the
+		// file is not checked further, which would only cascade.
+		return f, append(b.errs, b.valueErrs...).Sort().Err()
 	}
 
-	c := &checker{path: path}
-	if decodeErr != nil {
-		// Duplicate keys and redefined tables: our own messages name both
-		// places. (Without a decode error, the document is valid TOML and
-		// nothing was recorded.)
-		c.errs = b.errs
-	}
+	// Duplicate keys and redefined tables: our own messages name both
+	// places.
+	c := &checker{path: path, errs: b.errs}
 	c.file(root, f)
 	return f, c.errs.Sort().Err()
 }
@@ -94,23 +85,6 @@ func textError(path string, src []byte) *Error {
 		}
 	}
 	return Errorf(Pos{File: path, Line: line, Col: col}, "the file holds %s here; a spec is a TOML text file in UTF-8", what)
-}
-
-// tomlError converts an error of the TOML library into an Error.
-func (b *builder) tomlError(err error) *Error {
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		line, col := de.Position()
-		return Errorf(Pos{File: b.file, Line: line, Col: col}, "%s", strings.TrimPrefix(de.Error(), "toml: "))
-	}
-	var pe *unstable.ParserError
-	if errors.As(err, &pe) && pe.Highlight != nil {
-		off := cap(b.src) - cap(pe.Highlight)
-		if off >= 0 && off <= len(b.src) {
-			return Errorf(b.pos(off), "%s", pe.Message)
-		}
-	}
-	return Errorf(Pos{File: b.file, Line: 1, Col: 1}, "%s", strings.TrimPrefix(err.Error(), "toml: "))
 }
 
 // checker maps the document tree onto the syntax tree, recording every
@@ -269,7 +243,7 @@ func (c *checker) wrongKind(e *tentry, want string) {
 }
 
 func (c *checker) str(e *tentry) (String, bool) {
-	if e.val.kind != tScalar || e.val.sk != unstable.String {
+	if e.val.kind != tScalar || e.val.sk != sString {
 		c.wrongKind(e, "a string")
 		return String{}, false
 	}
@@ -287,7 +261,7 @@ func (c *checker) expr(e *tentry) (String, bool) {
 }
 
 func (c *checker) integer(e *tentry) (Int, bool) {
-	if e.val.kind != tScalar || e.val.sk != unstable.Integer {
+	if e.val.kind != tScalar || e.val.sk != sInteger {
 		c.wrongKind(e, "an integer")
 		return Int{}, false
 	}
@@ -296,7 +270,7 @@ func (c *checker) integer(e *tentry) (Int, bool) {
 }
 
 func (c *checker) boolean(e *tentry) (Bool, bool) {
-	if e.val.kind != tScalar || e.val.sk != unstable.Bool {
+	if e.val.kind != tScalar || e.val.sk != sBool {
 		c.wrongKind(e, "a boolean")
 		return Bool{}, false
 	}
@@ -313,7 +287,7 @@ func (c *checker) table(e *tentry) (*tnode, bool) {
 
 // duration reads a positive Go duration such as "30s".
 func (c *checker) duration(e *tentry) (String, time.Duration, bool) {
-	if e.val.kind == tScalar && (e.val.sk == unstable.Integer || e.val.sk == unstable.Float) {
+	if e.val.kind == tScalar && (e.val.sk == sInteger || e.val.sk == sFloat) {
 		c.errs.Add(e.val.pos, "%s must be a duration string such as \"%ss\" or \"5m\", not a number", e.key, e.val.raw)
 		return String{}, 0, false
 	}

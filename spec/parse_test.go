@@ -517,6 +517,13 @@ func TestParseErrors(t *testing.T) {
 			"f.toml:3:19: basic strings cannot have new lines"}},
 		{"impossible date", hdr + "[[step]]\ncall = \"x.Y\"\nwith = { at = 1979-13-45 }\n", []string{
 			"f.toml:5:20: impossible date"}},
+		{"every bad value at once", hdr + "[[step]]\ncall = \"x.Y\"\nwith = { A = 9223372036854775808, B = 1e999, C = 10:61:00, D = 0x7fffffffffffffff }\n", []string{
+			"f.toml:5:14: integer 9223372036854775808 does not fit in a 64-bit signed integer",
+			"f.toml:5:39: float 1e999 is out of range",
+			"f.toml:5:53: minutes cannot be greater 59"}},
+		{"bad value beside a duplicate key", hdr + "[[step]]\ncall = \"x.Y\"\ncall = \"x.Z\"\nwith = { at = 2026-02-30 }\n", []string{
+			"f.toml:5:1: duplicate key call; first set at f.toml:4:1",
+			"f.toml:6:23: impossible date"}},
 		{"duplicate key", hdr + "[[step]]\nid = \"a\"\ncall = \"x.Y\"\nid = \"b\"\n", []string{
 			"f.toml:6:1: duplicate key id; first set at f.toml:4:1"}},
 		{"duplicate key in inline table", hdr + "[[step]]\ncall = \"x.Y\"\nwith = { A = 1, A = 2 }\n", []string{
@@ -844,4 +851,22 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUnstableAPIInOneFile keeps go-toml's unstable parser API in tree.go,
+// the one file that builds the document tree.
+func TestUnstableAPIInOneFile(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name != "tree.go" && strings.Contains(string(src), "\"github.com/pelletier/go-toml/v2/unstable\"") {
+			t.Errorf("%s imports go-toml's unstable API; only tree.go may", name)
+		}
+	}
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // RateLimit is one entry of the top-level [rate_limit] table:
@@ -72,7 +70,7 @@ func (c *checker) rateLimits(e *tentry) []*RateLimit {
 // rate reads rate = "REQUESTS/PERIOD".
 func (c *checker) rate(e *tentry, l *RateLimit) {
 	const forms = `"10/s", "600/m", "5000/h" or "1/2s"`
-	if e.val.kind == tScalar && (e.val.sk == unstable.Integer || e.val.sk == unstable.Float) {
+	if e.val.kind == tScalar && (e.val.sk == sInteger || e.val.sk == sFloat) {
 		c.errs.Add(e.val.pos, "rate must be a string REQUESTS/PERIOD such as \"%s/s\", not a number", e.val.raw)
 		return
 	}

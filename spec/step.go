@@ -4,8 +4,6 @@ import (
 	"go/token"
 	"slices"
 	"strings"
-
-	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // kindKeys are the keys that choose what a step does, in the order the
@@ -260,7 +258,7 @@ func (c *checker) merge(e *tentry) []String {
 func (c *checker) strings(e *tentry, what string) []String {
 	var out []String
 	for _, el := range e.val.elems {
-		if el.kind != tScalar || el.sk != unstable.String {
+		if el.kind != tScalar || el.sk != sString {
 			c.errs.Add(el.pos, "each %s of %s must be a string, not %s", what, e.key, describe(el))
 			continue
 		}
@@ -418,7 +416,7 @@ var onErrorKeys = []string{"call", "with", "then"}
 func (c *checker) onError(e *tentry) *OnError {
 	v := e.val
 	switch {
-	case v.kind == tScalar && v.sk == unstable.String:
+	case v.kind == tScalar && v.sk == sString:
 		s := makeString(v, e.keyPos)
 		if s.Value != "fail" && s.Value != "continue" {
 			c.errs.Add(s.Pos, "on_error must be \"fail\", \"continue\" or a handler table { call = \"...\" }, not %q", s.Value)
@@ -459,7 +457,7 @@ func (c *checker) rollback(e *tentry) []String {
 	v := e.val
 	var names []String
 	switch {
-	case v.kind == tScalar && v.sk == unstable.String:
+	case v.kind == tScalar && v.sk == sString:
 		s := makeString(v, e.keyPos)
 		if s.Value == "" {
 			c.errs.Add(s.Pos, "rollback_cursor must not be empty")
@@ -493,7 +491,7 @@ func (c *checker) fields(e *tentry) []*Field {
 	var out []*Field
 	for _, k := range t.entries {
 		v := k.val
-		if v.kind != tScalar || v.sk != unstable.String {
+		if v.kind != tScalar || v.sk != sString {
 			c.errs.Add(v.pos, "field %s must be a string holding an expression, not %s", k.key, describe(v))
 			continue
 		}

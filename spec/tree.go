@@ -1,15 +1,48 @@
 package spec
 
 import (
+	"errors"
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
+	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // This file builds a positioned document tree from go-toml's unstable
 // parser: the same tables, arrays and values the TOML decoder would build,
-// but every key and value keeps where it was written.
+// but every key and value keeps where it was written. It is the only file
+// that knows the library's unstable API, and the file is parsed once: the
+// builder itself checks what the decoder would (duplicate keys, integers
+// that overflow, impossible dates), so no second, decoding pass is needed.
+
+// scalarKind is the kind of a scalar value.
+type scalarKind int
+
+const (
+	sString scalarKind = iota + 1
+	sInteger
+	sFloat
+	sBool
+	sDateTime      // 1979-05-27T07:32:00Z
+	sLocalDateTime // 1979-05-27T07:32:00
+	sLocalDate     // 1979-05-27
+	sLocalTime     // 07:32:00
+)
+
+var scalarKinds = map[unstable.Kind]scalarKind{
+	unstable.String:        sString,
+	unstable.Integer:       sInteger,
+	unstable.Float:         sFloat,
+	unstable.Bool:          sBool,
+	unstable.DateTime:      sDateTime,
+	unstable.LocalDateTime: sLocalDateTime,
+	unstable.LocalDate:     sLocalDate,
+	unstable.LocalTime:     sLocalTime,
+}
 
 type tkind int
 
@@ -37,9 +70,12 @@ type tnode struct {
 	keyPos Pos // the key that holds it (for [[x]] elements, that header's key)
 
 	// tScalar
-	sk   unstable.Kind
-	raw  string // source text
-	data string // decoded string value
+	sk   scalarKind
+	raw  string    // source text
+	data string    // decoded string value
+	i    int64     // sInteger
+	f    float64   // sFloat
+	t    time.Time // date and time kinds (a local time on 0000-01-01 UTC)
 
 	// tArray
 	elems []*tnode
@@ -86,8 +122,11 @@ type builder struct {
 	src   []byte
 	lines []int // offsets at which lines start
 	p     *unstable.Parser
-	errs  ErrorList
-	root  *tnode
+	errs  ErrorList // duplicate keys, redefined tables
+	// valueErrs are scalars the TOML decoder would refuse: the document
+	// parses, but a value cannot be represented.
+	valueErrs ErrorList
+	root      *tnode
 }
 
 func newBuilder(file string, src []byte) *builder {
@@ -304,14 +343,75 @@ func (b *builder) value(n *unstable.Node, start int, keyPos Pos) (*tnode, int) {
 		start = int(n.Raw.Offset)
 		v := &tnode{
 			kind:   tScalar,
-			sk:     n.Kind,
+			sk:     scalarKinds[n.Kind],
 			pos:    b.pos(start),
 			keyPos: keyPos,
 			raw:    string(b.p.Raw(n.Raw)),
 			data:   string(n.Data),
 		}
+		if off, err := v.decode(); err != nil {
+			b.valueErrs.Add(b.pos(start+off), "%s", err)
+		}
 		return v, start + int(n.Raw.Length)
 	}
+}
+
+// decode converts the text of a number or a date/time scalar into its
+// value, rejecting what the TOML decoder rejects: an integer out of the
+// int64 range, a float out of range, an impossible date or time. off is
+// where in the value's text the problem is.
+func (v *tnode) decode() (off int, err error) {
+	switch v.sk {
+	case sInteger:
+		// TOML and Go agree on 0x, 0o, 0b and _; the parser has already
+		// refused what Go would read differently (leading zeros).
+		v.i, err = strconv.ParseInt(v.raw, 0, 64)
+		if err != nil {
+			return 0, fmt.Errorf("integer %s does not fit in a 64-bit signed integer", v.raw)
+		}
+	case sFloat:
+		v.f, err = strconv.ParseFloat(strings.ReplaceAll(v.raw, "_", ""), 64)
+		if err != nil {
+			return 0, fmt.Errorf("float %s is out of range", v.raw)
+		}
+	case sDateTime, sLocalDateTime, sLocalDate, sLocalTime:
+		// The library's decoder knows every form and range TOML allows; it
+		// reads just this one value.
+		const prefix = "V = "
+		var doc struct{ V any }
+		if err := toml.Unmarshal([]byte(prefix+v.raw), &doc); err != nil {
+			var de *toml.DecodeError
+			if errors.As(err, &de) {
+				_, col := de.Position()
+				off = max(0, min(col-1-len(prefix), len(v.raw)))
+			}
+			return off, errors.New(strings.TrimPrefix(err.Error(), "toml: "))
+		}
+		switch t := doc.V.(type) {
+		case time.Time:
+			v.t = t
+		case toml.LocalDateTime:
+			v.t = t.AsTime(time.UTC)
+		case toml.LocalDate:
+			v.t = t.AsTime(time.UTC)
+		case toml.LocalTime:
+			v.t = time.Date(0, 1, 1, t.Hour, t.Minute, t.Second, t.Nanosecond, time.UTC)
+		}
+	}
+	return 0, nil
+}
+
+// parseError converts an error of the TOML parser into an Error at the
+// place it names.
+func (b *builder) parseError(err error) *Error {
+	var pe *unstable.ParserError
+	if errors.As(err, &pe) && pe.Highlight != nil {
+		off := cap(b.src) - cap(pe.Highlight)
+		if off >= 0 && off <= len(b.src) {
+			return Errorf(b.pos(off), "%s", pe.Message)
+		}
+	}
+	return Errorf(Pos{File: b.file, Line: 1, Col: 1}, "%s", strings.TrimPrefix(err.Error(), "toml: "))
 }
 
 // skipFill skips what may separate array elements: blanks, newlines,
@@ -354,21 +454,21 @@ func describe(v *tnode) string {
 		return "a table"
 	}
 	switch v.sk {
-	case unstable.String:
+	case sString:
 		return "a string"
-	case unstable.Integer:
+	case sInteger:
 		return "an integer"
-	case unstable.Float:
+	case sFloat:
 		return "a float"
-	case unstable.Bool:
+	case sBool:
 		return "a boolean"
-	case unstable.DateTime:
+	case sDateTime:
 		return "a date-time"
-	case unstable.LocalDateTime:
+	case sLocalDateTime:
 		return "a local date-time"
-	case unstable.LocalDate:
+	case sLocalDate:
 		return "a local date"
-	case unstable.LocalTime:
+	case sLocalTime:
 		return "a local time"
 	}
 	return "a value"

@@ -3,11 +3,7 @@ package spec
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
-
-	toml "github.com/pelletier/go-toml/v2"
-	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // makeString builds a String from a string scalar.
@@ -51,21 +47,26 @@ func makeValue(v *tnode, keyPos Pos) *Value {
 		return out
 	}
 	switch v.sk {
-	case unstable.String:
+	case sString:
 		out.Kind = KindString
 		out.Str = makeString(v, keyPos)
-	case unstable.Integer:
+	case sInteger:
 		out.Kind = KindInt
-		out.Int, _ = strconv.ParseInt(v.raw, 0, 64) // TOML and Go agree on 0x, 0o, 0b and _
-	case unstable.Float:
+		out.Int = v.i
+	case sFloat:
 		out.Kind = KindFloat
-		out.Float, _ = strconv.ParseFloat(strings.ReplaceAll(v.raw, "_", ""), 64)
-	case unstable.Bool:
+		out.Float = v.f
+	case sBool:
 		out.Kind = KindBool
 		out.Bool = v.raw == "true"
-	case unstable.DateTime, unstable.LocalDateTime, unstable.LocalDate, unstable.LocalTime:
-		out.Raw = v.raw
-		out.Kind, out.Time = parseDateTime(v.raw)
+	case sDateTime:
+		out.Raw, out.Kind, out.Time = v.raw, KindDateTime, v.t
+	case sLocalDateTime:
+		out.Raw, out.Kind, out.Time = v.raw, KindLocalDateTime, v.t
+	case sLocalDate:
+		out.Raw, out.Kind, out.Time = v.raw, KindLocalDate, v.t
+	case sLocalTime:
+		out.Raw, out.Kind, out.Time = v.raw, KindLocalTime, v.t
 	}
 	return out
 }
@@ -77,24 +78,6 @@ func makeFields(t *tnode) []*Field {
 		fields = append(fields, &Field{Key: e.key, KeyPos: e.keyPos, Value: makeValue(e.val, e.keyPos)})
 	}
 	return fields
-}
-
-// parseDateTime decodes a TOML date/time literal with the TOML library, which
-// knows every form the format allows.
-func parseDateTime(raw string) (ValueKind, time.Time) {
-	var doc struct{ V any }
-	_ = toml.Unmarshal([]byte("V = "+raw), &doc) // already validated by the full decode
-	switch t := doc.V.(type) {
-	case time.Time:
-		return KindDateTime, t
-	case toml.LocalDateTime:
-		return KindLocalDateTime, t.AsTime(time.UTC)
-	case toml.LocalDate:
-		return KindLocalDate, t.AsTime(time.UTC)
-	case toml.LocalTime:
-		return KindLocalTime, time.Date(0, 1, 1, t.Hour, t.Minute, t.Second, t.Nanosecond, time.UTC)
-	}
-	return KindDateTime, time.Time{}
 }
 
 // PosAt returns the source position of byte i of s.Value (i == len(s.Value)
