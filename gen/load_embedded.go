@@ -84,6 +84,8 @@ func loadFast(dir string, env []string, patterns []string) *loaded {
 	for _, pat := range patterns {
 		switch {
 		case slices.Contains(builtin, pat):
+			// go/packages reports these as not found; leave that to it.
+			return nil
 		case embeddedPaths[pat]:
 			builtin = append(builtin, pat)
 		default:
@@ -168,8 +170,17 @@ type listedPackage struct {
 func listExport(dir string, env []string, patterns []string) (pkgs []listedPackage, ok bool) {
 	args := append([]string{"list", "-e", "-json=ImportPath,Name,Dir,GoFiles,Export,Incomplete,Error,DepsErrors",
 		"-export", "-buildvcs=false", "-pgo=off", "--"}, patterns...)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, false
+	}
+	if env == nil {
+		env = os.Environ()
+	}
 	cmd := exec.Command("go", args...)
-	cmd.Dir, cmd.Env = dir, env
+	// PWD as go/packages sets it: the go command then names directories
+	// under the path the caller used, symbolic links and all.
+	cmd.Dir, cmd.Env = abs, append(slices.Clip(env), "PWD="+abs)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	if err := cmd.Run(); err != nil {
@@ -301,8 +312,9 @@ func embeddedUsable(h *builtintypes.Header, dir string, env []string, paths []st
 
 // hasSum reports whether go.sum holds the hashes of v and of its go.mod.
 func hasSum(gosum []byte, v module.Version) bool {
-	prefix := v.Path + " " + v.Version
-	return bytes.Contains(gosum, []byte(prefix+" h1:")) && bytes.Contains(gosum, []byte(prefix+"/go.mod h1:"))
+	sum := append([]byte{'\n'}, gosum...)
+	prefix := "\n" + v.Path + " " + v.Version
+	return bytes.Contains(sum, []byte(prefix+" h1:")) && bytes.Contains(sum, []byte(prefix+"/go.mod h1:"))
 }
 
 // goEnv returns a lookup of the go command's variables: the environment

@@ -112,10 +112,7 @@ func Build(root string) ([]byte, error) {
 
 // Decode reads paths from the content of a types.bin, into a new map.
 func Decode(content []byte, paths []string) (map[string]*types.Package, error) {
-	saved := data
-	defer func() { data = saved }()
-	data = content
-	return Read(token.NewFileSet(), map[string]*types.Package{}, paths)
+	return read(content, token.NewFileSet(), map[string]*types.Package{}, paths)
 }
 
 // renamedFileSet returns a copy of fset whose files have the same bases,

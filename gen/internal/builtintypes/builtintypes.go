@@ -136,7 +136,11 @@ func parse(b []byte) (*Header, map[string][]byte, error) {
 // replaced, so that objects keep one identity across the packages read
 // into one map. Each package's Imports are set as go/packages set them.
 func Read(fset *token.FileSet, imports map[string]*types.Package, paths []string) (map[string]*types.Package, error) {
-	h, byPath, err := Data()
+	return read(data, fset, imports, paths)
+}
+
+func read(content []byte, fset *token.FileSet, imports map[string]*types.Package, paths []string) (map[string]*types.Package, error) {
+	h, byPath, err := parse(content)
 	if err != nil {
 		return nil, err
 	}
