@@ -264,8 +264,9 @@ func moduleRoot(dir string) string {
 }
 
 // loaded is the result of loading every package a program's calls name,
-// plus the standard packages the checker needs, in one go/packages call so
-// that type identities agree.
+// plus the standard packages the checker needs, into one map of packages
+// (one go/packages call, or the embedded built-ins and one go list: see
+// load_embedded.go) so that type identities agree.
 type loaded struct {
 	byPattern map[string]*packages.Package
 	time      *types.Package

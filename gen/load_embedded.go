@@ -212,8 +212,12 @@ func embeddedUsable(h *builtintypes.Header, dir string, env []string, paths []st
 	if d := get("GOPACKAGESDRIVER"); d != "" && d != "off" {
 		return false
 	}
-	if flags := get("GOFLAGS"); strings.Contains(flags, "-mod=vendor") || strings.Contains(flags, "-modfile") {
-		return false
+	// Flags that change which files or modules the go command reads.
+	flags := get("GOFLAGS")
+	for _, f := range []string{"-mod=vendor", "-modfile", "-tags", "-overlay"} {
+		if strings.Contains(flags, f) {
+			return false
+		}
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

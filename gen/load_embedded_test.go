@@ -156,3 +156,65 @@ func isSubset(a, b []string) bool {
 	}
 	return true
 }
+
+// TestEmbeddedUsable: the embedded types stand for the built-ins only
+// where the go command would load the same source and could load it.
+func TestEmbeddedUsable(t *testing.T) {
+	h := embedded()
+	if h == nil {
+		t.Fatal("no embedded types")
+	}
+	// A copy of what the fingerprint covers, as a replace directory.
+	src := t.TempDir()
+	copyFile := func(rel string) {
+		b, err := os.ReadFile(filepath.Join("..", rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, rel), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile("go.mod")
+	for _, d := range h.Dirs {
+		names, _ := filepath.Glob(filepath.Join("..", d, "*.go"))
+		for _, n := range names {
+			if !strings.HasSuffix(n, "_test.go") {
+				copyFile(filepath.Join(d, filepath.Base(n)))
+			}
+		}
+	}
+	user := t.TempDir()
+	gomod := "module example.com/u\n\ngo 1.26\n\nrequire " + ModulePath + " v0.0.0\n\nreplace " + ModulePath + " => " + src + "\n"
+	if err := os.WriteFile(filepath.Join(user, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jira := []string{"time", "context", TransformPath, builtins["jira"]}
+	env := []string{"GOWORK=off", "GOFLAGS="}
+	if !embeddedUsable(h, user, env, jira) {
+		t.Fatal("not usable in a module that replaces this one with an identical copy")
+	}
+	if embeddedUsable(h, user, env, append(jira, builtins["sqlite"])) {
+		t.Error("usable for sqlite in a module whose go.mod does not require its dependencies")
+	}
+	if embeddedUsable(h, user, []string{"GOWORK=off", "GOFLAGS=-tags=x"}, jira) {
+		t.Error("usable with build tags")
+	}
+	if err := os.WriteFile(filepath.Join(user, "go.work"), []byte("go 1.26\n\nuse .\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if embeddedUsable(h, user, []string{"GOFLAGS="}, jira) {
+		t.Error("usable in a workspace")
+	}
+	f := filepath.Join(src, "runtime", "jira", "jira.go")
+	b, _ := os.ReadFile(f)
+	if err := os.WriteFile(f, append(b, "\n// changed\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if embeddedUsable(h, user, env, jira) {
+		t.Error("usable with a changed copy of the built-ins' source")
+	}
+}
