@@ -264,8 +264,9 @@ func moduleRoot(dir string) string {
 }
 
 // loaded is the result of loading every package a program's calls name,
-// plus the standard packages the checker needs, in one go/packages call so
-// that type identities agree.
+// plus the standard packages the checker needs, into one map of packages
+// (one go/packages call, or the embedded built-ins and one go list: see
+// load_embedded.go) so that type identities agree.
 type loaded struct {
 	byPattern map[string]*packages.Package
 	time      *types.Package
@@ -274,6 +275,7 @@ type loaded struct {
 	errors    map[string][]string // pattern -> load errors
 	dir       string              // where the packages were loaded from
 	env       []string            // the go command's environment
+	fast      bool                // loaded by loadFast, not go/packages
 }
 
 // Packages keeps the Go packages loaded for checks, so that several checks
@@ -376,8 +378,19 @@ func callPatterns(files []*spec.File) []string {
 }
 
 // loadPackages loads the patterns from dir (a directory inside the module
-// that resolves them).
+// that resolves them): from the types embedded in the binary and one go
+// list when that gives what go/packages would (see load_embedded.go),
+// otherwise with go/packages.
 func loadPackages(dir string, env []string, patterns []string) (*loaded, error) {
+	if l := loadFast(dir, env, patterns); l != nil {
+		return l, nil
+	}
+	return loadGoPackages(dir, env, patterns)
+}
+
+// loadGoPackages loads the patterns with go/packages, in one call so that
+// type identities agree.
+func loadGoPackages(dir string, env []string, patterns []string) (*loaded, error) {
 	want := append([]string{"time", "context", TransformPath}, patterns...)
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedTypes,
