@@ -1,9 +1,10 @@
 package gen
 
 import (
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
-	"strings"
 
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -41,7 +42,10 @@ func ModuleImports(paths ...string) []string {
 	}
 	forEachCall(files, func(f *spec.File, call spec.String) {
 		ref, err := parseCall(call, filepath.Dir(f.Path))
-		if err == nil && strings.HasPrefix(ref.pattern, ModulePath+"/") {
+		// Only the provider packages: a call of another package path
+		// under this module (one that does not exist, or an internal one)
+		// is the checker's to report, not a missing dependency.
+		if err == nil && slices.Contains(slices.Collect(maps.Values(builtins)), ref.pattern) {
 			all = append(all, ref.pattern)
 		}
 	})
