@@ -226,6 +226,8 @@ func (f *fetcher[Out]) run(ctx context.Context, token string, n int, slots chan 
 			p.out, err = f.fetch(pagecache.NewContext(ctx, pc), token)
 			if err != nil {
 				pc.failed()
+			} else {
+				pc.done()
 			}
 			return err
 		})

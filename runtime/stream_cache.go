@@ -40,7 +40,8 @@ type streamCache struct {
 	run    string
 	slots  int
 	red    *redactor
-	lookup int // pages n < lookup may be in the files (a resumed run)
+	first  int // the first page of this process
+	lookup int // pages first <= n < lookup may be in the files (a resumed run)
 
 	mu     sync.Mutex
 	files  []*os.File
@@ -62,7 +63,7 @@ func newStreamCache(st *runState, key string, first, readAhead int) *streamCache
 	}
 	c := &streamCache{
 		prefix: filepath.Join(st.eng.pageCacheDir(st.flow), name+"-"+strconv.FormatUint(binary.BigEndian.Uint64(h[:8]), 36)+"."),
-		run:    st.id, slots: readAhead + 1, red: st.eng.red,
+		run:    st.id, slots: readAhead + 1, red: st.eng.red, first: first,
 		files: make([]*os.File, readAhead+1),
 	}
 	if st.resumed {
@@ -113,7 +114,7 @@ func (c *streamCache) close(remove bool) {
 
 // page returns the cache of the fetch of page n.
 func (c *streamCache) page(n int) *pageCache {
-	return &pageCache{c: c, n: n, lookup: n < c.lookup}
+	return &pageCache{c: c, n: n, lookup: n >= c.first && n < c.lookup}
 }
 
 // Entries of a slot file follow each other from offset 0; each is
@@ -140,7 +141,8 @@ type pageCache struct {
 	lookup bool // an earlier process may have cached this page
 
 	mu      sync.Mutex
-	off     int64 // where the next Put writes
+	pending []pendingEntry
+	off     int64 // where the next entry is written
 	entries int
 	hits    int
 }
@@ -204,10 +206,34 @@ func (p *pageCache) Get(key string) (meta, body []byte, ok bool) {
 	return nil, nil, false
 }
 
-// Put implements pagecache.Cache.
+// Put implements pagecache.Cache. The answer is written once the page's
+// fetch has succeeded (done): a 2xx answer that the source then refused
+// (not the JSON it expects) is not kept to be refused again.
 func (p *pageCache) Put(key string, meta, body []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(p.pending) < maxEntries {
+		p.pending = append(p.pending, pendingEntry{key, meta, body})
+	}
+}
+
+// pendingEntry is an answer Put until the page's fetch returns.
+type pendingEntry struct {
+	key        string
+	meta, body []byte
+}
+
+// done writes the answers of the page's successful fetch.
+func (p *pageCache) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.pending {
+		p.write(e.key, e.meta, e.body)
+	}
+	p.pending = nil
+}
+
+func (p *pageCache) write(key string, meta, body []byte) {
 	if p.entries >= maxEntries || len(meta) > 1<<30 || p.c.red.find(body) != "" || p.c.red.find(meta) != "" {
 		return
 	}
@@ -237,11 +263,12 @@ func (p *pageCache) Put(key string, meta, body []byte) {
 }
 
 // failed is called when an attempt of the page's fetch failed: what it
-// cached or read may be the cause (a 2xx answer that did not decode), so the
-// page's entries are dropped and the next attempt asks the source.
+// read from the cache may be the cause, so the page's entries are dropped
+// and the next attempt asks the source.
 func (p *pageCache) failed() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.pending = nil
 	if p.off > 0 || p.lookup {
 		p.invalidate()
 	}

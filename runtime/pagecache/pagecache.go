@@ -30,8 +30,10 @@ type Cache interface {
 	Get(key string) (meta, body []byte, ok bool)
 	// Put stores the successful answer to the request key. It never
 	// fails: an answer that cannot be stored (it holds a secret's value,
-	// the disk is full) is simply not stored. Put does not keep meta or
-	// body after it returns.
+	// the disk is full) is simply not stored, and nothing is stored when
+	// the page's fetch returns an error (an answer the source refused is
+	// not kept). Put keeps meta and body until the fetch returns: the
+	// caller must not change them.
 	Put(key string, meta, body []byte)
 }
 
