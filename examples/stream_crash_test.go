@@ -1,6 +1,7 @@
 package examples_test
 
 import (
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +17,9 @@ import (
 
 // TestStreamCrashAt90PercentRefetchesOnePage kills the seed's data sync
 // (examples/jira-sync: a stream of jira.FetchPage, pages of 100, read_ahead
-// 1) with SIGKILL at 90% of a first run, at the moment the source starts
-// answering a page request (the answer may or may not reach the process),
-// then starts it again: the source serves at most one page twice over the
+// 1) with SIGKILL at 90% of a first run, up to 30 ms after the source
+// starts answering a page request (the answer may be on the wire, being
+// decoded and cached, or in the body), then starts it again: the source serves at most one page twice over the
 // two runs. The pages the dead process had fetched but not finished come
 // back from the stream's page cache; only a page whose answer was on the
 // wire may be asked for again.
@@ -52,8 +53,12 @@ func TestStreamCrashAt90PercentRefetchesOnePage(t *testing.T) {
 	srv.BeforeSearch(func(n int, _ jiratest.Request) {
 		if n == stopAt {
 			once.Do(func() {
-				cmd.Process.Signal(syscall.SIGKILL)
-				close(killed)
+				// Up to a page's time later: while the answer is on the
+				// wire, being decoded, cached, or handled by the body.
+				time.AfterFunc(time.Duration(rand.IntN(30))*time.Millisecond, func() {
+					cmd.Process.Signal(syscall.SIGKILL)
+					close(killed)
+				})
 			})
 		}
 	})
@@ -63,7 +68,7 @@ func TestStreamCrashAt90PercentRefetchesOnePage(t *testing.T) {
 	err := cmd.Wait()
 	select {
 	case <-killed:
-	case <-time.After(time.Second):
+	case <-time.After(5 * time.Second):
 		t.Fatalf("the first run ended before its search request %d: %v", stopAt, err)
 	}
 	srv.BeforeSearch(nil)
