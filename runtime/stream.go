@@ -65,6 +65,12 @@ var progressInterval = 5 * time.Second
 // fetched, one after the other (a token is known only when the page before
 // it has arrived); at most ReadAhead+1 pages are in memory at a time. Pages
 // are handled and journaled in order.
+//
+// Each page fetch gets a [pagecache.Cache] in its context: a source that
+// stores its answers there (the HTTP sources do) is not asked again, after
+// a crash, for the pages the dead process had fetched but not finished. A
+// resumed run then fetches at most one page twice: the one whose answer was
+// on the wire. See streamCache.
 func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 	fetch func(ctx context.Context, pageToken string) (Out, error),
 	next func(page Out) (token string, items int),
