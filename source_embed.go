@@ -43,6 +43,7 @@ import "embed"
 //go:embed runtime/manifest.go
 //go:embed runtime/metrics.go
 //go:embed runtime/nodeerr/nodeerr.go
+//go:embed runtime/pagecache/pagecache.go
 //go:embed runtime/pagetokens.go
 //go:embed runtime/parallel.go
 //go:embed runtime/program.go
@@ -61,6 +62,7 @@ import "embed"
 //go:embed runtime/sqlsink/sqlsink.go
 //go:embed runtime/status.go
 //go:embed runtime/stream.go
+//go:embed runtime/stream_cache.go
 //go:embed runtime/transform/transform.go
 //go:embed runtime/version.go
 //go:embed runtime/webhook.go

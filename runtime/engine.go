@@ -127,6 +127,7 @@ const (
 func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummary, error) {
 	jpath := e.journalPath(flow.Name)
 	if fresh {
+		e.removePageCaches(flow.Name)
 		if err := os.Remove(jpath); err == nil {
 			e.log.Info("discarded the unfinished run", "flow", flow.Name, "journal", jpath)
 		} else if !errors.Is(err, fs.ErrNotExist) {
@@ -164,6 +165,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 			return nil, configError("resume journal: %v", err)
 		}
 	} else {
+		e.removePageCaches(flow.Name) // left by a run whose journal is gone
 		snapshot := map[string]string{}
 		for _, c := range e.prog.Cursors {
 			snapshot[c.Name] = c.Initial
@@ -202,6 +204,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		if runErr == nil {
 			e.metrics.setCursors(staged)
 			sum.Cursors = staged
+			e.removePageCaches(flow.Name)
 			if err := os.Remove(jpath); err != nil {
 				st.log.Warn("could not remove the finished run's journal", "journal", jpath, "error", err)
 			}
@@ -320,7 +323,7 @@ func (e *engine) writeMetricsFile() error {
 
 func (e *engine) newRunState(flow Flow, hdr record, j *journal, recs []record) *runState {
 	st := &runState{
-		eng: e, flow: flow.Name, id: hdr.RunID, j: j,
+		eng: e, flow: flow.Name, id: hdr.RunID, j: j, resumed: len(recs) > 0,
 		log:      e.log.With("flow", flow.Name, "run", hdr.RunID),
 		done:     map[string]record{},
 		snapshot: map[string]string{},

@@ -152,7 +152,7 @@ func (r *redactor) find(b []byte) string {
 			if bytes.Contains(b, []byte(`"`+string(sv.json)+`"`)) {
 				return sv.name
 			}
-		} else if bytes.Contains(b, sv.json) || bytes.Contains(b, []byte(sv.value)) {
+		} else if bytes.Contains(b, sv.json) || string(sv.json) != sv.value && bytes.Contains(b, []byte(sv.value)) {
 			return sv.name
 		}
 	}

@@ -28,6 +28,7 @@ type runState struct {
 	j        *journal
 	done     map[string]record // journaled records by key; read-only during the run
 	snapshot map[string]string // cursor values when the run began, initial values included
+	resumed  bool              // an earlier process worked on the run
 
 	mu       sync.Mutex
 	claimed  map[string]bool // Call keys used by this execution

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/pagecache"
 )
 
 // recPage is the journal record of one page of a [Stream]: written once the
@@ -63,6 +65,12 @@ var progressInterval = 5 * time.Second
 // fetched, one after the other (a token is known only when the page before
 // it has arrived); at most ReadAhead+1 pages are in memory at a time. Pages
 // are handled and journaled in order.
+//
+// Each page fetch gets a [pagecache.Cache] in its context: a source that
+// stores its answers there (the HTTP sources do) is not asked again, after
+// a crash, for the pages the dead process had fetched but not finished. A
+// resumed run then fetches at most one page twice: the one whose answer was
+// on the wire. See streamCache.
 func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 	fetch func(ctx context.Context, pageToken string) (Out, error),
 	next func(page Out) (token string, items int),
@@ -97,6 +105,9 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 		st.log.Info("stream resumed", "step", key, "page", res.Pages, "pages_done", res.Pages, "items_done", res.Items)
 	}
 
+	cache := newStreamCache(st, key, res.Pages, max(opts.ReadAhead, 0))
+	complete := false
+	defer func() { cache.close(complete) }()
 	fctx, cancel := context.WithCancel(ctx)
 	ready := make(chan fetched[Out], max(opts.ReadAhead, 0))
 	slots := make(chan struct{}, max(opts.ReadAhead, 0)+1)
@@ -105,7 +116,7 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 	go func() {
 		defer wg.Done()
 		defer close(ready)
-		f := &fetcher[Out]{r: r, id: id, key: key, opts: opts, fetch: fetch, next: next, seen: newTokenSet()}
+		f := &fetcher[Out]{r: r, id: id, key: key, opts: opts, fetch: fetch, next: next, seen: newTokenSet(), cache: cache}
 		f.run(fctx, token, res.Pages, slots, ready)
 	}()
 	defer func() {
@@ -159,6 +170,7 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	complete = true
 	elapsed := st.eng.now().Sub(start)
 	st.log.Info("stream completed", append([]any{"step", key, "pages", res.Pages, "items", res.Items,
 		"items_per_sec", rate(itemsHere, elapsed), "duration", elapsed.Round(time.Millisecond)}, rateAttrs(opts.RateLimit, waited)...)...)
@@ -195,6 +207,7 @@ type fetcher[Out any] struct {
 	fetch func(context.Context, string) (Out, error)
 	next  func(Out) (string, int)
 	seen  *tokenSet
+	cache *streamCache
 }
 
 // run fetches page n with token, then the pages after it, each once a slot
@@ -213,11 +226,21 @@ func (f *fetcher[Out]) run(ctx context.Context, token string, n int, slots chan 
 		}
 		p := fetched[Out]{n: n}
 		start := time.Now()
+		pc := f.cache.page(n)
 		p.attempts, p.waited, p.err = st.eng.attempt(ctx, st.log, pageKey(f.key, n), Options{Retry: f.opts.Retry, Timeout: f.opts.Timeout, RateLimit: f.opts.RateLimit}, func(ctx context.Context) error {
 			var err error
-			p.out, err = f.fetch(ctx, token)
+			p.out, err = f.fetch(pagecache.NewContext(ctx, pc), token)
+			if err != nil {
+				pc.failed()
+			} else {
+				pc.done()
+			}
 			return err
 		})
+		if pc.hits > 0 && p.err == nil {
+			// Fetched by the process that died: not asked for again.
+			st.log.Info("stream page read from the page cache", "step", pageKey(f.key, n), "requests", pc.hits)
+		}
 		st.eng.metrics.stepExecuted(st.fm, f.r.scope, f.id, p.attempts, time.Since(start), p.err == nil)
 		if p.err == nil {
 			p.next, p.items = f.next(p.out)

@@ -7,6 +7,8 @@
 package httpsource
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,12 +17,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
+	"github.com/resolute/resolute-gen/runtime/pagecache"
 )
 
 // NewClient returns the client the sources use. It has no overall timeout:
@@ -60,7 +64,61 @@ type Source struct {
 // returns the 2xx answer and its body. A failed request is classified by
 // TransportError; a non-2xx answer is returned as status(resp, body), with
 // at most 64 KiB of its body.
+//
+// Inside a stream's page fetch (ctx holds a pagecache.Cache), the answer
+// the same request got before the process died is returned from the cache
+// without a request, and a 2xx answer is stored there.
 func (s *Source) Get(ctx context.Context, client *http.Client, target string, header http.Header,
+	status func(resp *http.Response, body []byte) error) (*http.Response, []byte, error) {
+	cache := pagecache.FromContext(ctx)
+	var key string
+	if cache != nil {
+		key = pagecache.Key(http.MethodGet, target, nil)
+		if meta, body, ok := cache.Get(key); ok {
+			if resp, ok := cachedResponse(meta); ok {
+				return resp, body, nil
+			}
+		}
+	}
+	resp, body, err := s.get(ctx, client, target, header, status)
+	if err == nil && cache != nil {
+		cache.Put(key, responseMeta(resp), body)
+	}
+	return resp, body, err
+}
+
+// responseMeta is what the page cache keeps of an answer besides its body:
+// the status line and the headers (the Link header of the next page, the
+// Content-Type of messages), in HTTP's text form.
+func responseMeta(resp *http.Response) []byte {
+	var b bytes.Buffer
+	b.WriteString(StatusText(resp))
+	b.WriteString("\r\n")
+	resp.Header.Write(&b)
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// cachedResponse rebuilds the answer responseMeta described.
+func cachedResponse(meta []byte) (*http.Response, bool) {
+	r := textproto.NewReader(bufio.NewReader(bytes.NewReader(meta)))
+	line, err := r.ReadLine()
+	if err != nil {
+		return nil, false
+	}
+	code, _, _ := strings.Cut(line, " ")
+	n, err := strconv.Atoi(code)
+	if err != nil || n/100 != 2 {
+		return nil, false
+	}
+	h, err := r.ReadMIMEHeader()
+	if err != nil {
+		return nil, false
+	}
+	return &http.Response{Status: line, StatusCode: n, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header(h)}, true
+}
+
+func (s *Source) get(ctx context.Context, client *http.Client, target string, header http.Header,
 	status func(resp *http.Response, body []byte) error) (*http.Response, []byte, error) {
 	rctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()

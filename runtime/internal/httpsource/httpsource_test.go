@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
+	"github.com/resolute/resolute-gen/runtime/pagecache"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -136,5 +137,68 @@ func TestCollect(t *testing.T) {
 	// Page 2 points back to page 1, whose token was read already.
 	if _, _, _, err := Collect("x", 0, 0, id, page(2)); err == nil || !strings.HasPrefix(err.Error(), "x: page 3: the walk came back") {
 		t.Errorf("loop: err = %v", err)
+	}
+}
+
+// memCache is a pagecache.Cache in memory.
+type memCache struct {
+	meta, body map[string][]byte
+	puts       int
+}
+
+func (c *memCache) Get(key string) ([]byte, []byte, bool) {
+	b, ok := c.body[key]
+	return c.meta[key], b, ok
+}
+
+func (c *memCache) Put(key string, meta, body []byte) {
+	c.puts++
+	c.meta[key], c.body[key] = append([]byte(nil), meta...), append([]byte(nil), body...)
+}
+
+// Inside a page fetch, a 2xx answer is stored with its status and headers,
+// and the same request is then answered from the cache, headers included
+// (GitHub's next page is in its Link header), without reaching the server.
+// An answer that is not 2xx is not stored.
+func TestGetUsesThePageCache(t *testing.T) {
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		if r.URL.Query().Get("fail") != "" {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Add("Link", `<https://x/next?page=2>; rel="next"`)
+		w.Write([]byte(`{"issues":[]}`))
+	}))
+	defer srv.Close()
+	s := &Source{Name: "x", Where: "GET x", Timeout: 5 * time.Second, MaxBody: 1 << 20}
+	status := func(resp *http.Response, body []byte) error { return errors.New(StatusText(resp)) }
+	c := &memCache{meta: map[string][]byte{}, body: map[string][]byte{}}
+	ctx := pagecache.NewContext(context.Background(), c)
+	for i := range 2 {
+		resp, body, err := s.Get(ctx, srv.Client(), srv.URL+"/search?q=1", nil, status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(body) != `{"issues":[]}` || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" ||
+			resp.Header.Get("Link") != `<https://x/next?page=2>; rel="next"` {
+			t.Errorf("answer %d: %d %v %q", i, resp.StatusCode, resp.Header, body)
+		}
+	}
+	if requests != 1 || c.puts != 1 {
+		t.Errorf("%d requests and %d puts, want 1 of each", requests, c.puts)
+	}
+	if _, _, err := s.Get(ctx, srv.Client(), srv.URL+"/search?fail=1", nil, status); err == nil {
+		t.Error("503 is not an error")
+	}
+	if c.puts != 1 {
+		t.Error("a 503 answer was stored")
+	}
+	// Without a cache in the context, every Get is a request.
+	s.Get(context.Background(), srv.Client(), srv.URL+"/search?q=1", nil, status)
+	if requests != 3 {
+		t.Errorf("%d requests, want 3", requests)
 	}
 }
