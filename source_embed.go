@@ -16,6 +16,8 @@ import "embed"
 //go:embed runtime/confluence/doc.go
 //go:embed runtime/counts.go
 //go:embed runtime/cursor.go
+//go:embed runtime/cursorstore/cursorstore.go
+//go:embed runtime/cursorstore/file.go
 //go:embed runtime/cursorstore/pgstore/pgstore.go
 //go:embed runtime/cursorstore/redisstore/redisstore.go
 //go:embed runtime/deadletter/deadletter.go
@@ -28,6 +30,7 @@ import "embed"
 //go:embed runtime/github/github.go
 //go:embed runtime/help.go
 //go:embed runtime/inprocess.go
+//go:embed runtime/internal/atomicfile/atomicfile.go
 //go:embed runtime/internal/httpsource/httpsource.go
 //go:embed runtime/jira/adf.go
 //go:embed runtime/jira/client.go

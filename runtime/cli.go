@@ -8,14 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"syscall"
+
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // Main is the whole main function of a generated program: it parses
@@ -31,9 +32,9 @@ func Main(p Program) {
 		s := <-sigs
 		signal.Stop(sigs) // a second signal kills the process the default way
 		if sig, ok := s.(syscall.Signal); ok {
-			cancel(Interrupted{sig})
+			cancel(interrupted{sig})
 		} else {
-			cancel(Interrupted{syscall.SIGINT})
+			cancel(interrupted{syscall.SIGINT})
 		}
 	}()
 	code := runMain(ctx, p, os.Args, os.Getenv, os.Stdout, os.Stderr)
@@ -328,16 +329,16 @@ func runOnce(ctx context.Context, e *engine, inv *invocation) error {
 	if err == nil {
 		return nil
 	}
-	var intr Interrupted
+	var intr interrupted
 	if errors.As(context.Cause(ctx), &intr) {
 		return &exitError{128 + int(intr.Signal), fmt.Errorf("flow %q %v: the run stopped unfinished (%v). Its progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
 			flow.Name, intr, err, e.name, flow.Name)}
 	}
 	var xe *exitError
-	if errors.As(err, &xe) {
+	if errors.As(err, &xe) || cursorstore.IsStateError(err) {
 		return err
 	}
-	if IsConfiguration(err) {
+	if nodeerr.IsConfiguration(err) {
 		next := fmt.Sprintf("Nothing was done: fix the configuration and run `%s run --once %s` again", e.name, flow.Name)
 		if sum != nil && sum.Steps+sum.Replayed > 0 {
 			next = fmt.Sprintf("Fix the configuration, then `%s run --once %s` resumes the run at the failed step (completed steps are not run again)", e.name, flow.Name)
@@ -394,97 +395,6 @@ func cursorCommand(ctx context.Context, e *engine, args []string, force bool, st
 		}
 	}
 	return nil
-}
-
-// Environment variables that configure a Program.CursorStore.
-const (
-	envCursorStore     = "RESOLUTE_CURSOR_STORE"
-	envCursorNamespace = "RESOLUTE_CURSOR_NAMESPACE"
-)
-
-// storeConfig returns the configuration of the program's cursor store, or
-// nil for the file store. It adds the passwords in the store's URL to red.
-func storeConfig(p Program, inv *invocation, name string, getenv func(string) string, red *redactor) (*CursorStoreConfig, error) {
-	if p.CursorStore == nil {
-		for _, f := range []string{"cursor-store", "cursor-namespace"} {
-			if inv.given[f] {
-				return nil, fmt.Errorf("--%s: this program keeps its cursors in its state directory (cursors.json), not in a cursor store", f)
-			}
-		}
-		return nil, nil
-	}
-	cfg := &CursorStoreConfig{URL: inv.cursorStore, Namespace: inv.cursorNamespace, Program: name}
-	if cfg.URL == "" {
-		cfg.URL = getenv(envCursorStore)
-	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = getenv(envCursorNamespace)
-	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = strings.TrimSuffix(name, ".exe")
-	}
-	red.add(envCursorStore, urlPasswords(cfg.URL)...)
-	if cfg.URL == "" {
-		return nil, fmt.Errorf("this program keeps its cursors in a cursor store: give its URL with --cursor-store URL or in the environment variable %s", envCursorStore)
-	}
-	return cfg, nil
-}
-
-// urlPasswords returns the passwords in a store URL: its user info's and
-// those of query parameters such as password=.
-func urlPasswords(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	var pw []string
-	if p, ok := u.User.Password(); ok && p != "" {
-		pw = append(pw, p, url.QueryEscape(p), url.PathEscape(p))
-	}
-	for k, vs := range u.Query() {
-		if strings.Contains(strings.ToLower(k), "password") {
-			for _, v := range vs {
-				if v != "" {
-					pw = append(pw, v, url.QueryEscape(v))
-				}
-			}
-		}
-	}
-	return pw
-}
-
-// openStore opens the program's cursor store.
-func (e *engine) openStore(ctx context.Context, cfg CursorStoreConfig) error {
-	store, err := catchPanicValue(func() (CursorStore, error) { return e.prog.CursorStore(ctx, cfg) })
-	if err == nil && store == nil {
-		err = errors.New("the cursor store's open function returned no store")
-	}
-	if err != nil {
-		if !strings.HasPrefix(err.Error(), "cursor store") {
-			err = fmt.Errorf("cursor store: %w", err)
-		}
-		return StateError(err)
-	}
-	e.store, e.external = store, true
-	return nil
-}
-
-func catchPanicValue[T any](fn func() (T, error)) (v T, err error) {
-	err = catchPanic("the cursor store", func() error {
-		var ferr error
-		v, ferr = fn()
-		return ferr
-	})
-	return v, err
-}
-
-// closeStore closes the cursor store if it can be closed.
-func (e *engine) closeStore() {
-	if c, ok := e.store.(io.Closer); ok {
-		if err := c.Close(); err != nil {
-			e.log.Warn("closing the cursor store", "error", err)
-		}
-	}
 }
 
 // prepareRun prepares the run command: it reads the committed cursors (so

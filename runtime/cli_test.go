@@ -230,7 +230,7 @@ func TestExitCodesOfConfigurationStateAndSignals(t *testing.T) {
 		ctx, cancel := context.WithCancelCause(context.Background())
 		block := func(ctx context.Context, r *Run) error {
 			_, err := Call(ctx, r, "wait", Options{}, func(ctx context.Context) (int, error) {
-				cancel(Interrupted{sig})
+				cancel(interrupted{sig})
 				<-ctx.Done()
 				return 0, ctx.Err()
 			})

@@ -15,6 +15,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/internal/atomicfile"
 )
 
 // engine runs flows against one state directory. One engine serves a whole
@@ -27,7 +30,7 @@ type engine struct {
 	getenv func(string) string
 	red    *redactor
 	log    *slog.Logger
-	store  CursorStore
+	store  cursorstore.Store
 	mode   durability
 
 	// external is set when the cursors live outside the state directory
@@ -64,7 +67,6 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 		getenv: getenv,
 		red:    red,
 		log:    newLog(red),
-		store:  &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: name, Declared: prog.Cursors},
 		mode:   durFsync,
 		sleep:  sleepCtx,
 		jitter: randomJitter,
@@ -72,7 +74,7 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 
 		limiters: newLimiters(prog.RateLimits),
 	}
-	e.store.(*FileCursorStore).Log = e.log
+	e.store = &cursorstore.File{Path: filepath.Join(dir, "cursors.json"), Prog: name, Declared: prog.storeCursors(), Log: e.log}
 	e.metrics = newMetrics(func(flow string) bool {
 		_, err := os.Stat(e.journalPath(flow))
 		return err == nil
@@ -205,7 +207,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 			if err := os.Remove(jpath); err != nil {
 				st.log.Warn("could not remove the finished run's journal", "journal", jpath, "error", err)
 			}
-			syncDir(filepath.Dir(jpath))
+			atomicfile.SyncDir(filepath.Dir(jpath))
 		}
 	}
 	sum.Finished = e.now()
@@ -315,7 +317,7 @@ func (e *engine) writeMetricsFile() error {
 	if e.metricsFile == "" {
 		return nil
 	}
-	return writeFileAtomic(e.metricsFile, e.metrics.exposition(), 0o644)
+	return atomicfile.WriteFile(e.metricsFile, e.metrics.exposition(), 0o644)
 }
 
 func (e *engine) newRunState(flow Flow, hdr record, j *journal, recs []record) *runState {
@@ -354,7 +356,7 @@ func (e *engine) writeSummary(sum *runSummary) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'), 0o600)
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o600)
 }
 
 // cursorGroup is a log attribute listing cursor values, sorted by name.

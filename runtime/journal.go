@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/atomicfile"
 )
 
 // journalVersion is the header version this runtime writes and reads.
@@ -193,7 +195,7 @@ func createJournal(path string, hdr record, mode durability, red *redactor) (*jo
 		f.Close()
 		return nil, err
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -313,18 +315,4 @@ func (j *journal) close() error {
 		err = cerr
 	}
 	return err
-}
-
-// syncDir fsyncs a directory so that entries created, renamed or removed in
-// it survive a crash. Not every platform can; errors from that are ignored.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, errors.ErrUnsupported) {
-		return err
-	}
-	return nil
 }
