@@ -32,6 +32,9 @@ import "embed"
 //go:embed runtime/inprocess.go
 //go:embed runtime/internal/atomicfile/atomicfile.go
 //go:embed runtime/internal/httpsource/httpsource.go
+//go:embed runtime/internal/redact/redact.go
+//go:embed runtime/internal/statelock/lock_other.go
+//go:embed runtime/internal/statelock/lock_unix.go
 //go:embed runtime/jira/adf.go
 //go:embed runtime/jira/client.go
 //go:embed runtime/jira/doc.go
@@ -41,8 +44,6 @@ import "embed"
 //go:embed runtime/jira/walk.go
 //go:embed runtime/journal.go
 //go:embed runtime/journal_soon.go
-//go:embed runtime/lock_other.go
-//go:embed runtime/lock_unix.go
 //go:embed runtime/manifest.go
 //go:embed runtime/metrics.go
 //go:embed runtime/nodeerr/nodeerr.go
@@ -50,7 +51,6 @@ import "embed"
 //go:embed runtime/parallel.go
 //go:embed runtime/program.go
 //go:embed runtime/ratelimit.go
-//go:embed runtime/redact.go
 //go:embed runtime/retry.go
 //go:embed runtime/run.go
 //go:embed runtime/schedule.go

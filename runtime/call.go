@@ -82,7 +82,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 		if opts.Recover && ctx.Err() == nil {
 			// The handler sees the redacted text, live and on replay alike:
 			// an error record is for people, and never holds a secret.
-			err = st.eng.red.redactErr(err)
+			err = st.eng.red.Err(err)
 			rec := record{Type: recError, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Err: err.Error()}
 			if jerr := st.j.append(&rec, false); jerr != nil {
 				return zero, jerr
@@ -101,7 +101,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		return zero, &StepError{Key: key, Attempts: attempts, Err: Permanent(fmt.Errorf("the output (%T) cannot be journaled as JSON: %w", out, err))}
 	}
-	if name := st.eng.red.find(data); name != "" {
+	if name := st.eng.red.Find(data); name != "" {
 		// The journal holds outputs verbatim and must never hold a secret.
 		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		err := Permanent(fmt.Errorf("the output contains the value of the secret environment variable %s, so it cannot be journaled (the journal never holds a secret; a resumed run gets outputs back byte for byte); change the node so that its output leaves the secret out", name))

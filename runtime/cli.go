@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
+	"github.com/resolute/resolute-gen/runtime/internal/statelock"
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
@@ -187,7 +189,7 @@ var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.Lev
 // runMain is Main without the process around it.
 func runMain(ctx context.Context, p Program, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	name := filepath.Base(argv[0])
-	fail := func(code int, err error, red *redactor) int {
+	fail := func(code int, err error, red *redact.Redactor) int {
 		fmt.Fprintf(stderr, "%s: %s\n", name, red.Error(err))
 		return code
 	}
@@ -215,8 +217,8 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		fmt.Fprintf(stdout, "%s\n", versionText(p, name))
 		return 0
 	}
-	e := newEngine(p, name, dir, env, getenv, func(red *redactor) *slog.Logger {
-		return newLevelLogger(stderr, inv.logFormat, logLevels[inv.logLevel], red)
+	e := newEngine(p, name, dir, env, getenv, func(red *redact.Redactor) *slog.Logger {
+		return redact.NewLogger(stderr, inv.logFormat, logLevels[inv.logLevel], red)
 	})
 	e.mode = durability(inv.durability)
 	storeCfg, err := storeConfig(p, inv, name, getenv, e.red)
@@ -264,7 +266,7 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fail(2, fmt.Errorf("create state dir: %w", err), e.red)
 	}
-	release, err := lockStateDir(dir)
+	release, err := statelock.Lock(dir)
 	if err != nil {
 		return fail(2, err, e.red)
 	}
@@ -276,8 +278,8 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		defer e.closeStore()
 	}
 	if inv.cmd == "run" {
-		for _, n := range e.red.shortNames() {
-			e.log.Warn(fmt.Sprintf("secret environment variable %s is shorter than %d bytes, too short to be redacted reliably: logs hide it only where it stands as a whole word, and a step output is refused only when one of its strings is exactly the value", n, shortSecret), "name", n)
+		for _, n := range e.red.ShortNames() {
+			e.log.Warn(fmt.Sprintf("secret environment variable %s is shorter than %d bytes, too short to be redacted reliably: logs hide it only where it stands as a whole word, and a step output is refused only when one of its strings is exactly the value", n, redact.ShortSecret), "name", n)
 		}
 		if storeCfg == nil && getenv(envCursorStore) != "" {
 			e.log.Warn(envCursorStore + " is set, but this program keeps its cursors in its state directory; ignoring it")

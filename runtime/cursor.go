@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
 // errStore is the store of a program whose store could not be opened: status
@@ -28,7 +29,7 @@ const (
 
 // storeConfig returns the configuration of the program's cursor store, or
 // nil for the file store. It adds the passwords in the store's URL to red.
-func storeConfig(p Program, inv *invocation, name string, getenv func(string) string, red *redactor) (*cursorstore.Config, error) {
+func storeConfig(p Program, inv *invocation, name string, getenv func(string) string, red *redact.Redactor) (*cursorstore.Config, error) {
 	if p.CursorStore == nil {
 		for _, f := range []string{"cursor-store", "cursor-namespace"} {
 			if inv.given[f] {
@@ -47,7 +48,7 @@ func storeConfig(p Program, inv *invocation, name string, getenv func(string) st
 	if cfg.Namespace == "" {
 		cfg.Namespace = strings.TrimSuffix(name, ".exe")
 	}
-	red.add(envCursorStore, urlPasswords(cfg.URL)...)
+	red.Add(envCursorStore, urlPasswords(cfg.URL)...)
 	if cfg.URL == "" {
 		return nil, fmt.Errorf("this program keeps its cursors in a cursor store: give its URL with --cursor-store URL or in the environment variable %s", envCursorStore)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/resolute/resolute-gen/runtime/internal/atomicfile"
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
 // engine runs flows against one state directory. One engine serves a whole
@@ -28,7 +29,7 @@ type engine struct {
 	dir    string // state directory
 	env    map[string]string
 	getenv func(string) string
-	red    *redactor
+	red    *redact.Redactor
 	log    *slog.Logger
 	store  cursorstore.Store
 	mode   durability
@@ -57,8 +58,8 @@ type engine struct {
 // newEngine returns an engine for the program called name, on state
 // directory dir, with the resolved environment env. newLog makes the logger,
 // given the redactor of the program's secrets.
-func newEngine(prog Program, name, dir string, env map[string]string, getenv func(string) string, newLog func(*redactor) *slog.Logger) *engine {
-	red := newRedactor(prog.secrets(env))
+func newEngine(prog Program, name, dir string, env map[string]string, getenv func(string) string, newLog func(*redact.Redactor) *slog.Logger) *engine {
+	red := redact.New(prog.secrets(env))
 	e := &engine{
 		prog:   prog,
 		name:   name,

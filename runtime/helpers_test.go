@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
 // harness is an engine on a temporary state directory with a fake sleep and
@@ -33,8 +35,8 @@ func newHarness(t testing.TB, p Program, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, logs: &lockedBuffer{}}
-	h.e = newEngine(p, "prog", t.TempDir(), vals, getenv, func(red *redactor) *slog.Logger {
-		return newLogger(h.logs, "text", red)
+	h.e = newEngine(p, "prog", t.TempDir(), vals, getenv, func(red *redact.Redactor) *slog.Logger {
+		return redact.NewLogger(h.logs, "text", slog.LevelInfo, red)
 	})
 	h.e.jitter = func(d time.Duration) time.Duration { return d } // always the longest delay
 	h.e.sleep = func(ctx context.Context, d time.Duration) error {

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
 // InProcessOptions configure [RunFlow] and [ReplayFlow], which run one flow
@@ -171,8 +173,8 @@ func inProcessEngine(prog Program, flow string, opts InProcessOptions, replay bo
 	if w == nil {
 		w = io.Discard
 	}
-	e := newEngine(prog, "flow", opts.Dir, env, getenv, func(red *redactor) *slog.Logger {
-		return newLogger(w, "text", red)
+	e := newEngine(prog, "flow", opts.Dir, env, getenv, func(red *redact.Redactor) *slog.Logger {
+		return redact.NewLogger(w, "text", slog.LevelInfo, red)
 	})
 	e.mode = durBatch // a test needs no fsync
 	if replay {

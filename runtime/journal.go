@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime/internal/atomicfile"
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
 // journalVersion is the header version this runtime writes and reads.
@@ -73,14 +74,14 @@ var (
 
 const crcPrefixLen = len(`{"crc":"xxxxxxxx",`)
 
-func encodeRecord(rec *record, red *redactor) ([]byte, error) {
+func encodeRecord(rec *record, red *redact.Redactor) ([]byte, error) {
 	body, err := json.Marshal(rec)
 	if err != nil {
 		return nil, err
 	}
 	// The journal never holds a secret: Call refuses outputs that contain
 	// one and redacts error texts, so this only catches what slipped past.
-	if name := red.find(body); name != "" {
+	if name := red.Find(body); name != "" {
 		return nil, fmt.Errorf("the record would hold the value of the secret environment variable %s, and the journal must never hold a secret", name)
 	}
 	body = body[1:] // drop the opening brace
@@ -166,7 +167,7 @@ const (
 // journal appends records to the file of one run. It is safe for concurrent use.
 type journal struct {
 	path string
-	red  *redactor
+	red  *redact.Redactor
 	mode durability
 
 	mu     sync.Mutex
@@ -182,7 +183,7 @@ type journal struct {
 }
 
 // createJournal starts a new journal at path with the given header.
-func createJournal(path string, hdr record, mode durability, red *redactor) (*journal, error) {
+func createJournal(path string, hdr record, mode durability, red *redact.Redactor) (*journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -205,7 +206,7 @@ func createJournal(path string, hdr record, mode durability, red *redactor) (*jo
 
 // resumeJournal reopens the journal at path for appending, cutting it to its
 // valid prefix (as returned by readJournal) first.
-func resumeJournal(path string, valid int64, mode durability, red *redactor) (*journal, error) {
+func resumeJournal(path string, valid int64, mode durability, red *redact.Redactor) (*journal, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -225,7 +226,7 @@ func resumeJournal(path string, valid int64, mode durability, red *redactor) (*j
 	return j, nil
 }
 
-func newJournal(path string, f *os.File, size int64, mode durability, red *redactor) *journal {
+func newJournal(path string, f *os.File, size int64, mode durability, red *redact.Redactor) *journal {
 	return &journal{path: path, red: red, mode: mode, f: f, size: size}
 }
 
