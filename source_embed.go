@@ -32,6 +32,8 @@ import "embed"
 //go:embed runtime/inprocess.go
 //go:embed runtime/internal/atomicfile/atomicfile.go
 //go:embed runtime/internal/httpsource/httpsource.go
+//go:embed runtime/internal/journal/journal.go
+//go:embed runtime/internal/journal/soon.go
 //go:embed runtime/internal/redact/redact.go
 //go:embed runtime/internal/statelock/lock_other.go
 //go:embed runtime/internal/statelock/lock_unix.go
@@ -43,7 +45,6 @@ import "embed"
 //go:embed runtime/jira/jira.go
 //go:embed runtime/jira/walk.go
 //go:embed runtime/journal.go
-//go:embed runtime/journal_soon.go
 //go:embed runtime/manifest.go
 //go:embed runtime/metrics.go
 //go:embed runtime/nodeerr/nodeerr.go

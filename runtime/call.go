@@ -56,7 +56,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 			var out T
 			if err := json.Unmarshal(rec.Out, &out); err != nil {
 				return zero, configError("journal %s: the saved output of step %q does not decode as %T (%v); the program changed since the run started: discard the unfinished run with `%s run --once %s --fresh`",
-					st.j.path, key, out, err, st.eng.name, st.flow)
+					st.j.Path(), key, out, err, st.eng.name, st.flow)
 			}
 			st.count(true)
 			st.eng.metrics.stepReplayed(st.fm, r.scope, id)
@@ -84,7 +84,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 			// an error record is for people, and never holds a secret.
 			err = st.eng.red.Err(err)
 			rec := record{Type: recError, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Err: err.Error()}
-			if jerr := st.j.append(&rec, false); jerr != nil {
+			if jerr := st.j.Append(&rec, false); jerr != nil {
 				return zero, jerr
 			}
 		}
@@ -109,7 +109,7 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 		return zero, &StepError{Key: key, Attempts: attempts, Err: err}
 	}
 	rec := record{Type: recCall, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Out: data}
-	if err := st.j.append(&rec, false); err != nil {
+	if err := st.j.Append(&rec, false); err != nil {
 		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		st.setFatal(err)
 		return zero, err

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 	"github.com/resolute/resolute-gen/runtime/internal/redact"
 	"github.com/resolute/resolute-gen/runtime/internal/statelock"
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
@@ -82,7 +83,7 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	fs.StringVar(&inv.logFormat, "log-format", "text", "")
 	fs.StringVar(&inv.logLevel, "log-level", "info", "")
 	fs.BoolVar(&inv.jsonOut, "json", false, "")
-	fs.StringVar(&inv.durability, "durability", string(durFsync), "")
+	fs.StringVar(&inv.durability, "durability", string(journal.Fsync), "")
 	fs.StringVar(&inv.cursorStore, "cursor-store", "", "")
 	fs.StringVar(&inv.cursorNamespace, "cursor-namespace", "", "")
 	fs.StringVar(&inv.metricsAddr, "metrics-addr", "", "")
@@ -128,7 +129,7 @@ func parseArgs(name string, args []string) (*invocation, error) {
 	if _, ok := logLevels[inv.logLevel]; !ok {
 		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", inv.logLevel)
 	}
-	if inv.durability != string(durFsync) && inv.durability != string(durBatch) {
+	if inv.durability != string(journal.Fsync) && inv.durability != string(journal.Batch) {
 		return nil, fmt.Errorf("--durability must be fsync or batch, not %q", inv.durability)
 	}
 	if inv.help || inv.cmd == "help" {
@@ -220,7 +221,7 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 	e := newEngine(p, name, dir, env, getenv, func(red *redact.Redactor) *slog.Logger {
 		return redact.NewLogger(stderr, inv.logFormat, logLevels[inv.logLevel], red)
 	})
-	e.mode = durability(inv.durability)
+	e.mode = journal.Durability(inv.durability)
 	storeCfg, err := storeConfig(p, inv, name, getenv, e.red)
 	if err != nil {
 		return fail(2, fmt.Errorf("%v\nRun '%s help' for usage.", err, name), e.red)
@@ -389,7 +390,7 @@ func cursorCommand(ctx context.Context, e *engine, args []string, force bool, st
 	}
 	fmt.Fprintf(stdout, "cursor %s = %s (was %s)\n", name, value, old)
 	for _, f := range e.prog.Flows {
-		if recs, _, _ := readJournal(e.journalPath(f.Name)); len(recs) > 0 {
+		if recs, _, _ := journal.Read(e.journalPath(f.Name)); len(recs) > 0 {
 			if v, ok := recs[0].Cursors[name]; ok && v != value {
 				fmt.Fprintf(stderr, "note: flow %q has an unfinished run that started with %s = %s; it resumes with that value, and if it advances %s it will refuse to commit (a run only commits a cursor nobody changed since it began); `%s run --once %s --fresh` discards it\n",
 					f.Name, name, v, name, e.name, f.Name)

@@ -11,6 +11,8 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 )
 
 // versionText is what `prog version` prints. The runtime's version comes
@@ -112,7 +114,7 @@ func checkCommand(ctx context.Context, e *engine, inv *invocation, stdout, stder
 		fmt.Fprintf(stdout, "cursors (%s): ok\n", e.storeString())
 	}
 	for _, f := range flows {
-		recs, _, err := readJournal(e.journalPath(f.Name))
+		recs, _, err := journal.Read(e.journalPath(f.Name))
 		switch {
 		case err != nil:
 			problems = append(problems, e.corruptJournal(f.Name, err).Error())
@@ -179,7 +181,7 @@ func statusJSON(ctx context.Context, e *engine, stdout io.Writer) int {
 		} else if !errors.Is(err, os.ErrNotExist) {
 			r.Errors = append(r.Errors, fmt.Sprintf("unreadable summary %s: %v", e.summaryPath(f.Name), err))
 		}
-		recs, _, err := readJournal(e.journalPath(f.Name))
+		recs, _, err := journal.Read(e.journalPath(f.Name))
 		switch {
 		case err != nil:
 			r.Errors = append(r.Errors, e.corruptJournal(f.Name, err).Error())

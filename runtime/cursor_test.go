@@ -153,7 +153,7 @@ func TestCrashBetweenCommitAndJournalRemoval(t *testing.T) {
 			return err
 		}
 		r.Advance("n", v)
-		saved, _ = os.ReadFile(r.st.j.path)
+		saved, _ = os.ReadFile(r.st.j.Path())
 		return nil
 	}
 	if _, err := h.run(flow); err != nil {

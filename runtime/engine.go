@@ -18,6 +18,7 @@ import (
 
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/resolute/resolute-gen/runtime/internal/atomicfile"
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
@@ -32,7 +33,7 @@ type engine struct {
 	red    *redact.Redactor
 	log    *slog.Logger
 	store  cursorstore.Store
-	mode   durability
+	mode   journal.Durability
 
 	// external is set when the cursors live outside the state directory
 	// (Program.CursorStore).
@@ -68,7 +69,7 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 		getenv: getenv,
 		red:    red,
 		log:    newLog(red),
-		mode:   durFsync,
+		mode:   journal.Fsync,
 		sleep:  sleepCtx,
 		jitter: randomJitter,
 		now:    time.Now,
@@ -145,13 +146,13 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		e.log.Warn("no cursor is committed in the cursor store yet: the run starts from the initial values. If this program committed cursors before, check --cursor-store and --cursor-namespace",
 			"flow", flow.Name, "store", e.storeString())
 	}
-	recs, valid, err := readJournal(jpath)
+	recs, valid, err := journal.Read(jpath)
 	if err != nil {
 		return nil, e.corruptJournal(flow.Name, err)
 	}
 
 	var hdr record
-	var j *journal
+	var j *journal.Writer
 	resumed := len(recs) > 0
 	if resumed {
 		hdr = recs[0]
@@ -161,9 +162,9 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 				flow.Name, hdr.RunID, hdr.Time, whatChanged(hdr, flow, e.prog.hash(flow)), e.name, flow.Name)
 		}
 		if hdr.Flow != flow.Name {
-			return nil, e.corruptJournal(flow.Name, fmt.Errorf("%w %s: header names flow %q", errCorruptJournal, jpath, hdr.Flow))
+			return nil, e.corruptJournal(flow.Name, fmt.Errorf("%w %s: header names flow %q", journal.ErrCorrupt, jpath, hdr.Flow))
 		}
-		if j, err = resumeJournal(jpath, valid, e.mode, e.red); err != nil {
+		if j, err = journal.Resume(jpath, valid, e.mode, e.red); err != nil {
 			return nil, configError("resume journal: %v", err)
 		}
 	} else {
@@ -172,9 +173,9 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 			snapshot[c.Name] = c.Initial
 		}
 		maps.Copy(snapshot, committed)
-		hdr = record{Type: recHeader, Version: journalVersion, Flow: flow.Name, RunID: newRunID(e.now()),
+		hdr = record{Type: recHeader, Version: journal.Version, Flow: flow.Name, RunID: newRunID(e.now()),
 			SpecHash: e.prog.hash(flow), Steps: flow.StepHashes, Time: e.now().UTC().Format(time.RFC3339Nano), Cursors: snapshot}
-		if j, err = createJournal(jpath, hdr, e.mode, e.red); err != nil {
+		if j, err = journal.Create(jpath, hdr, e.mode, e.red); err != nil {
 			return nil, configError("create journal: %v", err)
 		}
 	}
@@ -192,7 +193,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	sum.Steps, sum.Replayed, sum.Failures, sum.Pages = st.steps, st.replayed, st.failures, st.pages
 	staged := maps.Clone(st.staged)
 	st.mu.Unlock()
-	if err := j.close(); err != nil && runErr == nil {
+	if err := j.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
 
@@ -321,7 +322,7 @@ func (e *engine) writeMetricsFile() error {
 	return atomicfile.WriteFile(e.metricsFile, e.metrics.exposition(), 0o644)
 }
 
-func (e *engine) newRunState(flow Flow, hdr record, j *journal, recs []record) *runState {
+func (e *engine) newRunState(flow Flow, hdr record, j *journal.Writer, recs []record) *runState {
 	st := &runState{
 		eng: e, flow: flow.Name, id: hdr.RunID, j: j,
 		log:      e.log.With("flow", flow.Name, "run", hdr.RunID),

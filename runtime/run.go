@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 )
 
 // Run is the state of one run of a flow, handed to the flow's function. A
@@ -25,7 +27,7 @@ type runState struct {
 	flow     string
 	id       string
 	log      *slog.Logger
-	j        *journal
+	j        *journal.Writer
 	done     map[string]record // journaled records by key; read-only during the run
 	snapshot map[string]string // cursor values when the run began, initial values included
 
@@ -40,12 +42,6 @@ type runState struct {
 	replayed int   // calls answered from the journal
 	pages    int   // stream pages done by this process
 	fatal    error // a journal write that failed outside Call (Now)
-}
-
-// stepFailure is a failure handled by on_error, shown in the run summary.
-type stepFailure struct {
-	Step  string `json:"step"`
-	Error string `json:"error"`
 }
 
 // ID returns the run id, stable across resumes of the same run.
@@ -208,7 +204,7 @@ func (r *Run) Now() time.Time {
 		}
 	}
 	t := st.eng.now().UTC().Round(0)
-	if err := st.j.append(&record{Type: recNow, Key: key, Time: t.Format(time.RFC3339Nano)}, false); err != nil {
+	if err := st.j.Append(&record{Type: recNow, Key: key, Time: t.Format(time.RFC3339Nano)}, false); err != nil {
 		st.setFatal(err)
 	}
 	return t

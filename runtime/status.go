@@ -11,6 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 )
 
 // status prints the state of every flow and cursor. It takes no lock (it
@@ -34,7 +36,7 @@ func status(ctx context.Context, e *engine, stdout io.Writer) int {
 			fmt.Fprintf(&b, "    %s\n", f.Description)
 		}
 		writeLastRun(&b, e, f.Name)
-		recs, _, err := readJournal(e.journalPath(f.Name))
+		recs, _, err := journal.Read(e.journalPath(f.Name))
 		switch {
 		case err != nil:
 			code = 2

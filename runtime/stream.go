@@ -143,7 +143,7 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 		st.pages++
 		st.mu.Unlock()
 		rec := record{Type: recPage, Key: key, Page: p.n, Token: p.next, Cursors: staged, Items: res.Items, Failures: pr.page.failures}
-		if err := st.j.appendSoon(&rec); err != nil {
+		if err := st.j.AppendSoon(&rec); err != nil {
 			st.setFatal(err)
 			return res, err
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 )
 
 // testPage is a page of a fake paged source.
@@ -244,7 +246,7 @@ func TestStreamJournalHoldsNoItems(t *testing.T) {
 	if err == nil {
 		t.Fatal("run succeeded")
 	}
-	recs, _, err := readJournal(h.e.journalPath("f"))
+	recs, _, err := journal.Read(h.e.journalPath("f"))
 	if err != nil {
 		t.Fatal(err)
 	}
