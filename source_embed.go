@@ -34,6 +34,7 @@ import "embed"
 //go:embed runtime/internal/httpsource/httpsource.go
 //go:embed runtime/internal/journal/journal.go
 //go:embed runtime/internal/journal/soon.go
+//go:embed runtime/internal/metrics/metrics.go
 //go:embed runtime/internal/redact/redact.go
 //go:embed runtime/internal/statelock/lock_other.go
 //go:embed runtime/internal/statelock/lock_unix.go
@@ -46,7 +47,6 @@ import "embed"
 //go:embed runtime/jira/walk.go
 //go:embed runtime/journal.go
 //go:embed runtime/manifest.go
-//go:embed runtime/metrics.go
 //go:embed runtime/nodeerr/nodeerr.go
 //go:embed runtime/pagetokens.go
 //go:embed runtime/parallel.go

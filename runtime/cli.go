@@ -17,6 +17,7 @@ import (
 
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/resolute/resolute-gen/runtime/internal/journal"
+	"github.com/resolute/resolute-gen/runtime/internal/metrics"
 	"github.com/resolute/resolute-gen/runtime/internal/redact"
 	"github.com/resolute/resolute-gen/runtime/internal/statelock"
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
@@ -410,7 +411,7 @@ func (e *engine) prepareRun(ctx context.Context, inv *invocation) (stop func(), 
 	if err != nil {
 		return nil, err
 	}
-	e.metrics.setCursors(committed)
+	e.metrics.SetCursors(committed)
 	e.restoreMetrics()
 	if inv.metricsFile != "" {
 		e.metricsFile = inv.metricsFile
@@ -426,5 +427,5 @@ func (e *engine) prepareRun(ctx context.Context, inv *invocation) (stop func(), 
 		return nil, configError("--metrics-addr: %v", err)
 	}
 	e.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	return serveMetrics(ln, e.metrics), nil
+	return metrics.Serve(ln, e.metrics), nil
 }

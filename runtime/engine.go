@@ -19,6 +19,7 @@ import (
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/resolute/resolute-gen/runtime/internal/atomicfile"
 	"github.com/resolute/resolute-gen/runtime/internal/journal"
+	"github.com/resolute/resolute-gen/runtime/internal/metrics"
 	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
@@ -38,7 +39,7 @@ type engine struct {
 	// external is set when the cursors live outside the state directory
 	// (Program.CursorStore).
 	external bool
-	metrics  *metrics
+	metrics  *metrics.Registry
 	// metricsFile, if set, receives every metric after every run.
 	metricsFile string
 	// noted are the cursors already logged about as new in the store.
@@ -77,15 +78,11 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 		limiters: newLimiters(prog.RateLimits),
 	}
 	e.store = &cursorstore.File{Path: filepath.Join(dir, "cursors.json"), Prog: name, Declared: prog.storeCursors(), Log: e.log}
-	e.metrics = newMetrics(func(flow string) bool {
+	e.metrics = metrics.New(func(flow string) bool {
 		_, err := os.Stat(e.journalPath(flow))
 		return err == nil
-	})
-	e.metrics.addFlows(prog.flowNames())
-	e.metrics.declared = map[string]bool{}
-	for _, c := range prog.Cursors {
-		e.metrics.declared[c.Name] = true
-	}
+	}, prog.cursorNames())
+	e.metrics.AddFlows(prog.flowNames())
 	return e
 }
 
@@ -141,7 +138,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	if err != nil {
 		return nil, err
 	}
-	e.metrics.setCursors(committed)
+	e.metrics.SetCursors(committed)
 	if e.external && len(committed) == 0 && len(e.prog.Cursors) > 0 {
 		e.log.Warn("no cursor is committed in the cursor store yet: the run starts from the initial values. If this program committed cursors before, check --cursor-store and --cursor-namespace",
 			"flow", flow.Name, "store", e.storeString())
@@ -181,7 +178,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	}
 
 	st := e.newRunState(flow, hdr, j, recs)
-	st.fm = e.metrics.runStarted(flow.Name)
+	st.fm = e.metrics.RunStarted(flow.Name)
 	sum := &runSummary{Flow: flow.Name, RunID: hdr.RunID, Resumed: resumed, Started: e.now()}
 	st.log.Info("run started", "resumed", resumed, "journaled_steps", journalSteps(recs), "journaled_pages", pageRecords(recs))
 
@@ -204,7 +201,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		runErr = e.commitCursors(cctx, staged, st.commitCheck(staged))
 		cancel()
 		if runErr == nil {
-			e.metrics.setCursors(staged)
+			e.metrics.SetCursors(staged)
 			sum.Cursors = staged
 			if err := os.Remove(jpath); err != nil {
 				st.log.Warn("could not remove the finished run's journal", "journal", jpath, "error", err)
@@ -234,7 +231,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	if err := e.writeSummary(sum); err != nil {
 		st.log.Warn("could not write the run summary", "error", err)
 	}
-	e.metrics.runFinished(st.fm, sum)
+	e.metrics.RunFinished(st.fm, sum.last())
 	if err := e.writeMetricsFile(); err != nil {
 		st.log.Warn("could not write the metrics file", "error", err)
 	}
@@ -301,13 +298,18 @@ func (s *runSummary) lastSuccess() *time.Time {
 	return s.LastSuccess
 }
 
+// last describes the run for the metrics.
+func (s *runSummary) last() metrics.Last {
+	return metrics.Last{Start: s.Started, Finish: s.Finished, Succeeded: s.Result == resultSucceeded, LastSuccess: s.LastSuccess}
+}
+
 // restoreMetrics sets the last-run gauges from the run summaries in the
 // state directory.
 func (e *engine) restoreMetrics() {
 	for _, f := range e.prog.Flows {
 		if s, err := e.readSummary(f.Name); err == nil {
 			s.LastSuccess = s.lastSuccess()
-			e.metrics.restore(s)
+			e.metrics.Restore(s.Flow, s.last())
 		}
 	}
 }
@@ -319,7 +321,7 @@ func (e *engine) writeMetricsFile() error {
 	if e.metricsFile == "" {
 		return nil
 	}
-	return atomicfile.WriteFile(e.metricsFile, e.metrics.exposition(), 0o644)
+	return atomicfile.WriteFile(e.metricsFile, e.metrics.Exposition(), 0o644)
 }
 
 func (e *engine) newRunState(flow Flow, hdr record, j *journal.Writer, recs []record) *runState {

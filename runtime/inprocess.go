@@ -114,7 +114,7 @@ func ReplayFlow(ctx context.Context, prog Program, flow string, recorded []byte,
 		return nil, err
 	}
 	st := e.newRunState(f, recs[0], j, recs)
-	st.fm = e.metrics.runStarted(f.Name)
+	st.fm = e.metrics.RunStarted(f.Name)
 	runErr := catchPanic("flow "+f.Name, func() error { return f.Run(ctx, &Run{st: st}) })
 	if cerr := j.Close(); runErr == nil {
 		runErr = cerr

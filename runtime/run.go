@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime/internal/journal"
+	"github.com/resolute/resolute-gen/runtime/internal/metrics"
 )
 
 // Run is the state of one run of a flow, handed to the flow's function. A
@@ -23,7 +24,7 @@ type Run struct {
 // runState is shared by every scope of one run.
 type runState struct {
 	eng      *engine
-	fm       *flowStats // metrics of the flow
+	fm       *metrics.Flow // metrics of the flow
 	flow     string
 	id       string
 	log      *slog.Logger
@@ -235,7 +236,7 @@ func (r *Run) Failed(step string, err error) {
 		r.page.failures = append(r.page.failures, stepFailure{Step: key, Error: msg})
 		r.page.mu.Unlock()
 	}
-	st.eng.metrics.stepContinued(st.fm, r.scope, step)
+	st.eng.metrics.StepContinued(st.fm, r.scope, step)
 }
 
 // claim marks key as used by this execution; a second use is a bug in the

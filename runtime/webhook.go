@@ -147,7 +147,7 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if one {
 		i := slices.IndexFunc(w.flows, func(f Flow) bool { return f.Name == name })
 		if i < 0 {
-			w.e.metrics.webhook("", "unknown_flow") // not the name: labels stay bounded
+			w.e.metrics.Webhook("", "unknown_flow") // not the name: labels stay bounded
 			http.Error(rw, fmt.Sprintf("no flow %q has a webhook trigger", name), http.StatusNotFound)
 			return
 		}
@@ -187,7 +187,7 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.refuse(rw, log, label, http.StatusUnauthorized, "unauthorized", "the signature is missing or does not match the secret")
 		return
 	}
-	w.e.metrics.webhook(label, "accepted")
+	w.e.metrics.Webhook(label, "accepted")
 	log.Info("webhook accepted", "run_requested", started, "already_pending", queued)
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	rw.WriteHeader(http.StatusAccepted)
@@ -200,7 +200,7 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (w *webhooks) refuse(rw http.ResponseWriter, log *slog.Logger, label string, code int, result, why string) {
-	w.e.metrics.webhook(label, result)
+	w.e.metrics.Webhook(label, result)
 	log.Warn("webhook refused", "status", code, "reason", why)
 	http.Error(rw, why, code)
 }

@@ -95,7 +95,7 @@ func TestWebhookSchemesAndPaths(t *testing.T) {
 	if !strings.Contains(msg, "flow gh: a run is already pending") || len(w.take()) != 1 || len(w.take()) != 0 {
 		t.Errorf("a second delivery was not coalesced: %q", msg)
 	}
-	mustContain(t, "metrics", string(h.e.metrics.exposition()), `resolute_webhook_deliveries_total{flow="gh",result="accepted"} 3`,
+	mustContain(t, "metrics", string(h.e.metrics.Exposition()), `resolute_webhook_deliveries_total{flow="gh",result="accepted"} 3`,
 		`resolute_webhook_deliveries_total{flow="",result="unauthorized"} 1`)
 }
 

@@ -1,4 +1,7 @@
-package runtime
+// Package metrics counts what a program does (runs, steps, rate-limit
+// waits, webhook deliveries, committed cursors) and writes it in the
+// Prometheus text exposition format, to a file or over HTTP.
+package metrics
 
 import (
 	"bytes"
@@ -14,7 +17,7 @@ import (
 	"time"
 )
 
-// Metrics, in the Prometheus text exposition format (version 0.0.4). The
+// The Prometheus text exposition format (version 0.0.4). The
 // format is written by hand: it is small, and a client library would be the
 // largest dependency of every generated program.
 //
@@ -29,12 +32,12 @@ import (
 // (a full fetch with retries).
 var durationBuckets = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
 
-// metrics holds the program's metrics. Counters count what this process did
+// Registry holds the program's metrics. Counters count what this process did
 // (they start at zero, as Prometheus counters do after a restart); the
 // last-run gauges are restored from the state directory when run starts.
-type metrics struct {
+type Registry struct {
 	mu    sync.Mutex
-	flows map[string]*flowStats
+	flows map[string]*Flow
 	// cursors are the committed values as last read or written by this
 	// process, of the declared cursors (all, if declared is nil).
 	cursors  map[string]string
@@ -55,7 +58,8 @@ type rateStats struct {
 	seconds  float64 // total wait
 }
 
-type flowStats struct {
+// Flow holds the metrics of one flow.
+type Flow struct {
 	name              string
 	succeeded, failed uint64
 	running           bool
@@ -84,15 +88,33 @@ type stepStats struct {
 	sum     float64 // seconds
 }
 
-func newMetrics(unfinished func(string) bool) *metrics {
-	return &metrics{flows: map[string]*flowStats{}, cursors: map[string]string{}, unfinished: unfinished}
+// New returns a Registry. unfinished, if set, reports whether a flow has an
+// unfinished run; cursors, if not nil, are the declared cursors, the only
+// ones whose values are exported.
+func New(unfinished func(flow string) bool, cursors []string) *Registry {
+	m := &Registry{flows: map[string]*Flow{}, cursors: map[string]string{}, unfinished: unfinished}
+	if cursors != nil {
+		m.declared = map[string]bool{}
+		for _, c := range cursors {
+			m.declared[c] = true
+		}
+	}
+	return m
+}
+
+// Last describes a flow's last finished run.
+type Last struct {
+	Start, Finish time.Time
+	Succeeded     bool
+	// LastSuccess is the end of the flow's last successful run, if known.
+	LastSuccess *time.Time
 }
 
 // flow returns the stats of a flow, creating them; m.mu must be held.
-func (m *metrics) flow(name string) *flowStats {
+func (m *Registry) flow(name string) *Flow {
 	fs := m.flows[name]
 	if fs == nil {
-		fs = &flowStats{name: name, steps: map[string]*stepStats{}}
+		fs = &Flow{name: name, steps: map[string]*stepStats{}}
 		m.flows[name] = fs
 	}
 	return fs
@@ -113,7 +135,7 @@ const otherSteps = "(other)"
 // them; m.mu must be held. The step's name is the key without its loop
 // indices ("pages[3]/" + "upserted" is "pages/upserted"); looking it up
 // does not allocate.
-func (fs *flowStats) step(scope, id string) *stepStats {
+func (fs *Flow) step(scope, id string) *stepStats {
 	var s *stepStats
 	var buf [128]byte
 	var name []byte
@@ -154,9 +176,9 @@ func appendStepName(b []byte, scope, id string) []byte {
 	return append(b, id...)
 }
 
-// addFlows makes the flows known, so that their run counters are exported
+// AddFlows makes the flows known, so that their run counters are exported
 // (as zeros) before their first run.
-func (m *metrics) addFlows(names []string) {
+func (m *Registry) AddFlows(names []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, n := range names {
@@ -164,24 +186,24 @@ func (m *metrics) addFlows(names []string) {
 	}
 }
 
-// restore sets the last-run gauges of a flow from its last run summary.
-func (m *metrics) restore(sum *runSummary) {
+// Restore sets the last-run gauges of a flow from its last run summary.
+func (m *Registry) Restore(flow string, last Last) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.flow(sum.Flow).setLast(sum)
+	m.flow(flow).setLast(last)
 }
 
-func (fs *flowStats) setLast(sum *runSummary) {
+func (fs *Flow) setLast(last Last) {
 	fs.hasLast = true
-	fs.lastStart, fs.lastFinish = sum.Started, sum.Finished
-	fs.lastOK = sum.Result == resultSucceeded
-	if sum.LastSuccess != nil {
-		fs.lastSuccess = *sum.LastSuccess
+	fs.lastStart, fs.lastFinish = last.Start, last.Finish
+	fs.lastOK = last.Succeeded
+	if last.LastSuccess != nil {
+		fs.lastSuccess = *last.LastSuccess
 	}
 }
 
-// runStarted marks flow as running and returns its stats.
-func (m *metrics) runStarted(flow string) *flowStats {
+// RunStarted marks flow as running and returns its stats.
+func (m *Registry) RunStarted(flow string) *Flow {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	fs := m.flow(flow)
@@ -189,22 +211,22 @@ func (m *metrics) runStarted(flow string) *flowStats {
 	return fs
 }
 
-// runFinished counts a finished run and sets the last-run gauges.
-func (m *metrics) runFinished(fs *flowStats, sum *runSummary) {
+// RunFinished counts a finished run and sets the last-run gauges.
+func (m *Registry) RunFinished(fs *Flow, last Last) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	fs.running = false
-	if sum.Result == resultSucceeded {
+	if last.Succeeded {
 		fs.succeeded++
 	} else {
 		fs.failed++
 	}
-	fs.setLast(sum)
+	fs.setLast(last)
 }
 
-// stepExecuted counts a step that ran (ok: it completed; else it failed for
+// StepExecuted counts a step that ran (ok: it completed; else it failed for
 // good after attempts attempts).
-func (m *metrics) stepExecuted(fs *flowStats, scope, id string, attempts int, d time.Duration, ok bool) {
+func (m *Registry) StepExecuted(fs *Flow, scope, id string, attempts int, d time.Duration, ok bool) {
 	m.mu.Lock()
 	s := fs.step(scope, id)
 	s.attempts += uint64(max(attempts, 0))
@@ -224,22 +246,22 @@ func (m *metrics) stepExecuted(fs *flowStats, scope, id string, attempts int, d 
 	m.mu.Unlock()
 }
 
-// stepReplayed counts a step answered from the journal.
-func (m *metrics) stepReplayed(fs *flowStats, scope, id string) {
+// StepReplayed counts a step answered from the journal.
+func (m *Registry) StepReplayed(fs *Flow, scope, id string) {
 	m.mu.Lock()
 	fs.step(scope, id).replayed++
 	m.mu.Unlock()
 }
 
-// stepContinued counts a failure handled by on_error.
-func (m *metrics) stepContinued(fs *flowStats, scope, id string) {
+// StepContinued counts a failure handled by on_error.
+func (m *Registry) StepContinued(fs *Flow, scope, id string) {
 	m.mu.Lock()
 	fs.step(scope, id).continued++
 	m.mu.Unlock()
 }
 
-// itemsRead counts the items of a page read by a stream.
-func (m *metrics) itemsRead(fs *flowStats, scope, id string, n int) {
+// ItemsRead counts the items of a page read by a stream.
+func (m *Registry) ItemsRead(fs *Flow, scope, id string, n int) {
 	m.mu.Lock()
 	s := fs.step(scope, id)
 	s.source = true
@@ -247,9 +269,9 @@ func (m *metrics) itemsRead(fs *flowStats, scope, id string, n int) {
 	m.mu.Unlock()
 }
 
-// setCursors records committed cursor values (all of them after a load,
+// SetCursors records committed cursor values (all of them after a load,
 // some after a commit).
-func (m *metrics) setCursors(values map[string]string) {
+func (m *Registry) SetCursors(values map[string]string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k, v := range values {
@@ -349,14 +371,14 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// exposition returns every metric in the text format, in a fixed order:
+// Exposition returns every metric in the text format, in a fixed order:
 // families as listed above, then flows, steps and cursors sorted by name.
-func (m *metrics) exposition() []byte {
+func (m *Registry) Exposition() []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var x expo
 	flows := slices.Sorted(maps.Keys(m.flows))
-	perFlow := func(name, typ, help string, value func(*flowStats) (float64, bool)) {
+	perFlow := func(name, typ, help string, value func(*Flow) (float64, bool)) {
 		first := true
 		for _, f := range flows {
 			v, ok := value(m.flows[f])
@@ -374,25 +396,25 @@ func (m *metrics) exposition() []byte {
 	x.family(mRunsTotal, "counter", "Runs finished by this process, by result (succeeded or failed).")
 	for _, f := range flows {
 		fs := m.flows[f]
-		x.sample(mRunsTotal, float64(fs.failed), "flow", f, "result", resultFailed)
-		x.sample(mRunsTotal, float64(fs.succeeded), "flow", f, "result", resultSucceeded)
+		x.sample(mRunsTotal, float64(fs.failed), "flow", f, "result", "failed")
+		x.sample(mRunsTotal, float64(fs.succeeded), "flow", f, "result", "succeeded")
 	}
 	perFlow(mRunInProgress, "gauge", "1 while a run of the flow is in progress in this process.",
-		func(fs *flowStats) (float64, bool) { return boolValue(fs.running), true })
+		func(fs *Flow) (float64, bool) { return boolValue(fs.running), true })
 	perFlow(mUnfinishedRun, "gauge", "1 when the flow has an unfinished (failed or interrupted) run that its next run resumes; 0 while a run of it is in progress.",
-		func(fs *flowStats) (float64, bool) {
+		func(fs *Flow) (float64, bool) {
 			return boolValue(!fs.running && m.unfinished != nil && m.unfinished(fs.name)), true
 		})
 	perFlow(mLastStart, "gauge", "Start of the flow's last finished run, in seconds since the Unix epoch.",
-		func(fs *flowStats) (float64, bool) { return unixSeconds(fs.lastStart), fs.hasLast })
+		func(fs *Flow) (float64, bool) { return unixSeconds(fs.lastStart), fs.hasLast })
 	perFlow(mLastFinish, "gauge", "End of the flow's last finished run, in seconds since the Unix epoch.",
-		func(fs *flowStats) (float64, bool) { return unixSeconds(fs.lastFinish), fs.hasLast })
+		func(fs *Flow) (float64, bool) { return unixSeconds(fs.lastFinish), fs.hasLast })
 	perFlow(mLastDuration, "gauge", "Duration of the flow's last finished run, in seconds.",
-		func(fs *flowStats) (float64, bool) { return fs.lastFinish.Sub(fs.lastStart).Seconds(), fs.hasLast })
+		func(fs *Flow) (float64, bool) { return fs.lastFinish.Sub(fs.lastStart).Seconds(), fs.hasLast })
 	perFlow(mLastSucceeded, "gauge", "1 if the flow's last finished run succeeded, 0 if it failed.",
-		func(fs *flowStats) (float64, bool) { return boolValue(fs.lastOK), fs.hasLast })
+		func(fs *Flow) (float64, bool) { return boolValue(fs.lastOK), fs.hasLast })
 	perFlow(mLastSuccess, "gauge", "End of the flow's last successful run, in seconds since the Unix epoch.",
-		func(fs *flowStats) (float64, bool) { return unixSeconds(fs.lastSuccess), !fs.lastSuccess.IsZero() })
+		func(fs *Flow) (float64, bool) { return unixSeconds(fs.lastSuccess), !fs.lastSuccess.IsZero() })
 
 	type stepRef struct {
 		flow, step string
@@ -502,8 +524,8 @@ func (m *metrics) exposition() []byte {
 	return x.b.Bytes()
 }
 
-// rateWaited counts an attempt that waited d for the rate limit name.
-func (m *metrics) rateWaited(name string, d time.Duration) {
+// RateWaited counts an attempt that waited d for the rate limit name.
+func (m *Registry) RateWaited(name string, d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.rate == nil {
@@ -521,8 +543,8 @@ func (m *metrics) rateWaited(name string, d time.Duration) {
 	}
 }
 
-// webhook counts a webhook delivery.
-func (m *metrics) webhook(flow, result string) {
+// Webhook counts a webhook delivery.
+func (m *Registry) Webhook(flow, result string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.webhooks == nil {
@@ -540,9 +562,9 @@ func cursorNumber(s string) (float64, bool) {
 	return v, true
 }
 
-// serveMetrics serves GET /metrics on ln until the returned function is
+// Serve serves GET /metrics on ln until the returned function is
 // called.
-func serveMetrics(ln net.Listener, m *metrics) (stop func()) {
+func Serve(ln net.Listener, m *Registry) (stop func()) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -550,7 +572,7 @@ func serveMetrics(ln net.Listener, m *metrics) (stop func()) {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		body := m.exposition()
+		body := m.Exposition()
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		if r.Method == http.MethodGet {
