@@ -28,9 +28,10 @@ import "embed"
 //go:embed runtime/github/client.go
 //go:embed runtime/github/doc.go
 //go:embed runtime/github/github.go
-//go:embed runtime/help.go
 //go:embed runtime/inprocess.go
 //go:embed runtime/internal/atomicfile/atomicfile.go
+//go:embed runtime/internal/cli/args.go
+//go:embed runtime/internal/cli/help.go
 //go:embed runtime/internal/httpsource/httpsource.go
 //go:embed runtime/internal/journal/journal.go
 //go:embed runtime/internal/journal/soon.go

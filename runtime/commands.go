@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/resolute/resolute-gen/runtime/internal/cli"
 	"github.com/resolute/resolute-gen/runtime/internal/journal"
 )
 
@@ -86,9 +87,9 @@ func plural(n int, one, many string) string {
 // state dir: the environment, the state dir, the cursors (file or store)
 // and the unfinished runs' journals. It prints what it checked and returns
 // 0, or 2 after listing every problem.
-func checkCommand(ctx context.Context, e *engine, inv *invocation, stdout, stderr io.Writer) int {
+func checkCommand(ctx context.Context, e *engine, inv *cli.Invocation, stdout, stderr io.Writer) int {
 	var problems []string
-	flows, err := e.prog.flowsFor(inv.args)
+	flows, err := e.prog.flowsFor(inv.Args)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %s\n", e.name, e.red.Error(err))
 		return 2

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/internal/cli"
 	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
@@ -29,16 +30,16 @@ const (
 
 // storeConfig returns the configuration of the program's cursor store, or
 // nil for the file store. It adds the passwords in the store's URL to red.
-func storeConfig(p Program, inv *invocation, name string, getenv func(string) string, red *redact.Redactor) (*cursorstore.Config, error) {
+func storeConfig(p Program, inv *cli.Invocation, name string, getenv func(string) string, red *redact.Redactor) (*cursorstore.Config, error) {
 	if p.CursorStore == nil {
 		for _, f := range []string{"cursor-store", "cursor-namespace"} {
-			if inv.given[f] {
+			if inv.Given[f] {
 				return nil, fmt.Errorf("--%s: this program keeps its cursors in its state directory (cursors.json), not in a cursor store", f)
 			}
 		}
 		return nil, nil
 	}
-	cfg := &cursorstore.Config{URL: inv.cursorStore, Namespace: inv.cursorNamespace, Program: name}
+	cfg := &cursorstore.Config{URL: inv.CursorStore, Namespace: inv.CursorNamespace, Program: name}
 	if cfg.URL == "" {
 		cfg.URL = getenv(envCursorStore)
 	}
