@@ -39,6 +39,8 @@ import "embed"
 //go:embed runtime/internal/redact/redact.go
 //go:embed runtime/internal/statelock/lock_other.go
 //go:embed runtime/internal/statelock/lock_unix.go
+//go:embed runtime/internal/status/status.go
+//go:embed runtime/internal/status/summary.go
 //go:embed runtime/internal/webhook/webhook.go
 //go:embed runtime/jira/adf.go
 //go:embed runtime/jira/client.go

@@ -98,10 +98,8 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		defer e.closeStore()
 	}
 	switch {
-	case inv.Cmd == "status" && inv.JSON:
-		return statusJSON(ctx, e, stdout)
 	case inv.Cmd == "status":
-		return status(ctx, e, stdout)
+		return statusCommand(ctx, e, inv.JSON, stdout)
 	case inv.Cmd == "check":
 		return checkCommand(ctx, e, inv, stdout, stderr)
 	case readOnly:

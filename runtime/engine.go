@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,6 +20,7 @@ import (
 	"github.com/resolute/resolute-gen/runtime/internal/journal"
 	"github.com/resolute/resolute-gen/runtime/internal/metrics"
 	"github.com/resolute/resolute-gen/runtime/internal/redact"
+	"github.com/resolute/resolute-gen/runtime/internal/status"
 )
 
 // engine runs flows against one state directory. One engine serves a whole
@@ -98,34 +98,9 @@ func (e *engine) summaryPath(flow string) string {
 	return filepath.Join(e.dir, "last", flow+".json")
 }
 
-// runSummary is written to last/<flow>.json when a run ends.
-type runSummary struct {
-	Flow     string            `json:"flow"`
-	RunID    string            `json:"run_id"`
-	Result   string            `json:"result"` // resultSucceeded or resultFailed
-	Error    string            `json:"error,omitempty"`
-	Resumed  bool              `json:"resumed,omitempty"`
-	Started  time.Time         `json:"started"`
-	Finished time.Time         `json:"finished"`
-	Steps    int               `json:"steps"`           // calls executed by this process
-	Replayed int               `json:"replayed"`        // calls answered from the journal
-	Pages    int               `json:"pages,omitempty"` // stream pages done by this process
-	Failures []stepFailure     `json:"failures,omitempty"`
-	Cursors  map[string]string `json:"cursors,omitempty"` // values committed
-	// LastSuccess is the end of the last successful run of the flow: this
-	// run's end if it succeeded, else carried over from the summary before.
-	LastSuccess *time.Time `json:"last_success,omitempty"`
-}
-
-// Run results, in summaries and metrics.
-const (
-	resultSucceeded = "succeeded"
-	resultFailed    = "failed"
-)
-
 // runFlow runs (or resumes) one run of flow. The error is an *exitError for
 // configuration and state problems, any other error for a failed run.
-func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummary, error) {
+func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*status.Summary, error) {
 	jpath := e.journalPath(flow.Name)
 	if fresh {
 		if err := os.Remove(jpath); err == nil {
@@ -179,7 +154,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 
 	st := e.newRunState(flow, hdr, j, recs)
 	st.fm = e.metrics.RunStarted(flow.Name)
-	sum := &runSummary{Flow: flow.Name, RunID: hdr.RunID, Resumed: resumed, Started: e.now()}
+	sum := &status.Summary{Flow: flow.Name, RunID: hdr.RunID, Resumed: resumed, Started: e.now()}
 	st.log.Info("run started", "resumed", resumed, "journaled_steps", journalSteps(recs), "journaled_pages", pageRecords(recs))
 
 	runErr := catchPanic("flow "+flow.Name, func() error { return flow.Run(ctx, &Run{st: st}) })
@@ -218,20 +193,20 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		attrs = append(attrs, "failed_steps_continued", len(sum.Failures))
 	}
 	if runErr != nil {
-		sum.Result, sum.Error = resultFailed, e.red.Error(runErr)
-		st.log.Error("run finished", append([]any{"result", resultFailed, "error", runErr}, attrs...)...)
+		sum.Result, sum.Error = status.Failed, e.red.Error(runErr)
+		st.log.Error("run finished", append([]any{"result", status.Failed, "error", runErr}, attrs...)...)
 		if prev, err := e.readSummary(flow.Name); err == nil {
-			sum.LastSuccess = prev.lastSuccess()
+			sum.LastSuccess = prev.LastSuccessTime()
 		}
 	} else {
-		sum.Result = resultSucceeded
+		sum.Result = status.Succeeded
 		sum.LastSuccess = &sum.Finished
-		st.log.Info("run finished", append(append([]any{"result", resultSucceeded}, attrs...), cursorGroup(staged))...)
+		st.log.Info("run finished", append(append([]any{"result", status.Succeeded}, attrs...), cursorGroup(staged))...)
 	}
 	if err := e.writeSummary(sum); err != nil {
 		st.log.Warn("could not write the run summary", "error", err)
 	}
-	e.metrics.RunFinished(st.fm, sum.last())
+	e.metrics.RunFinished(st.fm, metricsLast(sum))
 	if err := e.writeMetricsFile(); err != nil {
 		st.log.Warn("could not write the metrics file", "error", err)
 	}
@@ -278,29 +253,13 @@ func (e *engine) storeString() string {
 }
 
 // readSummary reads the summary of the last finished run of flow.
-func (e *engine) readSummary(flow string) (*runSummary, error) {
-	data, err := os.ReadFile(e.summaryPath(flow))
-	if err != nil {
-		return nil, err
-	}
-	var s runSummary
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+func (e *engine) readSummary(flow string) (*status.Summary, error) {
+	return status.ReadSummary(e.summaryPath(flow))
 }
 
-// lastSuccess is the end of the last successful run known to s.
-func (s *runSummary) lastSuccess() *time.Time {
-	if s.LastSuccess == nil && s.Result == resultSucceeded {
-		return &s.Finished
-	}
-	return s.LastSuccess
-}
-
-// last describes the run for the metrics.
-func (s *runSummary) last() metrics.Last {
-	return metrics.Last{Start: s.Started, Finish: s.Finished, Succeeded: s.Result == resultSucceeded, LastSuccess: s.LastSuccess}
+// metricsLast describes the run of s for the metrics.
+func metricsLast(s *status.Summary) metrics.Last {
+	return metrics.Last{Start: s.Started, Finish: s.Finished, Succeeded: s.Result == status.Succeeded, LastSuccess: s.LastSuccess}
 }
 
 // restoreMetrics sets the last-run gauges from the run summaries in the
@@ -308,8 +267,8 @@ func (s *runSummary) last() metrics.Last {
 func (e *engine) restoreMetrics() {
 	for _, f := range e.prog.Flows {
 		if s, err := e.readSummary(f.Name); err == nil {
-			s.LastSuccess = s.lastSuccess()
-			e.metrics.Restore(s.Flow, s.last())
+			s.LastSuccess = s.LastSuccessTime()
+			e.metrics.Restore(s.Flow, metricsLast(s))
 		}
 	}
 }
@@ -351,16 +310,8 @@ func (e *engine) corruptJournal(flow string, err error) error {
 		err, flow, e.name, flow)
 }
 
-func (e *engine) writeSummary(sum *runSummary) error {
-	path := e.summaryPath(sum.Flow)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, append(data, '\n'), 0o600)
+func (e *engine) writeSummary(sum *status.Summary) error {
+	return status.WriteSummary(e.summaryPath(sum.Flow), sum)
 }
 
 // cursorGroup is a log attribute listing cursor values, sorted by name.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime/internal/redact"
+	"github.com/resolute/resolute-gen/runtime/internal/status"
 )
 
 // harness is an engine on a temporary state directory with a fake sleep and
@@ -49,11 +50,11 @@ func newHarness(t testing.TB, p Program, env map[string]string) *harness {
 }
 
 // run runs fn as flow "f" (resuming its unfinished run, if any).
-func (h *harness) run(fn func(context.Context, *Run) error) (*runSummary, error) {
+func (h *harness) run(fn func(context.Context, *Run) error) (*status.Summary, error) {
 	return h.runCtx(context.Background(), fn)
 }
 
-func (h *harness) runCtx(ctx context.Context, fn func(context.Context, *Run) error) (*runSummary, error) {
+func (h *harness) runCtx(ctx context.Context, fn func(context.Context, *Run) error) (*status.Summary, error) {
 	return h.e.runFlow(ctx, Flow{Name: "f", Run: fn}, false)
 }
 
