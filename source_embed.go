@@ -51,6 +51,7 @@ import "embed"
 //go:embed runtime/jira/walk.go
 //go:embed runtime/journal.go
 //go:embed runtime/manifest.go
+//go:embed runtime/metrics.go
 //go:embed runtime/nodeerr/nodeerr.go
 //go:embed runtime/pagetokens.go
 //go:embed runtime/parallel.go

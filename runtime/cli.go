@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/resolute/resolute-gen/runtime/internal/cli"
 	"github.com/resolute/resolute-gen/runtime/internal/journal"
-	"github.com/resolute/resolute-gen/runtime/internal/metrics"
 	"github.com/resolute/resolute-gen/runtime/internal/redact"
 	"github.com/resolute/resolute-gen/runtime/internal/statelock"
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
@@ -252,35 +250,6 @@ func cursorCommand(ctx context.Context, e *engine, args []string, force bool, st
 		}
 	}
 	return nil
-}
-
-// prepareRun prepares the run command: it reads the committed cursors (so
-// that a store that cannot be read stops the program now, not at the first
-// scheduled run) and the last runs, so that the metrics are complete before
-// the first run; it writes the metrics file once (so that a bad path fails
-// now, not after a run) and starts serving /metrics. stop stops serving.
-func (e *engine) prepareRun(ctx context.Context, inv *cli.Invocation) (stop func(), err error) {
-	committed, err := e.loadCursors(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e.metrics.SetCursors(committed)
-	e.restoreMetrics()
-	if inv.MetricsFile != "" {
-		e.metricsFile = inv.MetricsFile
-		if err := e.writeMetricsFile(); err != nil {
-			return nil, configError("--metrics-file: %v", err)
-		}
-	}
-	if inv.MetricsAddr == "" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", inv.MetricsAddr)
-	if err != nil {
-		return nil, configError("--metrics-addr: %v", err)
-	}
-	e.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	return metrics.Serve(ln, e.metrics), nil
 }
 
 // help is what the help text shows of p.

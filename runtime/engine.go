@@ -257,32 +257,6 @@ func (e *engine) readSummary(flow string) (*status.Summary, error) {
 	return status.ReadSummary(e.summaryPath(flow))
 }
 
-// metricsLast describes the run of s for the metrics.
-func metricsLast(s *status.Summary) metrics.Last {
-	return metrics.Last{Start: s.Started, Finish: s.Finished, Succeeded: s.Result == status.Succeeded, LastSuccess: s.LastSuccess}
-}
-
-// restoreMetrics sets the last-run gauges from the run summaries in the
-// state directory.
-func (e *engine) restoreMetrics() {
-	for _, f := range e.prog.Flows {
-		if s, err := e.readSummary(f.Name); err == nil {
-			s.LastSuccess = s.LastSuccessTime()
-			e.metrics.Restore(s.Flow, metricsLast(s))
-		}
-	}
-}
-
-// writeMetricsFile replaces the metrics file, if there is one, with every
-// metric. The file is readable by all (a node_exporter usually runs as
-// another user); it holds no secrets.
-func (e *engine) writeMetricsFile() error {
-	if e.metricsFile == "" {
-		return nil
-	}
-	return atomicfile.WriteFile(e.metricsFile, e.metrics.Exposition(), 0o644)
-}
-
 func (e *engine) newRunState(flow Flow, hdr record, j *journal.Writer, recs []record) *runState {
 	st := &runState{
 		eng: e, flow: flow.Name, id: hdr.RunID, j: j,
