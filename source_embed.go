@@ -15,7 +15,6 @@ import "embed"
 //go:embed runtime/confluence/confluence.go
 //go:embed runtime/confluence/doc.go
 //go:embed runtime/counts.go
-//go:embed runtime/cursor.go
 //go:embed runtime/cursorstore/cursorstore.go
 //go:embed runtime/cursorstore/file.go
 //go:embed runtime/cursorstore/pgstore/pgstore.go
@@ -69,6 +68,7 @@ import "embed"
 //go:embed runtime/sqlsink/sqlite/sqlite.go
 //go:embed runtime/sqlsink/sqlsink.go
 //go:embed runtime/status.go
+//go:embed runtime/store.go
 //go:embed runtime/stream.go
 //go:embed runtime/transform/transform.go
 //go:embed runtime/version.go

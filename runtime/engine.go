@@ -94,10 +94,6 @@ func (e *engine) journalPath(flow string) string {
 	return filepath.Join(e.dir, "journal", flow+".jsonl")
 }
 
-func (e *engine) summaryPath(flow string) string {
-	return filepath.Join(e.dir, "last", flow+".json")
-}
-
 // runFlow runs (or resumes) one run of flow. The error is an *exitError for
 // configuration and state problems, any other error for a failed run.
 func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*status.Summary, error) {
@@ -244,19 +240,6 @@ func (st *runState) commitCheck(staged map[string]string) func(map[string]string
 	}
 }
 
-// storeString describes the cursor store for messages.
-func (e *engine) storeString() string {
-	if s, ok := e.store.(fmt.Stringer); ok {
-		return e.red.String(s.String())
-	}
-	return fmt.Sprintf("%T", e.store)
-}
-
-// readSummary reads the summary of the last finished run of flow.
-func (e *engine) readSummary(flow string) (*status.Summary, error) {
-	return status.ReadSummary(e.summaryPath(flow))
-}
-
 func (e *engine) newRunState(flow Flow, hdr record, j *journal.Writer, recs []record) *runState {
 	st := &runState{
 		eng: e, flow: flow.Name, id: hdr.RunID, j: j,
@@ -282,10 +265,6 @@ func (e *engine) newRunState(flow Flow, hdr record, j *journal.Writer, recs []re
 func (e *engine) corruptJournal(flow string, err error) error {
 	return configError("%v. The journal of the unfinished run of flow %q is damaged; to discard that run and start over, run: %s run --once %s --fresh",
 		err, flow, e.name, flow)
-}
-
-func (e *engine) writeSummary(sum *status.Summary) error {
-	return status.WriteSummary(e.summaryPath(sum.Flow), sum)
 }
 
 // cursorGroup is a log attribute listing cursor values, sorted by name.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/resolute/resolute-gen/runtime/internal/journal"
 	"github.com/resolute/resolute-gen/runtime/internal/status"
@@ -61,4 +62,19 @@ func (e *engine) statusReport(ctx context.Context) *status.Report {
 		}
 	}
 	return r
+}
+
+// summaryPath is the file of the summary of flow's last finished run.
+func (e *engine) summaryPath(flow string) string {
+	return filepath.Join(e.dir, "last", flow+".json")
+}
+
+// readSummary reads the summary of the last finished run of flow.
+func (e *engine) readSummary(flow string) (*status.Summary, error) {
+	return status.ReadSummary(e.summaryPath(flow))
+}
+
+// writeSummary replaces the summary of sum's flow with sum.
+func (e *engine) writeSummary(sum *status.Summary) error {
+	return status.WriteSummary(e.summaryPath(sum.Flow), sum)
 }

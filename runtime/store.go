@@ -121,3 +121,11 @@ func (p *Program) storeCursors() []cursorstore.Cursor {
 	}
 	return cs
 }
+
+// storeString describes the cursor store for messages.
+func (e *engine) storeString() string {
+	if s, ok := e.store.(fmt.Stringer); ok {
+		return e.red.String(s.String())
+	}
+	return fmt.Sprintf("%T", e.store)
+}
