@@ -1,6 +1,7 @@
-// Package storetest holds the tests every cursor store must pass, and the
-// end-to-end test of a program (internal/testprog) using one, shared by the
-// tests of runtime/cursorstore/pgstore and runtime/cursorstore/redisstore.
+// Package storetest holds the tests every cursor store must pass (Contract:
+// run by the file store in runtime/cursorstore, by pgstore and by
+// redisstore), and the end-to-end test of a program (runtime/internal/testprog)
+// using an external store (Program), shared by pgstore and redisstore.
 package storetest
 
 import (
