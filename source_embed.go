@@ -15,7 +15,8 @@ import "embed"
 //go:embed runtime/confluence/confluence.go
 //go:embed runtime/confluence/doc.go
 //go:embed runtime/counts.go
-//go:embed runtime/cursor.go
+//go:embed runtime/cursorstore/cursorstore.go
+//go:embed runtime/cursorstore/file.go
 //go:embed runtime/cursorstore/pgstore/pgstore.go
 //go:embed runtime/cursorstore/redisstore/redisstore.go
 //go:embed runtime/deadletter/deadletter.go
@@ -26,9 +27,20 @@ import "embed"
 //go:embed runtime/github/client.go
 //go:embed runtime/github/doc.go
 //go:embed runtime/github/github.go
-//go:embed runtime/help.go
 //go:embed runtime/inprocess.go
+//go:embed runtime/internal/atomicfile/atomicfile.go
+//go:embed runtime/internal/cli/args.go
+//go:embed runtime/internal/cli/help.go
 //go:embed runtime/internal/httpsource/httpsource.go
+//go:embed runtime/internal/journal/journal.go
+//go:embed runtime/internal/journal/soon.go
+//go:embed runtime/internal/metrics/metrics.go
+//go:embed runtime/internal/redact/redact.go
+//go:embed runtime/internal/statelock/lock_other.go
+//go:embed runtime/internal/statelock/lock_unix.go
+//go:embed runtime/internal/status/status.go
+//go:embed runtime/internal/status/summary.go
+//go:embed runtime/internal/webhook/webhook.go
 //go:embed runtime/jira/adf.go
 //go:embed runtime/jira/client.go
 //go:embed runtime/jira/doc.go
@@ -37,9 +49,6 @@ import "embed"
 //go:embed runtime/jira/jira.go
 //go:embed runtime/jira/walk.go
 //go:embed runtime/journal.go
-//go:embed runtime/journal_soon.go
-//go:embed runtime/lock_other.go
-//go:embed runtime/lock_unix.go
 //go:embed runtime/manifest.go
 //go:embed runtime/metrics.go
 //go:embed runtime/nodeerr/nodeerr.go
@@ -48,7 +57,6 @@ import "embed"
 //go:embed runtime/parallel.go
 //go:embed runtime/program.go
 //go:embed runtime/ratelimit.go
-//go:embed runtime/redact.go
 //go:embed runtime/retry.go
 //go:embed runtime/run.go
 //go:embed runtime/schedule.go
@@ -61,6 +69,7 @@ import "embed"
 //go:embed runtime/sqlsink/sqlite/sqlite.go
 //go:embed runtime/sqlsink/sqlsink.go
 //go:embed runtime/status.go
+//go:embed runtime/store.go
 //go:embed runtime/stream.go
 //go:embed runtime/stream_cache.go
 //go:embed runtime/transform/transform.go

@@ -56,10 +56,10 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 			var out T
 			if err := json.Unmarshal(rec.Out, &out); err != nil {
 				return zero, configError("journal %s: the saved output of step %q does not decode as %T (%v); the program changed since the run started: discard the unfinished run with `%s run --once %s --fresh`",
-					st.j.path, key, out, err, st.eng.name, st.flow)
+					st.j.Path(), key, out, err, st.eng.name, st.flow)
 			}
 			st.count(true)
-			st.eng.metrics.stepReplayed(st.fm, r.scope, id)
+			st.eng.metrics.StepReplayed(st.fm, r.scope, id)
 			st.log.Info("step completed", "step", key, "replayed", true, counts(out))
 			return out, nil
 		case recError:
@@ -78,13 +78,13 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 	})
 	elapsed := time.Since(start)
 	if err != nil {
-		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
+		st.eng.metrics.StepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		if opts.Recover && ctx.Err() == nil {
 			// The handler sees the redacted text, live and on replay alike:
 			// an error record is for people, and never holds a secret.
-			err = st.eng.red.redactErr(err)
+			err = st.eng.red.Err(err)
 			rec := record{Type: recError, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Err: err.Error()}
-			if jerr := st.j.append(&rec, false); jerr != nil {
+			if jerr := st.j.Append(&rec, false); jerr != nil {
 				return zero, jerr
 			}
 		}
@@ -98,24 +98,24 @@ func Call[T any](ctx context.Context, r *Run, id string, opts Options, fn func(c
 		err = json.Unmarshal(data, &out)
 	}
 	if err != nil {
-		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
+		st.eng.metrics.StepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		return zero, &StepError{Key: key, Attempts: attempts, Err: Permanent(fmt.Errorf("the output (%T) cannot be journaled as JSON: %w", out, err))}
 	}
-	if name := st.eng.red.find(data); name != "" {
+	if name := st.eng.red.Find(data); name != "" {
 		// The journal holds outputs verbatim and must never hold a secret.
-		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
+		st.eng.metrics.StepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		err := Permanent(fmt.Errorf("the output contains the value of the secret environment variable %s, so it cannot be journaled (the journal never holds a secret; a resumed run gets outputs back byte for byte); change the node so that its output leaves the secret out", name))
 		st.log.Warn("step failed", "step", key, "duration", elapsed, "attempts", attempts, "permanent", true, "error", err)
 		return zero, &StepError{Key: key, Attempts: attempts, Err: err}
 	}
 	rec := record{Type: recCall, Key: key, Attempts: attempts, Millis: elapsed.Milliseconds(), Out: data}
-	if err := st.j.append(&rec, false); err != nil {
-		st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
+	if err := st.j.Append(&rec, false); err != nil {
+		st.eng.metrics.StepExecuted(st.fm, r.scope, id, attempts, elapsed, false)
 		st.setFatal(err)
 		return zero, err
 	}
 	st.count(false)
-	st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, true)
+	st.eng.metrics.StepExecuted(st.fm, r.scope, id, attempts, elapsed, true)
 	st.log.Info("step completed", append([]any{"step", key, "duration", elapsed, "attempts", attempts, counts(out)}, rateAttrs(opts.RateLimit, waited)...)...)
 	return out, nil
 }

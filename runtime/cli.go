@@ -7,15 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
-	"slices"
-	"strings"
 	"syscall"
+
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/internal/cli"
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
+	"github.com/resolute/resolute-gen/runtime/internal/statelock"
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // Main is the whole main function of a generated program: it parses
@@ -31,9 +33,9 @@ func Main(p Program) {
 		s := <-sigs
 		signal.Stop(sigs) // a second signal kills the process the default way
 		if sig, ok := s.(syscall.Signal); ok {
-			cancel(Interrupted{sig})
+			cancel(interrupted{sig})
 		} else {
-			cancel(Interrupted{syscall.SIGINT})
+			cancel(interrupted{syscall.SIGINT})
 		}
 	}()
 	code := runMain(ctx, p, os.Args, os.Getenv, os.Stdout, os.Stderr)
@@ -42,167 +44,26 @@ func Main(p Program) {
 	os.Exit(code)
 }
 
-// invocation is a parsed command line.
-type invocation struct {
-	cmd        string   // run, status, cursor, help
-	args       []string // positional arguments after the command
-	once       bool
-	fresh      bool
-	force      bool // cursor set: skip the check of the value's kind
-	help       bool
-	stateDir   string
-	logFormat  string
-	logLevel   string
-	jsonOut    bool // status --json
-	durability string
-	// cursorStore and cursorNamespace configure a Program.CursorStore.
-	cursorStore     string
-	cursorNamespace string
-	metricsAddr     string
-	metricsFile     string
-	webhookAddr     string
-	given           map[string]bool // flags present on the command line
-}
-
-// parseArgs parses the command line; flags may come before or after the
-// command and its arguments, and "--" ends the flags.
-func parseArgs(name string, args []string) (*invocation, error) {
-	inv := &invocation{given: map[string]bool{}}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.BoolVar(&inv.once, "once", false, "")
-	fs.BoolVar(&inv.fresh, "fresh", false, "")
-	fs.BoolVar(&inv.force, "force", false, "")
-	fs.BoolVar(&inv.help, "help", false, "")
-	fs.BoolVar(&inv.help, "h", false, "")
-	fs.StringVar(&inv.stateDir, "state-dir", "", "")
-	fs.StringVar(&inv.logFormat, "log-format", "text", "")
-	fs.StringVar(&inv.logLevel, "log-level", "info", "")
-	fs.BoolVar(&inv.jsonOut, "json", false, "")
-	fs.StringVar(&inv.durability, "durability", string(durFsync), "")
-	fs.StringVar(&inv.cursorStore, "cursor-store", "", "")
-	fs.StringVar(&inv.cursorNamespace, "cursor-namespace", "", "")
-	fs.StringVar(&inv.metricsAddr, "metrics-addr", "", "")
-	fs.StringVar(&inv.metricsFile, "metrics-file", "", "")
-	fs.StringVar(&inv.webhookAddr, "webhook-addr", "", "")
-
-	var rest []string
-	if i := slices.Index(args, "--"); i >= 0 {
-		args, rest = args[:i], args[i+1:]
-	}
-	var pos []string
-	for len(args) > 0 {
-		// A negative number is a value (cursor set NAME -5), not a flag.
-		if negativeNumber.MatchString(args[0]) {
-			pos, args = append(pos, args[0]), args[1:]
-			continue
-		}
-		end := slices.IndexFunc(args, negativeNumber.MatchString)
-		if end < 0 {
-			end = len(args)
-		}
-		seg := args[:end]
-		args = args[end:]
-		for {
-			if err := fs.Parse(seg); err != nil {
-				return nil, err
-			}
-			if fs.NArg() == 0 {
-				break
-			}
-			pos = append(pos, fs.Arg(0))
-			seg = fs.Args()[1:]
-		}
-	}
-	pos = append(pos, rest...)
-	fs.Visit(func(f *flag.Flag) { inv.given[f.Name] = true })
-	if len(pos) > 0 {
-		inv.cmd, inv.args = pos[0], pos[1:]
-	}
-	if inv.logFormat != "text" && inv.logFormat != "json" {
-		return nil, fmt.Errorf("--log-format must be text or json, not %q", inv.logFormat)
-	}
-	if _, ok := logLevels[inv.logLevel]; !ok {
-		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", inv.logLevel)
-	}
-	if inv.durability != string(durFsync) && inv.durability != string(durBatch) {
-		return nil, fmt.Errorf("--durability must be fsync or batch, not %q", inv.durability)
-	}
-	if inv.help || inv.cmd == "help" {
-		return inv, nil
-	}
-	for _, f := range []string{"once", "fresh", "durability", "metrics-addr", "metrics-file", "webhook-addr"} {
-		if inv.given[f] && inv.cmd != "run" {
-			return nil, fmt.Errorf("--%s only applies to the run command", f)
-		}
-	}
-	if inv.given["webhook-addr"] && inv.once {
-		return nil, errors.New("--webhook-addr applies to run without --once: webhooks start runs beside the schedule")
-	}
-	if inv.jsonOut && inv.cmd != "status" {
-		return nil, errors.New("--json only applies to the status command")
-	}
-	if inv.force && (inv.cmd != "cursor" || len(inv.args) == 0 || inv.args[0] != "set") {
-		return nil, errors.New("--force only applies to cursor set")
-	}
-	switch inv.cmd {
-	case "":
-		return nil, errors.New("no command given")
-	case "run":
-		if len(inv.args) > 0 && !inv.once {
-			return nil, fmt.Errorf("run without --once takes no flow name; to run flow %q now use: %s run --once %s", inv.args[0], name, inv.args[0])
-		}
-		if len(inv.args) > 1 {
-			return nil, fmt.Errorf("run --once takes one flow name, got %d", len(inv.args))
-		}
-	case "status", "version":
-		if len(inv.args) > 0 {
-			return nil, fmt.Errorf("%s takes no arguments", inv.cmd)
-		}
-	case "check":
-		if len(inv.args) > 1 {
-			return nil, fmt.Errorf("check takes at most one flow name, got %d", len(inv.args))
-		}
-	case "cursor":
-		want := map[string]int{"get": 2, "set": 3, "reset": 2}
-		if len(inv.args) == 0 || want[inv.args[0]] == 0 {
-			return nil, errors.New("usage: cursor get NAME | cursor set NAME VALUE | cursor reset NAME")
-		}
-		if len(inv.args) != want[inv.args[0]] {
-			if inv.args[0] == "set" {
-				return nil, errors.New("usage: cursor set NAME VALUE")
-			}
-			return nil, fmt.Errorf("usage: cursor %s NAME", inv.args[0])
-		}
-	default:
-		return nil, fmt.Errorf("unknown command %q", inv.cmd)
-	}
-	return inv, nil
-}
-
-// logLevels are the values of --log-level.
-var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
-
 // runMain is Main without the process around it.
 func runMain(ctx context.Context, p Program, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	name := filepath.Base(argv[0])
-	fail := func(code int, err error, red *redactor) int {
+	fail := func(code int, err error, red *redact.Redactor) int {
 		fmt.Fprintf(stderr, "%s: %s\n", name, red.Error(err))
 		return code
 	}
 	if err := p.validate(); err != nil {
 		return fail(2, err, nil)
 	}
-	inv, err := parseArgs(name, argv[1:])
-	if errors.Is(err, flag.ErrHelp) || err == nil && (inv.help || inv.cmd == "help") {
-		fmt.Fprint(stdout, usage(p, name))
+	inv, err := cli.Parse(name, argv[1:])
+	if errors.Is(err, flag.ErrHelp) || err == nil && (inv.Help || inv.Cmd == "help") {
+		fmt.Fprint(stdout, cli.Usage(p.help(), name))
 		return 0
 	}
 	if err != nil {
 		return fail(2, fmt.Errorf("%v\nRun '%s help' for usage.", err, name), nil)
 	}
 
-	dir := inv.stateDir
+	dir := inv.StateDir
 	if dir == "" {
 		dir = getenv("RESOLUTE_STATE_DIR")
 	}
@@ -210,24 +71,24 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		dir = ".resolute"
 	}
 	env, _ := p.resolveEnv(getenv) // missing variables are reported per flow (missingEnv)
-	if inv.cmd == "version" {
+	if inv.Cmd == "version" {
 		fmt.Fprintf(stdout, "%s\n", versionText(p, name))
 		return 0
 	}
-	e := newEngine(p, name, dir, env, getenv, func(red *redactor) *slog.Logger {
-		return newLevelLogger(stderr, inv.logFormat, logLevels[inv.logLevel], red)
+	e := newEngine(p, name, dir, env, getenv, func(red *redact.Redactor) *slog.Logger {
+		return redact.NewLogger(stderr, inv.LogFormat, cli.LogLevels[inv.LogLevel], red)
 	})
-	e.mode = durability(inv.durability)
+	e.mode = journal.Durability(inv.Durability)
 	storeCfg, err := storeConfig(p, inv, name, getenv, e.red)
 	if err != nil {
 		return fail(2, fmt.Errorf("%v\nRun '%s help' for usage.", err, name), e.red)
 	}
 
 	// Read-only commands take no lock and never create the state dir.
-	readOnly := inv.cmd == "status" || inv.cmd == "check" || inv.cmd == "cursor" && inv.args[0] == "get"
+	readOnly := inv.Cmd == "status" || inv.Cmd == "check" || inv.Cmd == "cursor" && inv.Args[0] == "get"
 	if readOnly && storeCfg != nil {
 		if err := e.openStore(ctx, *storeCfg); err != nil {
-			if inv.cmd != "status" {
+			if inv.Cmd != "status" {
 				return fail(2, err, e.red)
 			}
 			e.store = errStore{err}
@@ -235,25 +96,23 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		defer e.closeStore()
 	}
 	switch {
-	case inv.cmd == "status" && inv.jsonOut:
-		return statusJSON(ctx, e, stdout)
-	case inv.cmd == "status":
-		return status(ctx, e, stdout)
-	case inv.cmd == "check":
+	case inv.Cmd == "status":
+		return statusCommand(ctx, e, inv.JSON, stdout)
+	case inv.Cmd == "check":
 		return checkCommand(ctx, e, inv, stdout, stderr)
 	case readOnly:
-		if err := cursorCommand(ctx, e, inv.args, false, stdout, stderr); err != nil {
+		if err := cursorCommand(ctx, e, inv.Args, false, stdout, stderr); err != nil {
 			return fail(exitCode(err), err, e.red)
 		}
 		return 0
 	}
-	if inv.cmd == "run" {
+	if inv.Cmd == "run" {
 		// run --once FLOW needs the variables that flow reads; the
 		// scheduler needs every flow's.
 		var flows []Flow
-		if inv.once && len(inv.args) == 1 {
-			flows, _ = p.flowsFor(inv.args)
-		} else if inv.once && len(p.Flows) == 1 || !inv.once {
+		if inv.Once && len(inv.Args) == 1 {
+			flows, _ = p.flowsFor(inv.Args)
+		} else if inv.Once && len(p.Flows) == 1 || !inv.Once {
 			flows = p.Flows
 		}
 		if err := p.missingEnv(env, flows); err != nil {
@@ -263,7 +122,7 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fail(2, fmt.Errorf("create state dir: %w", err), e.red)
 	}
-	release, err := lockStateDir(dir)
+	release, err := statelock.Lock(dir)
 	if err != nil {
 		return fail(2, err, e.red)
 	}
@@ -274,9 +133,9 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		}
 		defer e.closeStore()
 	}
-	if inv.cmd == "run" {
-		for _, n := range e.red.shortNames() {
-			e.log.Warn(fmt.Sprintf("secret environment variable %s is shorter than %d bytes, too short to be redacted reliably: logs hide it only where it stands as a whole word, and a step output is refused only when one of its strings is exactly the value", n, shortSecret), "name", n)
+	if inv.Cmd == "run" {
+		for _, n := range e.red.ShortNames() {
+			e.log.Warn(fmt.Sprintf("secret environment variable %s is shorter than %d bytes, too short to be redacted reliably: logs hide it only where it stands as a whole word, and a step output is refused only when one of its strings is exactly the value", n, redact.ShortSecret), "name", n)
 		}
 		if storeCfg == nil && getenv(envCursorStore) != "" {
 			e.log.Warn(envCursorStore + " is set, but this program keeps its cursors in its state directory; ignoring it")
@@ -288,21 +147,21 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 		defer stop()
 	}
 	var hooks *webhooks
-	if inv.webhookAddr != "" {
+	if inv.WebhookAddr != "" {
 		var stop func()
-		if hooks, stop, err = e.serveWebhooks(inv.webhookAddr); err != nil {
+		if hooks, stop, err = e.serveWebhooks(inv.WebhookAddr); err != nil {
 			return fail(2, err, e.red)
 		}
 		defer stop()
 	}
 
 	switch {
-	case inv.cmd == "cursor":
-		err = cursorCommand(ctx, e, inv.args, inv.force, stdout, stderr)
-	case inv.once:
+	case inv.Cmd == "cursor":
+		err = cursorCommand(ctx, e, inv.Args, inv.Force, stdout, stderr)
+	case inv.Once:
 		err = runOnce(ctx, e, inv)
 	default:
-		err = e.schedule(ctx, inv.fresh, hooks)
+		err = e.schedule(ctx, inv.Fresh, hooks)
 	}
 	if err != nil {
 		return fail(exitCode(err), err, e.red)
@@ -310,11 +169,11 @@ func runMain(ctx context.Context, p Program, argv []string, getenv func(string) 
 	return 0
 }
 
-func runOnce(ctx context.Context, e *engine, inv *invocation) error {
+func runOnce(ctx context.Context, e *engine, inv *cli.Invocation) error {
 	var name string
 	switch {
-	case len(inv.args) == 1:
-		name = inv.args[0]
+	case len(inv.Args) == 1:
+		name = inv.Args[0]
 	case len(e.prog.Flows) == 1:
 		name = e.prog.Flows[0].Name
 	default:
@@ -324,20 +183,20 @@ func runOnce(ctx context.Context, e *engine, inv *invocation) error {
 	if !ok {
 		return configError("unknown flow %q; flows: %s", name, quoteList(e.prog.flowNames()))
 	}
-	sum, err := e.runFlow(ctx, flow, inv.fresh)
+	sum, err := e.runFlow(ctx, flow, inv.Fresh)
 	if err == nil {
 		return nil
 	}
-	var intr Interrupted
+	var intr interrupted
 	if errors.As(context.Cause(ctx), &intr) {
 		return &exitError{128 + int(intr.Signal), fmt.Errorf("flow %q %v: the run stopped unfinished (%v). Its progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
 			flow.Name, intr, err, e.name, flow.Name)}
 	}
 	var xe *exitError
-	if errors.As(err, &xe) {
+	if errors.As(err, &xe) || cursorstore.IsStateError(err) {
 		return err
 	}
-	if IsConfiguration(err) {
+	if nodeerr.IsConfiguration(err) {
 		next := fmt.Sprintf("Nothing was done: fix the configuration and run `%s run --once %s` again", e.name, flow.Name)
 		if sum != nil && sum.Steps+sum.Replayed > 0 {
 			next = fmt.Sprintf("Fix the configuration, then `%s run --once %s` resumes the run at the failed step (completed steps are not run again)", e.name, flow.Name)
@@ -347,9 +206,6 @@ func runOnce(ctx context.Context, e *engine, inv *invocation) error {
 	return fmt.Errorf("flow %q failed: %w\nIts progress is kept: `%s run --once %s` resumes it (completed steps are not run again); add --fresh to discard it",
 		flow.Name, err, e.name, flow.Name)
 }
-
-// negativeNumber matches an argument that is a negative number, not a flag.
-var negativeNumber = regexp.MustCompile(`^-[0-9][0-9.]*$`)
 
 func cursorCommand(ctx context.Context, e *engine, args []string, force bool, stdout, stderr io.Writer) error {
 	sub, name := args[0], args[1]
@@ -386,7 +242,7 @@ func cursorCommand(ctx context.Context, e *engine, args []string, force bool, st
 	}
 	fmt.Fprintf(stdout, "cursor %s = %s (was %s)\n", name, value, old)
 	for _, f := range e.prog.Flows {
-		if recs, _, _ := readJournal(e.journalPath(f.Name)); len(recs) > 0 {
+		if recs, _, _ := journal.Read(e.journalPath(f.Name)); len(recs) > 0 {
 			if v, ok := recs[0].Cursors[name]; ok && v != value {
 				fmt.Fprintf(stderr, "note: flow %q has an unfinished run that started with %s = %s; it resumes with that value, and if it advances %s it will refuse to commit (a run only commits a cursor nobody changed since it began); `%s run --once %s --fresh` discards it\n",
 					f.Name, name, v, name, e.name, f.Name)
@@ -396,122 +252,17 @@ func cursorCommand(ctx context.Context, e *engine, args []string, force bool, st
 	return nil
 }
 
-// Environment variables that configure a Program.CursorStore.
-const (
-	envCursorStore     = "RESOLUTE_CURSOR_STORE"
-	envCursorNamespace = "RESOLUTE_CURSOR_NAMESPACE"
-)
-
-// storeConfig returns the configuration of the program's cursor store, or
-// nil for the file store. It adds the passwords in the store's URL to red.
-func storeConfig(p Program, inv *invocation, name string, getenv func(string) string, red *redactor) (*CursorStoreConfig, error) {
-	if p.CursorStore == nil {
-		for _, f := range []string{"cursor-store", "cursor-namespace"} {
-			if inv.given[f] {
-				return nil, fmt.Errorf("--%s: this program keeps its cursors in its state directory (cursors.json), not in a cursor store", f)
-			}
-		}
-		return nil, nil
+// help is what the help text shows of p.
+func (p *Program) help() cli.Program {
+	h := cli.Program{Store: p.CursorStore != nil}
+	for _, f := range p.Flows {
+		h.Flows = append(h.Flows, cli.Flow{Name: f.Name, Description: f.Description, Schedule: f.Schedule})
 	}
-	cfg := &CursorStoreConfig{URL: inv.cursorStore, Namespace: inv.cursorNamespace, Program: name}
-	if cfg.URL == "" {
-		cfg.URL = getenv(envCursorStore)
+	for _, e := range p.Env {
+		h.Env = append(h.Env, cli.Env{Name: e.Name, Required: e.Required, Secret: e.Secret, Default: e.Default})
 	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = getenv(envCursorNamespace)
+	for _, c := range p.Cursors {
+		h.Cursors = append(h.Cursors, cli.Cursor{Name: c.Name, Initial: c.Initial})
 	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = strings.TrimSuffix(name, ".exe")
-	}
-	red.add(envCursorStore, urlPasswords(cfg.URL)...)
-	if cfg.URL == "" {
-		return nil, fmt.Errorf("this program keeps its cursors in a cursor store: give its URL with --cursor-store URL or in the environment variable %s", envCursorStore)
-	}
-	return cfg, nil
-}
-
-// urlPasswords returns the passwords in a store URL: its user info's and
-// those of query parameters such as password=.
-func urlPasswords(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	var pw []string
-	if p, ok := u.User.Password(); ok && p != "" {
-		pw = append(pw, p, url.QueryEscape(p), url.PathEscape(p))
-	}
-	for k, vs := range u.Query() {
-		if strings.Contains(strings.ToLower(k), "password") {
-			for _, v := range vs {
-				if v != "" {
-					pw = append(pw, v, url.QueryEscape(v))
-				}
-			}
-		}
-	}
-	return pw
-}
-
-// openStore opens the program's cursor store.
-func (e *engine) openStore(ctx context.Context, cfg CursorStoreConfig) error {
-	store, err := catchPanicValue(func() (CursorStore, error) { return e.prog.CursorStore(ctx, cfg) })
-	if err == nil && store == nil {
-		err = errors.New("the cursor store's open function returned no store")
-	}
-	if err != nil {
-		if !strings.HasPrefix(err.Error(), "cursor store") {
-			err = fmt.Errorf("cursor store: %w", err)
-		}
-		return StateError(err)
-	}
-	e.store, e.external = store, true
-	return nil
-}
-
-func catchPanicValue[T any](fn func() (T, error)) (v T, err error) {
-	err = catchPanic("the cursor store", func() error {
-		var ferr error
-		v, ferr = fn()
-		return ferr
-	})
-	return v, err
-}
-
-// closeStore closes the cursor store if it can be closed.
-func (e *engine) closeStore() {
-	if c, ok := e.store.(io.Closer); ok {
-		if err := c.Close(); err != nil {
-			e.log.Warn("closing the cursor store", "error", err)
-		}
-	}
-}
-
-// prepareRun prepares the run command: it reads the committed cursors (so
-// that a store that cannot be read stops the program now, not at the first
-// scheduled run) and the last runs, so that the metrics are complete before
-// the first run; it writes the metrics file once (so that a bad path fails
-// now, not after a run) and starts serving /metrics. stop stops serving.
-func (e *engine) prepareRun(ctx context.Context, inv *invocation) (stop func(), err error) {
-	committed, err := e.loadCursors(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e.metrics.setCursors(committed)
-	e.restoreMetrics()
-	if inv.metricsFile != "" {
-		e.metricsFile = inv.metricsFile
-		if err := e.writeMetricsFile(); err != nil {
-			return nil, configError("--metrics-file: %v", err)
-		}
-	}
-	if inv.metricsAddr == "" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", inv.metricsAddr)
-	if err != nil {
-		return nil, configError("--metrics-addr: %v", err)
-	}
-	e.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	return serveMetrics(ln, e.metrics), nil
+	return h
 }

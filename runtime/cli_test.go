@@ -10,49 +10,6 @@ import (
 	"testing"
 )
 
-func TestParseArgs(t *testing.T) {
-	for _, tc := range []struct {
-		args string
-		want string // cmd args once fresh state-dir log-format durability, or the error
-	}{
-		{"run --once", "run [] true false  text fsync"},
-		{"run --once sync --fresh", "run [sync] true true  text fsync"},
-		{"--state-dir /s --log-format json run sync --once --durability batch", "run [sync] true false /s json batch"},
-		{"cursor set c -- -5", "cursor [set c -5] false false  text fsync"},
-		{"status --state-dir=x", "status [] false false x text fsync"},
-		{"run", "run [] false false  text fsync"},
-		{"", "error: no command given"},
-		{"frobnicate", `error: unknown command "frobnicate"`},
-		{"run --bogus", "error: flag provided but not defined: -bogus"},
-		{"run sync", "error: run without --once takes no flow name"},
-		{"run --once a b", "error: run --once takes one flow name, got 2"},
-		{"status --once", "error: --once only applies to the run command"},
-		{"cursor get", "error: usage: cursor get NAME"},
-		{"cursor set c", "error: usage: cursor set NAME VALUE"},
-		{"cursor frob c", "error: usage: cursor get NAME | cursor set NAME VALUE | cursor reset NAME"},
-		{"run --log-format xml", "error: --log-format must be text or json"},
-		{"run --durability none", "error: --durability must be fsync or batch"},
-	} {
-		inv, err := parseArgs("prog", strings.Fields(tc.args))
-		var got string
-		if err != nil {
-			got = "error: " + err.Error()
-		} else {
-			got = strings.Join([]string{inv.cmd, "[" + strings.Join(inv.args, " ") + "]", boolStr(inv.once), boolStr(inv.fresh), inv.stateDir, inv.logFormat, inv.durability}, " ")
-		}
-		if !strings.HasPrefix(got, tc.want) {
-			t.Errorf("%q: got %q, want %q", tc.args, got, tc.want)
-		}
-	}
-}
-
-func boolStr(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
-}
-
 func cliProgram(run func(context.Context, *Run) error) Program {
 	return Program{
 		Flows: []Flow{
@@ -230,7 +187,7 @@ func TestExitCodesOfConfigurationStateAndSignals(t *testing.T) {
 		ctx, cancel := context.WithCancelCause(context.Background())
 		block := func(ctx context.Context, r *Run) error {
 			_, err := Call(ctx, r, "wait", Options{}, func(ctx context.Context) (int, error) {
-				cancel(Interrupted{sig})
+				cancel(interrupted{sig})
 				<-ctx.Done()
 				return 0, ctx.Err()
 			})

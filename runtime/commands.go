@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,9 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/resolute/resolute-gen/runtime/internal/cli"
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 )
 
 // versionText is what `prog version` prints. The runtime's version comes
@@ -84,9 +86,9 @@ func plural(n int, one, many string) string {
 // state dir: the environment, the state dir, the cursors (file or store)
 // and the unfinished runs' journals. It prints what it checked and returns
 // 0, or 2 after listing every problem.
-func checkCommand(ctx context.Context, e *engine, inv *invocation, stdout, stderr io.Writer) int {
+func checkCommand(ctx context.Context, e *engine, inv *cli.Invocation, stdout, stderr io.Writer) int {
 	var problems []string
-	flows, err := e.prog.flowsFor(inv.args)
+	flows, err := e.prog.flowsFor(inv.Args)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %s\n", e.name, e.red.Error(err))
 		return 2
@@ -112,7 +114,7 @@ func checkCommand(ctx context.Context, e *engine, inv *invocation, stdout, stder
 		fmt.Fprintf(stdout, "cursors (%s): ok\n", e.storeString())
 	}
 	for _, f := range flows {
-		recs, _, err := readJournal(e.journalPath(f.Name))
+		recs, _, err := journal.Read(e.journalPath(f.Name))
 		switch {
 		case err != nil:
 			problems = append(problems, e.corruptJournal(f.Name, err).Error())
@@ -132,78 +134,6 @@ func checkCommand(ctx context.Context, e *engine, inv *invocation, stdout, stder
 		return 2
 	}
 	fmt.Fprintln(stdout, "configuration ok; nothing was run")
-	return 0
-}
-
-// statusReport is the JSON form of status.
-type statusReport struct {
-	StateDir string         `json:"state_dir"`
-	Spec     string         `json:"spec,omitempty"`
-	Store    string         `json:"cursor_store"`
-	Flows    []flowStatus   `json:"flows"`
-	Cursors  []cursorStatus `json:"cursors"`
-	Errors   []string       `json:"errors,omitempty"`
-}
-
-type flowStatus struct {
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	Schedule    string            `json:"schedule,omitempty"`
-	LastRun     *runSummary       `json:"last_run,omitempty"`
-	Unfinished  *unfinishedStatus `json:"unfinished,omitempty"`
-}
-
-type unfinishedStatus struct {
-	RunID          string `json:"run_id"`
-	Started        string `json:"started"`
-	CompletedSteps int    `json:"completed_steps"`
-	// Resumable is false when the run began under another definition of
-	// the flow: the next run refuses it until it is discarded with --fresh.
-	Resumable bool `json:"resumable"`
-}
-
-type cursorStatus struct {
-	Name      string `json:"name"`
-	Value     string `json:"value"`
-	Committed bool   `json:"committed"`
-}
-
-// statusJSON prints status as one JSON object (status --json). Like
-// status, it returns 2 if some state needs repair (listed in "errors").
-func statusJSON(ctx context.Context, e *engine, stdout io.Writer) int {
-	r := statusReport{StateDir: e.dir, Spec: e.prog.SpecHash, Store: e.storeString(), Flows: []flowStatus{}, Cursors: []cursorStatus{}}
-	for _, f := range e.prog.Flows {
-		fs := flowStatus{Name: f.Name, Description: f.Description, Schedule: f.Schedule}
-		if s, err := e.readSummary(f.Name); err == nil {
-			fs.LastRun = s
-		} else if !errors.Is(err, os.ErrNotExist) {
-			r.Errors = append(r.Errors, fmt.Sprintf("unreadable summary %s: %v", e.summaryPath(f.Name), err))
-		}
-		recs, _, err := readJournal(e.journalPath(f.Name))
-		switch {
-		case err != nil:
-			r.Errors = append(r.Errors, e.corruptJournal(f.Name, err).Error())
-		case len(recs) > 0:
-			fs.Unfinished = &unfinishedStatus{RunID: recs[0].RunID, Started: recs[0].Time, CompletedSteps: journalSteps(recs), Resumable: recs[0].SpecHash == e.prog.hash(f)}
-		}
-		r.Flows = append(r.Flows, fs)
-	}
-	committed, err := e.loadCursors(ctx)
-	if err != nil {
-		r.Errors = append(r.Errors, err.Error())
-	}
-	for _, c := range e.prog.Cursors {
-		if v, ok := committed[c.Name]; ok {
-			r.Cursors = append(r.Cursors, cursorStatus{c.Name, v, true})
-		} else if err == nil {
-			r.Cursors = append(r.Cursors, cursorStatus{c.Name, c.Initial, false})
-		}
-	}
-	data, _ := json.MarshalIndent(r, "", "  ")
-	fmt.Fprintf(stdout, "%s\n", e.red.String(string(data)))
-	if len(r.Errors) > 0 {
-		return 2
-	}
 	return 0
 }
 

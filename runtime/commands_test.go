@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/resolute/resolute-gen/runtime/internal/status"
 )
 
 // twoFlowProgram has a Jira flow and an orders flow that read different
@@ -104,7 +106,13 @@ func TestStatusJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	var r statusReport
+	var r struct {
+		Flows []struct {
+			LastRun    *status.Summary    `json:"last_run"`
+			Unfinished *status.Unfinished `json:"unfinished"`
+		} `json:"flows"`
+		Cursors []status.Cursor `json:"cursors"`
+	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -114,7 +122,7 @@ func TestStatusJSON(t *testing.T) {
 	if u := r.Flows[1].Unfinished; u == nil || u.CompletedSteps != 1 || !u.Resumable || r.Flows[1].LastRun.Error == "" {
 		t.Errorf("orders: %+v\n%s", r.Flows[1], out)
 	}
-	if len(r.Cursors) != 1 || r.Cursors[0] != (cursorStatus{"jira", "5", true}) {
+	if len(r.Cursors) != 1 || r.Cursors[0] != (status.Cursor{Name: "jira", Value: "5", Committed: true}) {
 		t.Errorf("cursors: %+v", r.Cursors)
 	}
 	if code, _, stderr := runCLI(t, p, env, "run", "--json", "--state-dir", dir); code != 2 || !strings.Contains(stderr, "--json only applies to the status command") {

@@ -10,54 +10,6 @@ import (
 	"time"
 )
 
-func TestFileCursorStoreCommit(t *testing.T) {
-	dir := t.TempDir()
-	s := &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: "prog"}
-	ctx := context.Background()
-	if c, err := s.Load(ctx); err != nil || len(c) != 0 {
-		t.Fatalf("missing file: %v %v", c, err)
-	}
-	if err := s.Commit(ctx, map[string]string{"a": "1", "b": "x"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Commit(ctx, map[string]string{"a": "2"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.Load(ctx)
-	if err != nil || c["a"] != "2" || c["b"] != "x" {
-		t.Fatalf("got %v %v", c, err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("a temp file was left behind: %v", entries)
-	}
-	if st, _ := os.Stat(s.Path); st.Mode().Perm() != 0o600 {
-		t.Errorf("mode = %v", st.Mode())
-	}
-}
-
-func TestFileCursorStoreCorrupt(t *testing.T) {
-	for name, content := range map[string]string{
-		"truncated":     `{"version":1,"cursors":{"a":"1"`,
-		"wrong type":    `{"version":1,"cursors":{"a":1}}`,
-		"empty":         ``,
-		"trailing junk": `{"version":1,"cursors":{}} {}`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			s := &FileCursorStore{Path: filepath.Join(t.TempDir(), "cursors.json"), Prog: "prog"}
-			os.WriteFile(s.Path, []byte(content), 0o600)
-			_, err := s.Load(context.Background())
-			if exitCode(err) != 2 {
-				t.Fatalf("err = %v, want a state error", err)
-			}
-			mustContain(t, "error", err.Error(), s.Path, "corrupt", "prog cursor set NAME VALUE")
-			if s.Commit(context.Background(), map[string]string{"a": "2"}, nil) == nil {
-				t.Fatal("commit over a corrupt file must fail, not drop the other cursors")
-			}
-		})
-	}
-}
-
 func cursorProgram() Program {
 	return Program{Cursors: []CursorSpec{{Name: "n", Initial: "0"}, {Name: "t", Initial: "2024-01-01T00:00:00Z"}, {Name: "s", Initial: "a"}}}
 }
@@ -201,7 +153,7 @@ func TestCrashBetweenCommitAndJournalRemoval(t *testing.T) {
 			return err
 		}
 		r.Advance("n", v)
-		saved, _ = os.ReadFile(r.st.j.path)
+		saved, _ = os.ReadFile(r.st.j.Path())
 		return nil
 	}
 	if _, err := h.run(flow); err != nil {

@@ -164,7 +164,7 @@
 // configuration or state error (including a state directory held by another
 // process, a state directory that cannot be written at commit time, and a
 // step error reporting Configuration() true, such as a rejected
-// credential; see [IsConfiguration]).
+// credential; see [nodeerr.IsConfiguration]).
 //
 // # Metrics
 //

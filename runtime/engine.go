@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,13 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/internal/atomicfile"
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
+	"github.com/resolute/resolute-gen/runtime/internal/metrics"
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
+	"github.com/resolute/resolute-gen/runtime/internal/status"
 )
 
 // engine runs flows against one state directory. One engine serves a whole
@@ -25,15 +31,15 @@ type engine struct {
 	dir    string // state directory
 	env    map[string]string
 	getenv func(string) string
-	red    *redactor
+	red    *redact.Redactor
 	log    *slog.Logger
-	store  CursorStore
-	mode   durability
+	store  cursorstore.Store
+	mode   journal.Durability
 
 	// external is set when the cursors live outside the state directory
 	// (Program.CursorStore).
 	external bool
-	metrics  *metrics
+	metrics  *metrics.Registry
 	// metricsFile, if set, receives every metric after every run.
 	metricsFile string
 	// noted are the cursors already logged about as new in the store.
@@ -54,8 +60,8 @@ type engine struct {
 // newEngine returns an engine for the program called name, on state
 // directory dir, with the resolved environment env. newLog makes the logger,
 // given the redactor of the program's secrets.
-func newEngine(prog Program, name, dir string, env map[string]string, getenv func(string) string, newLog func(*redactor) *slog.Logger) *engine {
-	red := newRedactor(prog.secrets(env))
+func newEngine(prog Program, name, dir string, env map[string]string, getenv func(string) string, newLog func(*redact.Redactor) *slog.Logger) *engine {
+	red := redact.New(prog.secrets(env))
 	e := &engine{
 		prog:   prog,
 		name:   name,
@@ -64,24 +70,19 @@ func newEngine(prog Program, name, dir string, env map[string]string, getenv fun
 		getenv: getenv,
 		red:    red,
 		log:    newLog(red),
-		store:  &FileCursorStore{Path: filepath.Join(dir, "cursors.json"), Prog: name, Declared: prog.Cursors},
-		mode:   durFsync,
+		mode:   journal.Fsync,
 		sleep:  sleepCtx,
 		jitter: randomJitter,
 		now:    time.Now,
 
 		limiters: newLimiters(prog.RateLimits),
 	}
-	e.store.(*FileCursorStore).Log = e.log
-	e.metrics = newMetrics(func(flow string) bool {
+	e.store = &cursorstore.File{Path: filepath.Join(dir, "cursors.json"), Prog: name, Declared: prog.storeCursors(), Log: e.log}
+	e.metrics = metrics.New(func(flow string) bool {
 		_, err := os.Stat(e.journalPath(flow))
 		return err == nil
-	})
-	e.metrics.addFlows(prog.flowNames())
-	e.metrics.declared = map[string]bool{}
-	for _, c := range prog.Cursors {
-		e.metrics.declared[c.Name] = true
-	}
+	}, prog.cursorNames())
+	e.metrics.AddFlows(prog.flowNames())
 	return e
 }
 
@@ -93,38 +94,9 @@ func (e *engine) journalPath(flow string) string {
 	return filepath.Join(e.dir, "journal", flow+".jsonl")
 }
 
-func (e *engine) summaryPath(flow string) string {
-	return filepath.Join(e.dir, "last", flow+".json")
-}
-
-// runSummary is written to last/<flow>.json when a run ends.
-type runSummary struct {
-	Flow     string            `json:"flow"`
-	RunID    string            `json:"run_id"`
-	Result   string            `json:"result"` // resultSucceeded or resultFailed
-	Error    string            `json:"error,omitempty"`
-	Resumed  bool              `json:"resumed,omitempty"`
-	Started  time.Time         `json:"started"`
-	Finished time.Time         `json:"finished"`
-	Steps    int               `json:"steps"`           // calls executed by this process
-	Replayed int               `json:"replayed"`        // calls answered from the journal
-	Pages    int               `json:"pages,omitempty"` // stream pages done by this process
-	Failures []stepFailure     `json:"failures,omitempty"`
-	Cursors  map[string]string `json:"cursors,omitempty"` // values committed
-	// LastSuccess is the end of the last successful run of the flow: this
-	// run's end if it succeeded, else carried over from the summary before.
-	LastSuccess *time.Time `json:"last_success,omitempty"`
-}
-
-// Run results, in summaries and metrics.
-const (
-	resultSucceeded = "succeeded"
-	resultFailed    = "failed"
-)
-
 // runFlow runs (or resumes) one run of flow. The error is an *exitError for
 // configuration and state problems, any other error for a failed run.
-func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummary, error) {
+func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*status.Summary, error) {
 	jpath := e.journalPath(flow.Name)
 	if fresh {
 		e.removePageCaches(flow.Name)
@@ -138,18 +110,18 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	if err != nil {
 		return nil, err
 	}
-	e.metrics.setCursors(committed)
+	e.metrics.SetCursors(committed)
 	if e.external && len(committed) == 0 && len(e.prog.Cursors) > 0 {
 		e.log.Warn("no cursor is committed in the cursor store yet: the run starts from the initial values. If this program committed cursors before, check --cursor-store and --cursor-namespace",
 			"flow", flow.Name, "store", e.storeString())
 	}
-	recs, valid, err := readJournal(jpath)
+	recs, valid, err := journal.Read(jpath)
 	if err != nil {
 		return nil, e.corruptJournal(flow.Name, err)
 	}
 
 	var hdr record
-	var j *journal
+	var j *journal.Writer
 	resumed := len(recs) > 0
 	if resumed {
 		hdr = recs[0]
@@ -159,9 +131,9 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 				flow.Name, hdr.RunID, hdr.Time, whatChanged(hdr, flow, e.prog.hash(flow)), e.name, flow.Name)
 		}
 		if hdr.Flow != flow.Name {
-			return nil, e.corruptJournal(flow.Name, fmt.Errorf("%w %s: header names flow %q", errCorruptJournal, jpath, hdr.Flow))
+			return nil, e.corruptJournal(flow.Name, fmt.Errorf("%w %s: header names flow %q", journal.ErrCorrupt, jpath, hdr.Flow))
 		}
-		if j, err = resumeJournal(jpath, valid, e.mode, e.red); err != nil {
+		if j, err = journal.Resume(jpath, valid, e.mode, e.red); err != nil {
 			return nil, configError("resume journal: %v", err)
 		}
 	} else {
@@ -171,16 +143,16 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 			snapshot[c.Name] = c.Initial
 		}
 		maps.Copy(snapshot, committed)
-		hdr = record{Type: recHeader, Version: journalVersion, Flow: flow.Name, RunID: newRunID(e.now()),
+		hdr = record{Type: recHeader, Version: journal.Version, Flow: flow.Name, RunID: newRunID(e.now()),
 			SpecHash: e.prog.hash(flow), Steps: flow.StepHashes, Time: e.now().UTC().Format(time.RFC3339Nano), Cursors: snapshot}
-		if j, err = createJournal(jpath, hdr, e.mode, e.red); err != nil {
+		if j, err = journal.Create(jpath, hdr, e.mode, e.red); err != nil {
 			return nil, configError("create journal: %v", err)
 		}
 	}
 
 	st := e.newRunState(flow, hdr, j, recs)
-	st.fm = e.metrics.runStarted(flow.Name)
-	sum := &runSummary{Flow: flow.Name, RunID: hdr.RunID, Resumed: resumed, Started: e.now()}
+	st.fm = e.metrics.RunStarted(flow.Name)
+	sum := &status.Summary{Flow: flow.Name, RunID: hdr.RunID, Resumed: resumed, Started: e.now()}
 	st.log.Info("run started", "resumed", resumed, "journaled_steps", journalSteps(recs), "journaled_pages", pageRecords(recs))
 
 	runErr := catchPanic("flow "+flow.Name, func() error { return flow.Run(ctx, &Run{st: st}) })
@@ -191,7 +163,7 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 	sum.Steps, sum.Replayed, sum.Failures, sum.Pages = st.steps, st.replayed, st.failures, st.pages
 	staged := maps.Clone(st.staged)
 	st.mu.Unlock()
-	if err := j.close(); err != nil && runErr == nil {
+	if err := j.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
 
@@ -202,13 +174,13 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		runErr = e.commitCursors(cctx, staged, st.commitCheck(staged))
 		cancel()
 		if runErr == nil {
-			e.metrics.setCursors(staged)
+			e.metrics.SetCursors(staged)
 			sum.Cursors = staged
 			e.removePageCaches(flow.Name)
 			if err := os.Remove(jpath); err != nil {
 				st.log.Warn("could not remove the finished run's journal", "journal", jpath, "error", err)
 			}
-			syncDir(filepath.Dir(jpath))
+			atomicfile.SyncDir(filepath.Dir(jpath))
 		}
 	}
 	sum.Finished = e.now()
@@ -220,20 +192,20 @@ func (e *engine) runFlow(ctx context.Context, flow Flow, fresh bool) (*runSummar
 		attrs = append(attrs, "failed_steps_continued", len(sum.Failures))
 	}
 	if runErr != nil {
-		sum.Result, sum.Error = resultFailed, e.red.Error(runErr)
-		st.log.Error("run finished", append([]any{"result", resultFailed, "error", runErr}, attrs...)...)
+		sum.Result, sum.Error = status.Failed, e.red.Error(runErr)
+		st.log.Error("run finished", append([]any{"result", status.Failed, "error", runErr}, attrs...)...)
 		if prev, err := e.readSummary(flow.Name); err == nil {
-			sum.LastSuccess = prev.lastSuccess()
+			sum.LastSuccess = prev.LastSuccessTime()
 		}
 	} else {
-		sum.Result = resultSucceeded
+		sum.Result = status.Succeeded
 		sum.LastSuccess = &sum.Finished
-		st.log.Info("run finished", append(append([]any{"result", resultSucceeded}, attrs...), cursorGroup(staged))...)
+		st.log.Info("run finished", append(append([]any{"result", status.Succeeded}, attrs...), cursorGroup(staged))...)
 	}
 	if err := e.writeSummary(sum); err != nil {
 		st.log.Warn("could not write the run summary", "error", err)
 	}
-	e.metrics.runFinished(st.fm, sum)
+	e.metrics.RunFinished(st.fm, metricsLast(sum))
 	if err := e.writeMetricsFile(); err != nil {
 		st.log.Warn("could not write the metrics file", "error", err)
 	}
@@ -271,57 +243,7 @@ func (st *runState) commitCheck(staged map[string]string) func(map[string]string
 	}
 }
 
-// storeString describes the cursor store for messages.
-func (e *engine) storeString() string {
-	if s, ok := e.store.(fmt.Stringer); ok {
-		return e.red.String(s.String())
-	}
-	return fmt.Sprintf("%T", e.store)
-}
-
-// readSummary reads the summary of the last finished run of flow.
-func (e *engine) readSummary(flow string) (*runSummary, error) {
-	data, err := os.ReadFile(e.summaryPath(flow))
-	if err != nil {
-		return nil, err
-	}
-	var s runSummary
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
-
-// lastSuccess is the end of the last successful run known to s.
-func (s *runSummary) lastSuccess() *time.Time {
-	if s.LastSuccess == nil && s.Result == resultSucceeded {
-		return &s.Finished
-	}
-	return s.LastSuccess
-}
-
-// restoreMetrics sets the last-run gauges from the run summaries in the
-// state directory.
-func (e *engine) restoreMetrics() {
-	for _, f := range e.prog.Flows {
-		if s, err := e.readSummary(f.Name); err == nil {
-			s.LastSuccess = s.lastSuccess()
-			e.metrics.restore(s)
-		}
-	}
-}
-
-// writeMetricsFile replaces the metrics file, if there is one, with every
-// metric. The file is readable by all (a node_exporter usually runs as
-// another user); it holds no secrets.
-func (e *engine) writeMetricsFile() error {
-	if e.metricsFile == "" {
-		return nil
-	}
-	return writeFileAtomic(e.metricsFile, e.metrics.exposition(), 0o644)
-}
-
-func (e *engine) newRunState(flow Flow, hdr record, j *journal, recs []record) *runState {
+func (e *engine) newRunState(flow Flow, hdr record, j *journal.Writer, recs []record) *runState {
 	st := &runState{
 		eng: e, flow: flow.Name, id: hdr.RunID, j: j, resumed: len(recs) > 0,
 		log:      e.log.With("flow", flow.Name, "run", hdr.RunID),
@@ -346,18 +268,6 @@ func (e *engine) newRunState(flow Flow, hdr record, j *journal, recs []record) *
 func (e *engine) corruptJournal(flow string, err error) error {
 	return configError("%v. The journal of the unfinished run of flow %q is damaged; to discard that run and start over, run: %s run --once %s --fresh",
 		err, flow, e.name, flow)
-}
-
-func (e *engine) writeSummary(sum *runSummary) error {
-	path := e.summaryPath(sum.Flow)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, append(data, '\n'), 0o600)
 }
 
 // cursorGroup is a log attribute listing cursor values, sorted by name.

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
@@ -20,22 +21,13 @@ func Permanent(err error) error { return nodeerr.Permanent(err) }
 // can mark their errors that way without importing runtime.
 func IsPermanent(err error) bool { return nodeerr.IsPermanent(err) }
 
-// IsConfiguration reports whether err, or an error it wraps, has a method
-// Configuration() bool that returns true ([nodeerr.IsConfiguration]): a
-// failure that only a change of configuration can fix, such as rejected
-// credentials (HTTP 401) or a missing permission (403). Such a failure is
-// not retried, and the program exits with status 2 (configuration error)
-// rather than 1. Node packages can mark their errors that way without
-// importing runtime ([nodeerr.Configuration]).
-func IsConfiguration(err error) bool { return nodeerr.IsConfiguration(err) }
-
-// Interrupted is the cause of the context of a program stopped by a signal
+// interrupted is the cause of the context of a program stopped by a signal
 // (SIGINT or SIGTERM); `run --once` then exits with status 128 + Signal
 // (130 for SIGINT, 143 for SIGTERM), as shells do.
-type Interrupted struct{ Signal syscall.Signal }
+type interrupted struct{ Signal syscall.Signal }
 
 // Error names the signal.
-func (i Interrupted) Error() string { return "interrupted by " + signalName(i.Signal) }
+func (i interrupted) Error() string { return "interrupted by " + signalName(i.Signal) }
 
 func signalName(s syscall.Signal) string {
 	switch s {
@@ -113,7 +105,7 @@ func exitCode(err error) int {
 	if errors.As(err, &e) {
 		return e.code
 	}
-	if IsConfiguration(err) {
+	if nodeerr.IsConfiguration(err) || cursorstore.IsStateError(err) {
 		return 2
 	}
 	if err != nil {

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
+	"github.com/resolute/resolute-gen/runtime/internal/status"
 )
 
 // harness is an engine on a temporary state directory with a fake sleep and
@@ -33,8 +36,8 @@ func newHarness(t testing.TB, p Program, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, logs: &lockedBuffer{}}
-	h.e = newEngine(p, "prog", t.TempDir(), vals, getenv, func(red *redactor) *slog.Logger {
-		return newLogger(h.logs, "text", red)
+	h.e = newEngine(p, "prog", t.TempDir(), vals, getenv, func(red *redact.Redactor) *slog.Logger {
+		return redact.NewLogger(h.logs, "text", slog.LevelInfo, red)
 	})
 	h.e.jitter = func(d time.Duration) time.Duration { return d } // always the longest delay
 	h.e.sleep = func(ctx context.Context, d time.Duration) error {
@@ -47,11 +50,11 @@ func newHarness(t testing.TB, p Program, env map[string]string) *harness {
 }
 
 // run runs fn as flow "f" (resuming its unfinished run, if any).
-func (h *harness) run(fn func(context.Context, *Run) error) (*runSummary, error) {
+func (h *harness) run(fn func(context.Context, *Run) error) (*status.Summary, error) {
 	return h.runCtx(context.Background(), fn)
 }
 
-func (h *harness) runCtx(ctx context.Context, fn func(context.Context, *Run) error) (*runSummary, error) {
+func (h *harness) runCtx(ctx context.Context, fn func(context.Context, *Run) error) (*status.Summary, error) {
 	return h.e.runFlow(ctx, Flow{Name: "f", Run: fn}, false)
 }
 

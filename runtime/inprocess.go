@@ -13,6 +13,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
 )
 
 // InProcessOptions configure [RunFlow] and [ReplayFlow], which run one flow
@@ -60,7 +63,7 @@ func RunFlow(ctx context.Context, prog Program, flow string, opts InProcessOptio
 	f.Run = func(ctx context.Context, r *Run) error {
 		err := run(ctx, r)
 		// The journal is removed once the cursors are committed: keep it.
-		res.Journal, _ = os.ReadFile(r.st.j.path)
+		res.Journal, _ = os.ReadFile(r.st.j.Path())
 		return err
 	}
 	sum, runErr := e.runFlow(ctx, f, false)
@@ -84,7 +87,7 @@ func RunFlow(ctx context.Context, prog Program, flow string, opts InProcessOptio
 // output no longer decodes as the step's output type. Unlike a resume, it
 // does not require the flow's definition to be unchanged: that is what it
 // tests. Stream pages replay from their records without running the body.
-func ReplayFlow(ctx context.Context, prog Program, flow string, journal []byte, opts InProcessOptions) (*FlowResult, error) {
+func ReplayFlow(ctx context.Context, prog Program, flow string, recorded []byte, opts InProcessOptions) (*FlowResult, error) {
 	e, f, err := inProcessEngine(prog, flow, opts, true)
 	if err != nil {
 		return nil, err
@@ -93,10 +96,10 @@ func ReplayFlow(ctx context.Context, prog Program, flow string, journal []byte, 
 	if err := os.MkdirAll(filepath.Dir(jpath), 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(jpath, journal, 0o600); err != nil {
+	if err := os.WriteFile(jpath, recorded, 0o600); err != nil {
 		return nil, err
 	}
-	recs, valid, err := readJournal(jpath)
+	recs, valid, err := journal.Read(jpath)
 	if err != nil {
 		return nil, fmt.Errorf("read the recorded journal: %w", err)
 	}
@@ -106,14 +109,14 @@ func ReplayFlow(ctx context.Context, prog Program, flow string, journal []byte, 
 	if recs[0].Flow != f.Name {
 		return nil, fmt.Errorf("the recorded journal is of flow %q, not %q", recs[0].Flow, f.Name)
 	}
-	j, err := resumeJournal(jpath, valid, e.mode, e.red)
+	j, err := journal.Resume(jpath, valid, e.mode, e.red)
 	if err != nil {
 		return nil, err
 	}
 	st := e.newRunState(f, recs[0], j, recs)
-	st.fm = e.metrics.runStarted(f.Name)
+	st.fm = e.metrics.RunStarted(f.Name)
 	runErr := catchPanic("flow "+f.Name, func() error { return f.Run(ctx, &Run{st: st}) })
-	if cerr := j.close(); runErr == nil {
+	if cerr := j.Close(); runErr == nil {
 		runErr = cerr
 	}
 	st.mu.Lock()
@@ -121,8 +124,8 @@ func ReplayFlow(ctx context.Context, prog Program, flow string, journal []byte, 
 	maps.Copy(res.Cursors, st.staged)
 	claimed := maps.Clone(st.claimed)
 	st.mu.Unlock()
-	res.Journal = journal
-	res.Outputs = outputs(journal)
+	res.Journal = recorded
+	res.Outputs = outputs(recorded)
 
 	var problems []string
 	if missed := e.replay.missed(); len(missed) > 0 {
@@ -171,10 +174,10 @@ func inProcessEngine(prog Program, flow string, opts InProcessOptions, replay bo
 	if w == nil {
 		w = io.Discard
 	}
-	e := newEngine(prog, "flow", opts.Dir, env, getenv, func(red *redactor) *slog.Logger {
-		return newLogger(w, "text", red)
+	e := newEngine(prog, "flow", opts.Dir, env, getenv, func(red *redact.Redactor) *slog.Logger {
+		return redact.NewLogger(w, "text", slog.LevelInfo, red)
 	})
-	e.mode = durBatch // a test needs no fsync
+	e.mode = journal.Batch // a test needs no fsync
 	if replay {
 		e.replay = &replayCheck{}
 	}
@@ -193,10 +196,10 @@ func (p *Program) withInitial(values map[string]string) map[string]string {
 }
 
 // outputs collects the journaled step outputs of a journal.
-func outputs(journal []byte) map[string]json.RawMessage {
+func outputs(data []byte) map[string]json.RawMessage {
 	out := map[string]json.RawMessage{}
-	for _, line := range strings.SplitAfter(string(journal), "\n") {
-		rec, err := decodeRecord([]byte(strings.TrimSuffix(line, "\n")))
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		rec, err := journal.Decode([]byte(strings.TrimSuffix(line, "\n")))
 		if err == nil && rec.Type == recCall {
 			out[rec.Key] = rec.Out
 		}

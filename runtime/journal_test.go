@@ -10,24 +10,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 )
 
 func testHeader() record {
-	return record{Type: recHeader, Version: journalVersion, Flow: "f", RunID: "r1", SpecHash: "sha256:test", Cursors: map[string]string{"c": "0"}}
+	return record{Type: recHeader, Version: journal.Version, Flow: "f", RunID: "r1", SpecHash: "sha256:test", Cursors: map[string]string{"c": "0"}}
 }
 
 func writeTestJournal(t *testing.T, path string, keys ...string) {
 	t.Helper()
-	j, err := createJournal(path, testHeader(), durFsync, nil)
+	j, err := journal.Create(path, testHeader(), journal.Fsync, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		if err := j.append(&record{Type: recCall, Key: k, Attempts: 1, Out: []byte(`{"k":"` + k + `"}`)}, false); err != nil {
+		if err := j.Append(&record{Type: recCall, Key: k, Attempts: 1, Out: []byte(`{"k":"` + k + `"}`)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := j.close(); err != nil {
+	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -40,71 +42,6 @@ func keysOf(recs []record) string {
 	return strings.Join(ks, ",")
 }
 
-func TestJournalRoundTrip(t *testing.T) {
-	path := t.TempDir() + "/j.jsonl"
-	writeTestJournal(t, path, "a", "b", "loop[0]/c")
-	recs, valid, err := readJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := os.Stat(path)
-	if valid != st.Size() {
-		t.Errorf("valid = %d, want the whole file (%d)", valid, st.Size())
-	}
-	if recs[0].RunID != "r1" || recs[0].Cursors["c"] != "0" {
-		t.Errorf("header = %+v", recs[0])
-	}
-	if got := keysOf(recs); got != "a,b,loop[0]/c" {
-		t.Errorf("keys = %s", got)
-	}
-	if string(recs[2].Out) != `{"k":"b"}` {
-		t.Errorf("out = %s", recs[2].Out)
-	}
-}
-
-// A crash in the middle of a write leaves a torn last line: it is ignored,
-// cut away when the run resumes, and appends continue on a clean line.
-func TestJournalTornLastLine(t *testing.T) {
-	for name, tail := range map[string]string{
-		"no newline":          `{"crc":"00000000","type":"call","key":"c","out":{"x`,
-		"unparsable":          "garbage\n",
-		"checksum mismatch":   `{"crc":"00000000","type":"call","key":"c","out":{}}` + "\n",
-		"zeros after a crash": "\x00\x00\x00\x00",
-	} {
-		t.Run(name, func(t *testing.T) {
-			path := t.TempDir() + "/j.jsonl"
-			writeTestJournal(t, path, "a", "b")
-			clean, _ := os.ReadFile(path)
-			f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-			f.WriteString(tail)
-			f.Close()
-
-			recs, valid, err := readJournal(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := keysOf(recs); got != "a,b" || valid != int64(len(clean)) {
-				t.Fatalf("keys = %s, valid = %d, want a,b and %d", got, valid, len(clean))
-			}
-			j, err := resumeJournal(path, valid, durFsync, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if data, _ := os.ReadFile(path); !bytes.Equal(data, clean) {
-				t.Fatalf("torn tail not truncated:\n%q", data)
-			}
-			if err := j.append(&record{Type: recCall, Key: "c", Out: []byte("1")}, false); err != nil {
-				t.Fatal(err)
-			}
-			j.close()
-			recs, _, err = readJournal(path)
-			if err != nil || keysOf(recs) != "a,b,c" {
-				t.Fatalf("after append: %v %v", keysOf(recs), err)
-			}
-		})
-	}
-}
-
 func TestJournalCorruptMiddleRecord(t *testing.T) {
 	h := newHarness(t, Program{}, nil)
 	path := h.e.journalPath("f")
@@ -114,8 +51,8 @@ func TestJournalCorruptMiddleRecord(t *testing.T) {
 	data = bytes.Replace(data, []byte(`"key":"b"`), []byte(`"key":"B"`), 1) // CRC no longer matches
 	os.WriteFile(path, data, 0o600)
 
-	_, _, err := readJournal(path)
-	if !errors.Is(err, errCorruptJournal) {
+	_, _, err := journal.Read(path)
+	if !errors.Is(err, journal.ErrCorrupt) {
 		t.Fatalf("err = %v, want a corrupt journal error", err)
 	}
 	ran := false
@@ -265,11 +202,11 @@ func TestRecoveredErrorIsRedacted(t *testing.T) {
 }
 
 func TestBatchDurabilityResumes(t *testing.T) {
-	old := batchInterval
-	batchInterval = time.Millisecond
-	defer func() { batchInterval = old }()
+	old := journal.BatchInterval
+	journal.BatchInterval = time.Millisecond
+	defer func() { journal.BatchInterval = old }()
 	h := newHarness(t, Program{}, nil)
-	h.e.mode = durBatch
+	h.e.mode = journal.Batch
 	var c counter
 	flow := func(ctx context.Context, r *Run) error {
 		for i := range 5 {

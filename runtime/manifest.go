@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 )
 
 // manifestKey is the entry, in an external cursor store, that lists the
@@ -38,7 +40,7 @@ func (e *engine) checkManifest(m map[string]string) (map[string]string, error) {
 		declared[c.Name] = true
 	}
 	bad := func(format string, args ...any) error {
-		return StateError(fmt.Errorf("cursor store %s holds cursors of the wrong shape (%s). Nothing was run, so that no data is fetched again from scratch. "+
+		return cursorstore.StateError(fmt.Errorf("cursor store %s holds cursors of the wrong shape (%s). Nothing was run, so that no data is fetched again from scratch. "+
 			"Check --cursor-store and --cursor-namespace; if they are right, set each cursor with `%s cursor set NAME VALUE` (a cursor not set starts again from its initial value)",
 			e.storeString(), fmt.Sprintf(format, args...), e.name))
 	}
@@ -115,7 +117,7 @@ func (e *engine) commitCursors(ctx context.Context, values map[string]string, ch
 		delete(committed, manifestKey)
 		for n := range committed {
 			if !names[n] {
-				return StateError(fmt.Errorf("cursor %s was added to the cursor store %s by another process during this commit; nothing was committed; run again", n, e.storeString()))
+				return cursorstore.StateError(fmt.Errorf("cursor %s was added to the cursor store %s by another process during this commit; nothing was committed; run again", n, e.storeString()))
 			}
 		}
 		if check != nil {

@@ -1,563 +1,66 @@
 package runtime
 
 import (
-	"bytes"
-	"fmt"
-	"maps"
-	"math"
+	"context"
 	"net"
-	"net/http"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/atomicfile"
+	"github.com/resolute/resolute-gen/runtime/internal/cli"
+	"github.com/resolute/resolute-gen/runtime/internal/metrics"
+	"github.com/resolute/resolute-gen/runtime/internal/status"
 )
 
-// Metrics, in the Prometheus text exposition format (version 0.0.4). The
-// format is written by hand: it is small, and a client library would be the
-// largest dependency of every generated program.
-//
-// Label values are flow, step and cursor names only, never a value read at
-// run time, so no secret can reach the metrics. A step is named by its
-// journal key with the loop indices removed ("pages[3]/upserted" is counted
-// as "pages/upserted"), so that the number of series is bounded by the spec,
-// not by the data.
-
-// durationBuckets are the upper bounds, in seconds, of the step duration
-// histogram: steps range from milliseconds (a small upsert) to many minutes
-// (a full fetch with retries).
-var durationBuckets = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
-
-// metrics holds the program's metrics. Counters count what this process did
-// (they start at zero, as Prometheus counters do after a restart); the
-// last-run gauges are restored from the state directory when run starts.
-type metrics struct {
-	mu    sync.Mutex
-	flows map[string]*flowStats
-	// cursors are the committed values as last read or written by this
-	// process, of the declared cursors (all, if declared is nil).
-	cursors  map[string]string
-	declared map[string]bool
-	// unfinished reports whether a flow has an unfinished run (a journal).
-	unfinished func(flow string) bool
-	// rate are the waits for each rate limit, by limit name.
-	rate map[string]*rateStats
-	// webhooks count webhook deliveries, by flow ("" for /webhook) and
-	// result.
-	webhooks map[[2]string]uint64
-}
-
-// rateStats count the attempts that asked a rate limit for a token.
-type rateStats struct {
-	attempts uint64  // attempts that asked
-	waited   uint64  // attempts that had to wait
-	seconds  float64 // total wait
-}
-
-type flowStats struct {
-	name              string
-	succeeded, failed uint64
-	running           bool
-
-	hasLast     bool // the fields below are known
-	lastStart   time.Time
-	lastFinish  time.Time
-	lastOK      bool
-	lastSuccess time.Time // zero: no success known
-	steps       map[string]*stepStats
-}
-
-type stepStats struct {
-	executed  uint64 // completed by running
-	replayed  uint64 // completed from the journal
-	attempts  uint64
-	retries   uint64
-	failures  uint64 // final failures of executed steps
-	continued uint64 // failures handled by on_error, the run going on
-	source    bool   // a stream's paged source: items counts what it read
-	items     uint64
-	// buckets[i] counts completed executions that took at most
-	// durationBuckets[i] and more than durationBuckets[i-1]; the last
-	// element counts the longer ones.
-	buckets [len(durationBuckets) + 1]uint64
-	sum     float64 // seconds
-}
-
-func newMetrics(unfinished func(string) bool) *metrics {
-	return &metrics{flows: map[string]*flowStats{}, cursors: map[string]string{}, unfinished: unfinished}
-}
-
-// flow returns the stats of a flow, creating them; m.mu must be held.
-func (m *metrics) flow(name string) *flowStats {
-	fs := m.flows[name]
-	if fs == nil {
-		fs = &flowStats{name: name, steps: map[string]*stepStats{}}
-		m.flows[name] = fs
+// prepareRun prepares the run command: it reads the committed cursors (so
+// that a store that cannot be read stops the program now, not at the first
+// scheduled run) and the last runs, so that the metrics are complete before
+// the first run; it writes the metrics file once (so that a bad path fails
+// now, not after a run) and starts serving /metrics. stop stops serving.
+func (e *engine) prepareRun(ctx context.Context, inv *cli.Invocation) (stop func(), err error) {
+	committed, err := e.loadCursors(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return fs
-}
-
-// maxSteps bounds the number of steps per flow that get their own series.
-// A generated program names its steps after the spec (loop indices
-// removed), so it stays far below; a program that makes step ids from data
-// would otherwise flood Prometheus with series (and this process with
-// memory). The steps beyond it are counted together as otherSteps.
-const maxSteps = 256
-
-// otherSteps is the step label of the steps beyond maxSteps; it cannot be a
-// step id of a spec.
-const otherSteps = "(other)"
-
-// step returns the stats of the step with journal key scope+id, creating
-// them; m.mu must be held. The step's name is the key without its loop
-// indices ("pages[3]/" + "upserted" is "pages/upserted"); looking it up
-// does not allocate.
-func (fs *flowStats) step(scope, id string) *stepStats {
-	var s *stepStats
-	var buf [128]byte
-	var name []byte
-	if scope == "" {
-		s = fs.steps[id]
-	} else {
-		name = appendStepName(buf[:0], scope, id)
-		s = fs.steps[string(name)] // m[string(bytes)] does not allocate
-	}
-	if s != nil {
-		return s
-	}
-	label := otherSteps
-	if len(fs.steps) < maxSteps {
-		label = id
-		if scope != "" {
-			label = string(name)
+	e.metrics.SetCursors(committed)
+	e.restoreMetrics()
+	if inv.MetricsFile != "" {
+		e.metricsFile = inv.MetricsFile
+		if err := e.writeMetricsFile(); err != nil {
+			return nil, configError("--metrics-file: %v", err)
 		}
-	} else if s = fs.steps[otherSteps]; s != nil {
-		return s
 	}
-	s = &stepStats{}
-	fs.steps[label] = s
-	return s
-}
-
-// appendStepName appends scope+id to b without the loop indices of scope.
-func appendStepName(b []byte, scope, id string) []byte {
-	for i := 0; i < len(scope); i++ {
-		if scope[i] == '[' {
-			if j := strings.IndexByte(scope[i:], ']'); j > 0 {
-				i += j
-				continue
-			}
-		}
-		b = append(b, scope[i])
+	if inv.MetricsAddr == "" {
+		return func() {}, nil
 	}
-	return append(b, id...)
-}
-
-// addFlows makes the flows known, so that their run counters are exported
-// (as zeros) before their first run.
-func (m *metrics) addFlows(names []string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, n := range names {
-		m.flow(n)
+	ln, err := net.Listen("tcp", inv.MetricsAddr)
+	if err != nil {
+		return nil, configError("--metrics-addr: %v", err)
 	}
+	e.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return metrics.Serve(ln, e.metrics), nil
 }
 
-// restore sets the last-run gauges of a flow from its last run summary.
-func (m *metrics) restore(sum *runSummary) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.flow(sum.Flow).setLast(sum)
+// metricsLast describes the run of s for the metrics.
+func metricsLast(s *status.Summary) metrics.Last {
+	return metrics.Last{Start: s.Started, Finish: s.Finished, Succeeded: s.Result == status.Succeeded, LastSuccess: s.LastSuccess}
 }
 
-func (fs *flowStats) setLast(sum *runSummary) {
-	fs.hasLast = true
-	fs.lastStart, fs.lastFinish = sum.Started, sum.Finished
-	fs.lastOK = sum.Result == resultSucceeded
-	if sum.LastSuccess != nil {
-		fs.lastSuccess = *sum.LastSuccess
-	}
-}
-
-// runStarted marks flow as running and returns its stats.
-func (m *metrics) runStarted(flow string) *flowStats {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fs := m.flow(flow)
-	fs.running = true
-	return fs
-}
-
-// runFinished counts a finished run and sets the last-run gauges.
-func (m *metrics) runFinished(fs *flowStats, sum *runSummary) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fs.running = false
-	if sum.Result == resultSucceeded {
-		fs.succeeded++
-	} else {
-		fs.failed++
-	}
-	fs.setLast(sum)
-}
-
-// stepExecuted counts a step that ran (ok: it completed; else it failed for
-// good after attempts attempts).
-func (m *metrics) stepExecuted(fs *flowStats, scope, id string, attempts int, d time.Duration, ok bool) {
-	m.mu.Lock()
-	s := fs.step(scope, id)
-	s.attempts += uint64(max(attempts, 0))
-	s.retries += uint64(max(attempts-1, 0))
-	if ok {
-		s.executed++
-		sec := d.Seconds()
-		s.sum += sec
-		i := 0
-		for i < len(durationBuckets) && sec > durationBuckets[i] {
-			i++
-		}
-		s.buckets[i]++
-	} else {
-		s.failures++
-	}
-	m.mu.Unlock()
-}
-
-// stepReplayed counts a step answered from the journal.
-func (m *metrics) stepReplayed(fs *flowStats, scope, id string) {
-	m.mu.Lock()
-	fs.step(scope, id).replayed++
-	m.mu.Unlock()
-}
-
-// stepContinued counts a failure handled by on_error.
-func (m *metrics) stepContinued(fs *flowStats, scope, id string) {
-	m.mu.Lock()
-	fs.step(scope, id).continued++
-	m.mu.Unlock()
-}
-
-// itemsRead counts the items of a page read by a stream.
-func (m *metrics) itemsRead(fs *flowStats, scope, id string, n int) {
-	m.mu.Lock()
-	s := fs.step(scope, id)
-	s.source = true
-	s.items += uint64(max(n, 0))
-	m.mu.Unlock()
-}
-
-// setCursors records committed cursor values (all of them after a load,
-// some after a commit).
-func (m *metrics) setCursors(values map[string]string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, v := range values {
-		if m.declared == nil || m.declared[k] {
-			m.cursors[k] = v
+// restoreMetrics sets the last-run gauges from the run summaries in the
+// state directory.
+func (e *engine) restoreMetrics() {
+	for _, f := range e.prog.Flows {
+		if s, err := e.readSummary(f.Name); err == nil {
+			s.LastSuccess = s.LastSuccessTime()
+			e.metrics.Restore(s.Flow, metricsLast(s))
 		}
 	}
 }
 
-// The metric families, in the order they are written.
-const (
-	mRunsTotal       = "resolute_runs_total"
-	mRunInProgress   = "resolute_run_in_progress"
-	mUnfinishedRun   = "resolute_unfinished_run"
-	mLastStart       = "resolute_last_run_start_timestamp_seconds"
-	mLastFinish      = "resolute_last_run_finish_timestamp_seconds"
-	mLastDuration    = "resolute_last_run_duration_seconds"
-	mLastSucceeded   = "resolute_last_run_succeeded"
-	mLastSuccess     = "resolute_last_success_timestamp_seconds"
-	mStepsCompleted  = "resolute_steps_completed_total"
-	mStepAttempts    = "resolute_step_attempts_total"
-	mStepRetries     = "resolute_step_retries_total"
-	mStepFailures    = "resolute_step_failures_total"
-	mStepsContinued  = "resolute_steps_failed_continued_total"
-	mItemsRead       = "resolute_items_read_total"
-	mRateAttempts    = "resolute_rate_limit_attempts_total"
-	mRateDelayed     = "resolute_rate_limit_delayed_total"
-	mRateWait        = "resolute_rate_limit_wait_seconds_total"
-	mWebhooks        = "resolute_webhook_deliveries_total"
-	mStepDuration    = "resolute_step_duration_seconds"
-	mCursorValue     = "resolute_cursor_value"
-	mCursorTimestamp = "resolute_cursor_timestamp_seconds"
-)
-
-// expo writes the text exposition format.
-type expo struct {
-	b bytes.Buffer
-}
-
-func (x *expo) family(name, typ, help string) {
-	fmt.Fprintf(&x.b, "# HELP %s %s\n# TYPE %s %s\n", name, escapeHelp(help), name, typ)
-}
-
-// sample writes one line; labels are name, value pairs.
-func (x *expo) sample(name string, v float64, labels ...string) {
-	x.b.WriteString(name)
-	if len(labels) > 0 {
-		x.b.WriteByte('{')
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				x.b.WriteByte(',')
-			}
-			x.b.WriteString(labels[i])
-			x.b.WriteString(`="`)
-			x.b.WriteString(escapeLabel(labels[i+1]))
-			x.b.WriteByte('"')
-		}
-		x.b.WriteByte('}')
+// writeMetricsFile replaces the metrics file, if there is one, with every
+// metric. The file is readable by all (a node_exporter usually runs as
+// another user); it holds no secrets.
+func (e *engine) writeMetricsFile() error {
+	if e.metricsFile == "" {
+		return nil
 	}
-	x.b.WriteByte(' ')
-	x.b.WriteString(formatValue(v))
-	x.b.WriteByte('\n')
-}
-
-var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-)
-
-func escapeHelp(s string) string  { return helpEscaper.Replace(s) }
-func escapeLabel(s string) string { return labelEscaper.Replace(s) }
-
-// formatValue writes a sample value: integers without an exponent, other
-// numbers in the shortest form that reads back exactly.
-func formatValue(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.Abs(v) < 1e15:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-func unixSeconds(t time.Time) float64 {
-	return float64(t.UnixNano()) / 1e9
-}
-
-func boolValue(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// exposition returns every metric in the text format, in a fixed order:
-// families as listed above, then flows, steps and cursors sorted by name.
-func (m *metrics) exposition() []byte {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var x expo
-	flows := slices.Sorted(maps.Keys(m.flows))
-	perFlow := func(name, typ, help string, value func(*flowStats) (float64, bool)) {
-		first := true
-		for _, f := range flows {
-			v, ok := value(m.flows[f])
-			if !ok {
-				continue
-			}
-			if first {
-				x.family(name, typ, help)
-				first = false
-			}
-			x.sample(name, v, "flow", f)
-		}
-	}
-
-	x.family(mRunsTotal, "counter", "Runs finished by this process, by result (succeeded or failed).")
-	for _, f := range flows {
-		fs := m.flows[f]
-		x.sample(mRunsTotal, float64(fs.failed), "flow", f, "result", resultFailed)
-		x.sample(mRunsTotal, float64(fs.succeeded), "flow", f, "result", resultSucceeded)
-	}
-	perFlow(mRunInProgress, "gauge", "1 while a run of the flow is in progress in this process.",
-		func(fs *flowStats) (float64, bool) { return boolValue(fs.running), true })
-	perFlow(mUnfinishedRun, "gauge", "1 when the flow has an unfinished (failed or interrupted) run that its next run resumes; 0 while a run of it is in progress.",
-		func(fs *flowStats) (float64, bool) {
-			return boolValue(!fs.running && m.unfinished != nil && m.unfinished(fs.name)), true
-		})
-	perFlow(mLastStart, "gauge", "Start of the flow's last finished run, in seconds since the Unix epoch.",
-		func(fs *flowStats) (float64, bool) { return unixSeconds(fs.lastStart), fs.hasLast })
-	perFlow(mLastFinish, "gauge", "End of the flow's last finished run, in seconds since the Unix epoch.",
-		func(fs *flowStats) (float64, bool) { return unixSeconds(fs.lastFinish), fs.hasLast })
-	perFlow(mLastDuration, "gauge", "Duration of the flow's last finished run, in seconds.",
-		func(fs *flowStats) (float64, bool) { return fs.lastFinish.Sub(fs.lastStart).Seconds(), fs.hasLast })
-	perFlow(mLastSucceeded, "gauge", "1 if the flow's last finished run succeeded, 0 if it failed.",
-		func(fs *flowStats) (float64, bool) { return boolValue(fs.lastOK), fs.hasLast })
-	perFlow(mLastSuccess, "gauge", "End of the flow's last successful run, in seconds since the Unix epoch.",
-		func(fs *flowStats) (float64, bool) { return unixSeconds(fs.lastSuccess), !fs.lastSuccess.IsZero() })
-
-	type stepRef struct {
-		flow, step string
-		s          *stepStats
-	}
-	var steps []stepRef
-	for _, f := range flows {
-		fs := m.flows[f]
-		for _, name := range slices.Sorted(maps.Keys(fs.steps)) {
-			steps = append(steps, stepRef{f, name, fs.steps[name]})
-		}
-	}
-	perStep := func(name, typ, help string, value func(*stepStats) uint64) {
-		if len(steps) == 0 {
-			return
-		}
-		x.family(name, typ, help)
-		for _, st := range steps {
-			x.sample(name, float64(value(st.s)), "flow", st.flow, "step", st.step)
-		}
-	}
-	if len(steps) > 0 {
-		x.family(mStepsCompleted, "counter", "Steps completed, by source: executed (the step ran) or replayed (its journaled output was used on resume).")
-		for _, st := range steps {
-			x.sample(mStepsCompleted, float64(st.s.executed), "flow", st.flow, "step", st.step, "source", "executed")
-			x.sample(mStepsCompleted, float64(st.s.replayed), "flow", st.flow, "step", st.step, "source", "replayed")
-		}
-	}
-	perStep(mStepAttempts, "counter", "Attempts made to run steps, retries included.", func(s *stepStats) uint64 { return s.attempts })
-	perStep(mStepRetries, "counter", "Attempts after a failed attempt of the same step.", func(s *stepStats) uint64 { return s.retries })
-	perStep(mStepFailures, "counter", "Steps that failed for good, after their retries.", func(s *stepStats) uint64 { return s.failures })
-	perStep(mStepsContinued, "counter", "Step failures handled by on_error, the run going on.", func(s *stepStats) uint64 { return s.continued })
-	first := true
-	for _, st := range steps {
-		if !st.s.source {
-			continue
-		}
-		if first {
-			x.family(mItemsRead, "counter", "Items read by stream steps from their paged sources.")
-			first = false
-		}
-		x.sample(mItemsRead, float64(st.s.items), "flow", st.flow, "step", st.step)
-	}
-	if len(steps) > 0 {
-		x.family(mStepDuration, "histogram", "Duration of steps that completed by running, retries and their delays included, in seconds.")
-		for _, st := range steps {
-			var cum uint64
-			for i, le := range durationBuckets {
-				cum += st.s.buckets[i]
-				x.sample(mStepDuration+"_bucket", float64(cum), "flow", st.flow, "step", st.step, "le", formatValue(le))
-			}
-			cum += st.s.buckets[len(durationBuckets)]
-			x.sample(mStepDuration+"_bucket", float64(cum), "flow", st.flow, "step", st.step, "le", "+Inf")
-			x.sample(mStepDuration+"_sum", st.s.sum, "flow", st.flow, "step", st.step)
-			x.sample(mStepDuration+"_count", float64(cum), "flow", st.flow, "step", st.step)
-		}
-	}
-
-	if len(m.rate) > 0 {
-		limits := slices.Sorted(maps.Keys(m.rate))
-		x.family(mRateAttempts, "counter", "Attempts that waited for a token of a client-side rate limit (retries and page fetches included).")
-		for _, l := range limits {
-			x.sample(mRateAttempts, float64(m.rate[l].attempts), "limit", l)
-		}
-		x.family(mRateDelayed, "counter", "Attempts that had to wait for a token of a client-side rate limit.")
-		for _, l := range limits {
-			x.sample(mRateDelayed, float64(m.rate[l].waited), "limit", l)
-		}
-		x.family(mRateWait, "counter", "Time attempts spent waiting for a client-side rate limit, in seconds.")
-		for _, l := range limits {
-			x.sample(mRateWait, m.rate[l].seconds, "limit", l)
-		}
-	}
-	if len(m.webhooks) > 0 {
-		keys := slices.SortedFunc(maps.Keys(m.webhooks), func(a, b [2]string) int {
-			return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1])
-		})
-		x.family(mWebhooks, "counter", "Webhook deliveries received, by flow (empty for /webhook) and result.")
-		for _, k := range keys {
-			x.sample(mWebhooks, float64(m.webhooks[k]), "flow", k[0], "result", k[1])
-		}
-	}
-
-	var nums, times []string
-	numVal, timeVal := map[string]float64{}, map[string]float64{}
-	for _, c := range slices.Sorted(maps.Keys(m.cursors)) {
-		if v, ok := cursorNumber(m.cursors[c]); ok {
-			nums = append(nums, c)
-			numVal[c] = v
-		} else if t, err := time.Parse(time.RFC3339Nano, m.cursors[c]); err == nil {
-			times = append(times, c)
-			timeVal[c] = unixSeconds(t)
-		}
-	}
-	if len(nums) > 0 {
-		x.family(mCursorValue, "gauge", "Committed value of each cursor whose value is a number.")
-		for _, c := range nums {
-			x.sample(mCursorValue, numVal[c], "cursor", c)
-		}
-	}
-	if len(times) > 0 {
-		x.family(mCursorTimestamp, "gauge", "Committed value of each cursor whose value is an RFC 3339 time, in seconds since the Unix epoch.")
-		for _, c := range times {
-			x.sample(mCursorTimestamp, timeVal[c], "cursor", c)
-		}
-	}
-	return x.b.Bytes()
-}
-
-// rateWaited counts an attempt that waited d for the rate limit name.
-func (m *metrics) rateWaited(name string, d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.rate == nil {
-		m.rate = map[string]*rateStats{}
-	}
-	rs := m.rate[name]
-	if rs == nil {
-		rs = &rateStats{}
-		m.rate[name] = rs
-	}
-	rs.attempts++
-	if d > 0 {
-		rs.waited++
-		rs.seconds += d.Seconds()
-	}
-}
-
-// webhook counts a webhook delivery.
-func (m *metrics) webhook(flow, result string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.webhooks == nil {
-		m.webhooks = map[[2]string]uint64{}
-	}
-	m.webhooks[[2]string{flow, result}]++
-}
-
-// cursorNumber parses a cursor value as a finite number.
-func cursorNumber(s string) (float64, bool) {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, false
-	}
-	return v, true
-}
-
-// serveMetrics serves GET /metrics on ln until the returned function is
-// called.
-func serveMetrics(ln net.Listener, m *metrics) (stop func()) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		body := m.exposition()
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		if r.Method == http.MethodGet {
-			w.Write(body)
-		}
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	return func() { srv.Close() }
+	return atomicfile.WriteFile(e.metricsFile, e.metrics.Exposition(), 0o644)
 }

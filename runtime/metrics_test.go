@@ -158,7 +158,7 @@ func TestMetricsOfRuns(t *testing.T) {
 	if _, err := h.run(flow); err == nil {
 		t.Fatal("first run should fail")
 	}
-	got := parseExposition(t, string(h.e.metrics.exposition()))
+	got := parseExposition(t, string(h.e.metrics.Exposition()))
 	wantSamples(t, got, map[string]float64{
 		`resolute_runs_total{flow="f",result="failed"}`:                                1,
 		`resolute_runs_total{flow="f",result="succeeded"}`:                             0,
@@ -186,7 +186,7 @@ func TestMetricsOfRuns(t *testing.T) {
 	if _, err := h.run(flow); err != nil {
 		t.Fatal(err)
 	}
-	got = parseExposition(t, string(h.e.metrics.exposition()))
+	got = parseExposition(t, string(h.e.metrics.Exposition()))
 	finish := float64(time.Date(2025, 1, 1, 10, 0, 6, 0, time.UTC).Unix())
 	wantSamples(t, got, map[string]float64{
 		`resolute_runs_total{flow="f",result="failed"}`:                                1,
@@ -204,30 +204,8 @@ func TestMetricsOfRuns(t *testing.T) {
 		`resolute_cursor_timestamp_seconds{cursor="at"}`:                               1735725600.5,
 		`resolute_cursor_value{cursor="token"}`:                                        absent,
 	})
-	if text := string(h.e.metrics.exposition()); strings.Contains(text, "opaque-page-token") {
+	if text := string(h.e.metrics.Exposition()); strings.Contains(text, "opaque-page-token") {
 		t.Errorf("a cursor value is in a label:\n%s", text)
-	}
-}
-
-func TestMetricsEscaping(t *testing.T) {
-	m := newMetrics(nil)
-	fs := m.runStarted("f")
-	m.stepExecuted(fs, "a\"b", "\\c\nd", 1, 7*time.Second, true)
-	text := string(m.exposition())
-	mustContain(t, "exposition", text, `step="a\"b\\c\nd"`, `le="5"} 0`, `le="10"} 1`)
-	got := parseExposition(t, text)
-	wantSamples(t, got, map[string]float64{
-		`resolute_steps_completed_total{flow="f",step="a\"b\\c\nd",source="executed"}`: 1,
-		`resolute_step_duration_seconds_sum{flow="f",step="a\"b\\c\nd"}`:               7,
-		`resolute_run_in_progress{flow="f"}`:                                           1,
-	})
-	for _, tc := range []struct {
-		v    float64
-		want string
-	}{{1735725600000, "1735725600000"}, {0.25, "0.25"}, {1e20, "1e+20"}, {-3, "-3"}, {1735725600.123, "1735725600.123"}} {
-		if got := formatValue(tc.v); got != tc.want {
-			t.Errorf("formatValue(%v) = %q, want %q", tc.v, got, tc.want)
-		}
 	}
 }
 
@@ -425,18 +403,4 @@ func TestProcessMetricsServedByScheduler(t *testing.T) {
 	if n := parseExposition(t, string(data))[`resolute_runs_total{flow="tick",result="succeeded"}`]; n < 1 {
 		t.Errorf("metrics file: %v tick runs\n%s", n, data)
 	}
-}
-
-func TestMetricsStepSeriesAreBounded(t *testing.T) {
-	m := newMetrics(nil)
-	fs := m.runStarted("f")
-	for i := range maxSteps + 10 {
-		m.stepExecuted(fs, "s", strconv.Itoa(i), 1, time.Millisecond, true)
-	}
-	got := parseExposition(t, string(m.exposition()))
-	wantSamples(t, got, map[string]float64{
-		`resolute_steps_completed_total{flow="f",step="s0",source="executed"}`:      1,
-		`resolute_steps_completed_total{flow="f",step="(other)",source="executed"}`: 10,
-		`resolute_steps_completed_total{flow="f",step="s260",source="executed"}`:    absent,
-	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/robfig/cron/v3"
 )
 
@@ -32,7 +33,7 @@ type Program struct {
 	// store's URL is then required (--cursor-store, or
 	// $RESOLUTE_CURSOR_STORE). Nil keeps the cursors in the state directory
 	// (cursors.json).
-	CursorStore func(ctx context.Context, cfg CursorStoreConfig) (CursorStore, error)
+	CursorStore func(ctx context.Context, cfg cursorstore.Config) (cursorstore.Store, error)
 	// RateLimits declare the client-side rate limits that steps name in
 	// Options.RateLimit and StreamOptions.RateLimit. Names are unique.
 	RateLimits []RateLimit

@@ -112,7 +112,7 @@ func (e *engine) waitRate(ctx context.Context, name string) (time.Duration, erro
 	}
 	now := time.Now()
 	d := b.reserve(now).Sub(now)
-	e.metrics.rateWaited(name, d)
+	e.metrics.RateWaited(name, d)
 	if d <= 0 {
 		return 0, nil
 	}

@@ -193,7 +193,7 @@ func TestRateLimitSharedAcrossParallelForEachStreamAndRetries(t *testing.T) {
 	}
 	logs := h.logs.String()
 	mustContain(t, "logs", logs, "rate_limit=api rate_wait=", "step attempt failed; retrying")
-	expo := string(h.e.metrics.exposition())
+	expo := string(h.e.metrics.Exposition())
 	mustContain(t, "metrics", expo, fmt.Sprintf(`resolute_rate_limit_attempts_total{limit="api"} %d`, total), `resolute_rate_limit_wait_seconds_total{limit="api"}`)
 	if strings.Contains(expo, `resolute_rate_limit_delayed_total{limit="api"} 0`) {
 		t.Errorf("no attempt waited:\n%s", expo)

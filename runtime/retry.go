@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // Retry says how often and how patiently [Call] retries a failing step.
@@ -111,7 +113,7 @@ func (e *engine) attempt(ctx context.Context, log *slog.Logger, key string, opts
 		if timedOut {
 			err = fmt.Errorf("attempt timed out after %s: %w", opts.Timeout, err)
 		}
-		if ctx.Err() != nil || IsPermanent(err) || IsConfiguration(err) || n >= total {
+		if ctx.Err() != nil || IsPermanent(err) || nodeerr.IsConfiguration(err) || n >= total {
 			return n, waited, err // the caller logs the final failure
 		}
 		d := opts.Retry.delay(n, err, e.jitter)

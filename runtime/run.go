@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
+	"github.com/resolute/resolute-gen/runtime/internal/metrics"
 )
 
 // Run is the state of one run of a flow, handed to the flow's function. A
@@ -21,11 +24,11 @@ type Run struct {
 // runState is shared by every scope of one run.
 type runState struct {
 	eng      *engine
-	fm       *flowStats // metrics of the flow
+	fm       *metrics.Flow // metrics of the flow
 	flow     string
 	id       string
 	log      *slog.Logger
-	j        *journal
+	j        *journal.Writer
 	done     map[string]record // journaled records by key; read-only during the run
 	snapshot map[string]string // cursor values when the run began, initial values included
 	resumed  bool              // an earlier process worked on the run
@@ -41,12 +44,6 @@ type runState struct {
 	replayed int   // calls answered from the journal
 	pages    int   // stream pages done by this process
 	fatal    error // a journal write that failed outside Call (Now)
-}
-
-// stepFailure is a failure handled by on_error, shown in the run summary.
-type stepFailure struct {
-	Step  string `json:"step"`
-	Error string `json:"error"`
 }
 
 // ID returns the run id, stable across resumes of the same run.
@@ -209,7 +206,7 @@ func (r *Run) Now() time.Time {
 		}
 	}
 	t := st.eng.now().UTC().Round(0)
-	if err := st.j.append(&record{Type: recNow, Key: key, Time: t.Format(time.RFC3339Nano)}, false); err != nil {
+	if err := st.j.Append(&record{Type: recNow, Key: key, Time: t.Format(time.RFC3339Nano)}, false); err != nil {
 		st.setFatal(err)
 	}
 	return t
@@ -240,7 +237,7 @@ func (r *Run) Failed(step string, err error) {
 		r.page.failures = append(r.page.failures, stepFailure{Step: key, Error: msg})
 		r.page.mu.Unlock()
 	}
-	st.eng.metrics.stepContinued(st.fm, r.scope, step)
+	st.eng.metrics.StepContinued(st.fm, r.scope, step)
 }
 
 // claim marks key as used by this execution; a second use is a bug in the

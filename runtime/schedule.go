@@ -67,7 +67,7 @@ func (e *engine) schedule(ctx context.Context, fresh bool, hooks *webhooks) erro
 	}
 	var kick <-chan struct{}
 	if hooks != nil {
-		kick = hooks.kick
+		kick = hooks.Kick()
 	}
 	for {
 		var en *entry

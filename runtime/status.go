@@ -2,116 +2,79 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"strings"
-	"text/tabwriter"
-	"time"
+	"path/filepath"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
+	"github.com/resolute/resolute-gen/runtime/internal/status"
 )
 
-// status prints the state of every flow and cursor. It takes no lock (it
-// only reads) and works while a run is in progress. It returns 2 if some
-// state needs repair, after printing everything it could read.
-func status(ctx context.Context, e *engine, stdout io.Writer) int {
-	code := 0
-	var b strings.Builder
-	fmt.Fprintf(&b, "State dir: %s\n", e.dir)
-	if e.prog.SpecHash != "" {
-		fmt.Fprintf(&b, "Spec: %s\n", e.prog.SpecHash)
+// statusCommand prints the state of every flow and cursor, as text or (with
+// asJSON) one JSON object. It takes no lock (it only reads) and works while
+// a run is in progress. It returns 2 if some state needs repair, after
+// printing everything it could read.
+func statusCommand(ctx context.Context, e *engine, asJSON bool, stdout io.Writer) int {
+	r := e.statusReport(ctx)
+	var out string
+	var broken bool
+	if asJSON {
+		data, b := r.JSON()
+		out, broken = string(data)+"\n", b
+	} else {
+		out, broken = r.Text()
 	}
-	fmt.Fprintf(&b, "\nFlows:\n")
+	fmt.Fprint(stdout, e.red.String(out))
+	if broken {
+		return 2
+	}
+	return 0
+}
+
+// statusReport gathers the state of every flow and cursor.
+func (e *engine) statusReport(ctx context.Context) *status.Report {
+	r := &status.Report{Program: e.name, StateDir: e.dir, Spec: e.prog.SpecHash, Store: e.storeString(), External: e.external}
 	for _, f := range e.prog.Flows {
-		sched := "manual (run --once)"
-		if f.Schedule != "" {
-			sched = "schedule " + f.Schedule
+		fs := status.Flow{Name: f.Name, Description: f.Description, Schedule: f.Schedule, SummaryPath: e.summaryPath(f.Name)}
+		if s, err := status.ReadSummary(fs.SummaryPath); err == nil {
+			fs.LastRun = s
+		} else if !errors.Is(err, os.ErrNotExist) {
+			fs.SummaryErr = err
 		}
-		fmt.Fprintf(&b, "  %s  %s\n", f.Name, sched)
-		if f.Description != "" {
-			fmt.Fprintf(&b, "    %s\n", f.Description)
-		}
-		writeLastRun(&b, e, f.Name)
-		recs, _, err := readJournal(e.journalPath(f.Name))
+		recs, _, err := journal.Read(e.journalPath(f.Name))
 		switch {
 		case err != nil:
-			code = 2
-			fmt.Fprintf(&b, "    unfinished run: %s\n", e.corruptJournal(f.Name, err))
+			fs.JournalErr = e.corruptJournal(f.Name, err)
 		case len(recs) > 0:
-			h := recs[0]
-			fmt.Fprintf(&b, "    unfinished run: %s started %s, completed steps: %d", h.RunID, shortTime(h.Time), journalSteps(recs))
-			if n := pageRecords(recs); n > 0 {
-				fmt.Fprintf(&b, ", stream pages: %d", n)
-			}
-			if h.SpecHash != e.prog.hash(f) {
-				fmt.Fprintf(&b, "; began under another spec, discard it with `%s run --once %s --fresh`\n", e.name, f.Name)
-			} else {
-				fmt.Fprintf(&b, "; the next run resumes it (--fresh discards it)\n")
-			}
+			fs.Unfinished = &status.Unfinished{RunID: recs[0].RunID, Started: recs[0].Time, CompletedSteps: journalSteps(recs), Pages: pageRecords(recs), Resumable: recs[0].SpecHash == e.prog.hash(f)}
 		}
-	}
-
-	if e.external {
-		fmt.Fprintf(&b, "\nCursors (%s):\n", e.storeString())
-	} else {
-		fmt.Fprintf(&b, "\nCursors:\n")
+		r.Flows = append(r.Flows, fs)
 	}
 	committed, err := e.loadCursors(ctx)
-	if err != nil {
-		code = 2
-		fmt.Fprintf(&b, "  %v\n", err)
-	}
-	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	r.CursorsErr = err
 	for _, c := range e.prog.Cursors {
 		if v, ok := committed[c.Name]; ok {
-			fmt.Fprintf(w, "  %s\t%s\n", c.Name, v)
+			r.Cursors = append(r.Cursors, status.Cursor{Name: c.Name, Value: v, Committed: true})
 		} else if err == nil {
-			fmt.Fprintf(w, "  %s\t%s\t(initial, never committed)\n", c.Name, c.Initial)
+			r.Cursors = append(r.Cursors, status.Cursor{Name: c.Name, Value: c.Initial})
 		}
 	}
-	w.Flush()
-	fmt.Fprint(stdout, e.red.String(b.String()))
-	return code
+	return r
 }
 
-func writeLastRun(b *strings.Builder, e *engine, flow string) {
-	data, err := os.ReadFile(e.summaryPath(flow))
-	if errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(b, "    last run: none\n")
-		return
-	}
-	var s runSummary
-	if err == nil {
-		err = json.Unmarshal(data, &s)
-	}
-	if err != nil {
-		fmt.Fprintf(b, "    last run: unreadable summary %s: %v\n", e.summaryPath(flow), err)
-		return
-	}
-	fmt.Fprintf(b, "    last run: %s at %s (run %s, took %s; steps run: %d, replayed from the journal: %d)\n",
-		s.Result, s.Finished.UTC().Format(time.RFC3339), s.RunID, s.Finished.Sub(s.Started).Round(time.Millisecond), s.Steps, s.Replayed)
-	if s.Error != "" {
-		fmt.Fprintf(b, "      error: %s\n", s.Error)
-	}
-	if s.Result != resultSucceeded {
-		if t := s.lastSuccess(); t != nil {
-			fmt.Fprintf(b, "      last success: %s\n", t.UTC().Format(time.RFC3339))
-		}
-	}
-	for _, f := range s.Failures {
-		fmt.Fprintf(b, "      failed but continued: %s: %s\n", f.Step, f.Error)
-	}
-	for _, k := range sortedKeys(s.Cursors) {
-		fmt.Fprintf(b, "      committed cursor %s = %s\n", k, s.Cursors[k])
-	}
+// summaryPath is the file of the summary of flow's last finished run.
+func (e *engine) summaryPath(flow string) string {
+	return filepath.Join(e.dir, "last", flow+".json")
 }
 
-// shortTime drops the fraction of an RFC 3339 time.
-func shortTime(s string) string {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC().Format(time.RFC3339)
-	}
-	return s
+// readSummary reads the summary of the last finished run of flow.
+func (e *engine) readSummary(flow string) (*status.Summary, error) {
+	return status.ReadSummary(e.summaryPath(flow))
+}
+
+// writeSummary replaces the summary of sum's flow with sum.
+func (e *engine) writeSummary(sum *status.Summary) error {
+	return status.WriteSummary(e.summaryPath(sum.Flow), sum)
 }

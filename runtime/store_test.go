@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 )
 
 // A run commits only cursors nobody changed since it began: here the
@@ -55,7 +57,7 @@ func TestCommitRefusedWhenCursorChangedSinceRunBegan(t *testing.T) {
 type memStore struct {
 	mu     sync.Mutex
 	values map[string]string
-	cfg    CursorStoreConfig
+	cfg    cursorstore.Config
 	closed bool
 }
 
@@ -84,7 +86,7 @@ func TestProgramCursorStore(t *testing.T) {
 	var opened []*memStore
 	shared := map[string]string{}
 	p := cliProgram(func(ctx context.Context, r *Run) error { r.Advance("jira", "77"); return nil })
-	p.CursorStore = func(ctx context.Context, cfg CursorStoreConfig) (CursorStore, error) {
+	p.CursorStore = func(ctx context.Context, cfg cursorstore.Config) (cursorstore.Store, error) {
 		if strings.Contains(cfg.URL, "down") {
 			return nil, errors.New("cannot connect to " + cfg.URL)
 		}

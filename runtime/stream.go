@@ -154,12 +154,12 @@ func Stream[Out any](ctx context.Context, r *Run, id string, opts StreamOptions,
 		st.pages++
 		st.mu.Unlock()
 		rec := record{Type: recPage, Key: key, Page: p.n, Token: p.next, Cursors: staged, Items: res.Items, Failures: pr.page.failures}
-		if err := st.j.appendSoon(&rec); err != nil {
+		if err := st.j.AppendSoon(&rec); err != nil {
 			st.setFatal(err)
 			return res, err
 		}
 		<-slots // the page is done: its memory may go to the next fetch
-		st.eng.metrics.itemsRead(st.fm, r.scope, id, p.items)
+		st.eng.metrics.ItemsRead(st.fm, r.scope, id, p.items)
 		if now := st.eng.now(); now.Sub(lastProgress) >= progressInterval && p.next != "" {
 			lastProgress = now
 			elapsed := now.Sub(start)
@@ -241,7 +241,7 @@ func (f *fetcher[Out]) run(ctx context.Context, token string, n int, slots chan 
 			// Fetched by the process that died: not asked for again.
 			st.log.Info("stream page read from the page cache", "step", pageKey(f.key, n), "requests", pc.hits)
 		}
-		st.eng.metrics.stepExecuted(st.fm, f.r.scope, f.id, p.attempts, time.Since(start), p.err == nil)
+		st.eng.metrics.StepExecuted(st.fm, f.r.scope, f.id, p.attempts, time.Since(start), p.err == nil)
 		if p.err == nil {
 			p.next, p.items = f.next(p.out)
 			if p.next != "" && !f.seen.add(p.next) {
@@ -336,7 +336,7 @@ func callInPage[T any](ctx context.Context, r *Run, id string, opts Options, fn 
 		return err
 	})
 	elapsed := time.Since(start)
-	st.eng.metrics.stepExecuted(st.fm, r.scope, id, attempts, elapsed, err == nil)
+	st.eng.metrics.StepExecuted(st.fm, r.scope, id, attempts, elapsed, err == nil)
 	if err != nil {
 		st.log.Warn("step failed", append([]any{"step", key, "duration", elapsed, "attempts", attempts, "permanent", IsPermanent(err), "recovered", opts.Recover, "error", err}, rateAttrs(opts.RateLimit, waited)...)...)
 		return zero, &StepError{Key: key, Attempts: attempts, Err: err}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/resolute/resolute-gen/runtime/internal/redact"
 	"github.com/resolute/resolute-gen/runtime/pagecache"
 )
 
@@ -27,7 +28,7 @@ import (
 // process keeps what it wrote (the OS has it); after a power failure an
 // entry may be missing or torn, and a torn entry fails its checksum: either
 // way the page is fetched again. An answer holding a secret's value is
-// never written (redactor.find, the journal's rule).
+// never written (redact.Redactor.Find, the journal's rule).
 //
 // Slot files are overwritten in place, never truncated or renamed, so a
 // page costs one or two writes into the OS's cache and no metadata work.
@@ -39,7 +40,7 @@ type streamCache struct {
 	prefix string // path prefix: <state>/pages/<flow>/<stream key>.
 	run    string
 	slots  int
-	red    *redactor
+	red    *redact.Redactor
 	first  int // the first page of this process
 	lookup int // pages first <= n < lookup may be in the files (a resumed run)
 
@@ -234,7 +235,7 @@ func (p *pageCache) done() {
 }
 
 func (p *pageCache) write(key string, meta, body []byte) {
-	if p.entries >= maxEntries || len(meta) > 1<<30 || p.c.red.find(body) != "" || p.c.red.find(meta) != "" {
+	if p.entries >= maxEntries || len(meta) > 1<<30 || p.c.red.Find(body) != "" || p.c.red.Find(meta) != "" {
 		return
 	}
 	f := p.c.file(p.n % p.c.slots)

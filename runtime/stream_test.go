@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/resolute/resolute-gen/runtime/internal/journal"
 )
 
 // testPage is a page of a fake paged source.
@@ -244,7 +246,7 @@ func TestStreamJournalHoldsNoItems(t *testing.T) {
 	if err == nil {
 		t.Fatal("run succeeded")
 	}
-	recs, _, err := readJournal(h.e.journalPath("f"))
+	recs, _, err := journal.Read(h.e.journalPath("f"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +309,7 @@ func TestStreamFailuresAndProgressAndMetrics(t *testing.T) {
 		`msg="stream progress"`, `step=pages pages=1 items=2 items_per_sec=`,
 		`msg="stream completed"`, `step=pages pages=3 items=6 items_per_sec=`,
 		`step=pages replayed=true pages=3 items=6`)
-	mustContain(t, "metrics", string(h.e.metrics.exposition()),
+	mustContain(t, "metrics", string(h.e.metrics.Exposition()),
 		`resolute_items_read_total{flow="f",step="pages"} 6`,
 		`resolute_step_retries_total{flow="f",step="pages"} 1`)
 }

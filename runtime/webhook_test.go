@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/resolute/resolute-gen/runtime/internal/cli"
 )
 
 func hmacHex(secret, body string) string {
@@ -95,7 +97,7 @@ func TestWebhookSchemesAndPaths(t *testing.T) {
 	if !strings.Contains(msg, "flow gh: a run is already pending") || len(w.take()) != 1 || len(w.take()) != 0 {
 		t.Errorf("a second delivery was not coalesced: %q", msg)
 	}
-	mustContain(t, "metrics", string(h.e.metrics.exposition()), `resolute_webhook_deliveries_total{flow="gh",result="accepted"} 3`,
+	mustContain(t, "metrics", string(h.e.metrics.Exposition()), `resolute_webhook_deliveries_total{flow="gh",result="accepted"} 3`,
 		`resolute_webhook_deliveries_total{flow="",result="unauthorized"} 1`)
 }
 
@@ -108,10 +110,10 @@ func TestWebhookConfigErrors(t *testing.T) {
 	if _, err := newWebhooks(h.e); err == nil || !strings.Contains(err.Error(), "no flow declares a trigger") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := parseArgs("prog", []string{"run", "--once", "--webhook-addr", ":0"}); err == nil || !strings.Contains(err.Error(), "--webhook-addr applies to run without --once") {
+	if _, err := cli.Parse("prog", []string{"run", "--once", "--webhook-addr", ":0"}); err == nil || !strings.Contains(err.Error(), "--webhook-addr applies to run without --once") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := parseArgs("prog", []string{"status", "--webhook-addr", ":0"}); err == nil || !strings.Contains(err.Error(), "--webhook-addr only applies to the run command") {
+	if _, err := cli.Parse("prog", []string{"status", "--webhook-addr", ":0"}); err == nil || !strings.Contains(err.Error(), "--webhook-addr only applies to the run command") {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/nodeerr"
 )
 
 // The error types of the application errors activities return.
@@ -110,7 +112,7 @@ func activityError(err error) error {
 	if d, ok := runtime.RetryAfter(err); ok {
 		return temporal.NewApplicationErrorWithOptions(err.Error(), "", temporal.ApplicationErrorOptions{NextRetryDelay: d})
 	}
-	if runtime.IsPermanent(err) || runtime.IsConfiguration(err) {
+	if runtime.IsPermanent(err) || nodeerr.IsConfiguration(err) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), permanentErrorType, nil)
 	}
 	return temporal.NewApplicationError(err.Error(), "")
@@ -153,7 +155,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // cursorActivities read and commit cursors in the worker's store.
 type cursorActivities struct {
 	prog  *Program
-	store runtime.CursorStore
+	store cursorstore.Store
 	env   *workerEnv
 }
 
@@ -222,7 +224,7 @@ type casError struct{ msg string }
 func (e *casError) Error() string { return e.msg }
 
 func storeError(err error) error {
-	if runtime.IsConfiguration(err) {
+	if nodeerr.IsConfiguration(err) || cursorstore.IsStateError(err) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), stateErrorType, nil)
 	}
 	return err

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/resolute/resolute-gen/runtime/cursorstore/pgstore"
 )
 
@@ -25,7 +26,7 @@ import (
 func TestCommitIsCompareAndSet(t *testing.T) {
 	p := &Program{Name: "p", Cursors: []runtime.CursorSpec{{Name: "c", Initial: "0"}}}
 	t.Run("file", func(t *testing.T) {
-		testCommitCAS(t, p, &runtime.FileCursorStore{Path: filepath.Join(t.TempDir(), "cursors.json"), Prog: "p", Declared: p.Cursors})
+		testCommitCAS(t, p, &cursorstore.File{Path: filepath.Join(t.TempDir(), "cursors.json"), Prog: "p", Declared: p.storeCursors()})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := os.Getenv("RESOLUTE_TEST_POSTGRES")
@@ -33,7 +34,7 @@ func TestCommitIsCompareAndSet(t *testing.T) {
 			t.Skip("RESOLUTE_TEST_POSTGRES is not set")
 		}
 		ns := fmt.Sprintf("tprt-cas-%d-%d", os.Getpid(), time.Now().UnixNano())
-		s, err := pgstore.Open(context.Background(), runtime.CursorStoreConfig{URL: url, Namespace: ns, Program: "p"})
+		s, err := pgstore.Open(context.Background(), cursorstore.Config{URL: url, Namespace: ns, Program: "p"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +43,7 @@ func TestCommitIsCompareAndSet(t *testing.T) {
 	})
 }
 
-func testCommitCAS(t *testing.T, p *Program, store runtime.CursorStore) {
+func testCommitCAS(t *testing.T, p *Program, store cursorstore.Store) {
 	ctx := context.Background()
 	a := &cursorActivities{prog: p, store: store, env: &workerEnv{}}
 

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -26,8 +27,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/resolute/resolute-gen/runtime"
 )
 
 // Main is the whole main function of a generated worker: it parses
@@ -290,14 +289,23 @@ func (p *Program) resolveEnv(getenv func(string) string) (*workerEnv, error) {
 	return w, nil
 }
 
-func (p *Program) openStore(ctx context.Context, c Config) (runtime.CursorStore, error) {
+// storeCursors returns the declared cursors as the file store needs them.
+func (p *Program) storeCursors() []cursorstore.Cursor {
+	cs := make([]cursorstore.Cursor, len(p.Cursors))
+	for i, c := range p.Cursors {
+		cs[i] = cursorstore.Cursor{Name: c.Name, Initial: c.Initial}
+	}
+	return cs
+}
+
+func (p *Program) openStore(ctx context.Context, c Config) (cursorstore.Store, error) {
 	if p.CursorStore == nil {
-		return &runtime.FileCursorStore{Path: filepath.Join(c.StateDir, "cursors.json"), Prog: p.Name, Declared: p.Cursors}, nil
+		return &cursorstore.File{Path: filepath.Join(c.StateDir, "cursors.json"), Prog: p.Name, Declared: p.storeCursors()}, nil
 	}
 	if c.CursorStore == "" {
 		return nil, &usageError{"the spec keeps its cursors in an external store: set --cursor-store or RESOLUTE_CURSOR_STORE"}
 	}
-	s, err := p.CursorStore(ctx, runtime.CursorStoreConfig{URL: c.CursorStore, Namespace: c.CursorNamespace, Program: p.Name})
+	s, err := p.CursorStore(ctx, cursorstore.Config{URL: c.CursorStore, Namespace: c.CursorNamespace, Program: p.Name})
 	if err != nil {
 		return nil, fmt.Errorf("opening the cursor store: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 )
 
 // Program is everything a generated worker hands to [Main].
@@ -27,7 +28,7 @@ type Program struct {
 	// CursorStore, if set, opens the store of the committed cursors
 	// (pgstore.Open, redisstore.Open); nil keeps them in a file of the
 	// worker's state directory, which only suits a single worker host.
-	CursorStore func(ctx context.Context, cfg runtime.CursorStoreConfig) (runtime.CursorStore, error)
+	CursorStore func(ctx context.Context, cfg cursorstore.Config) (cursorstore.Store, error)
 	// Version is the version of resolute-gen that generated the program.
 	Version string
 	// SpecHash identifies the spec files the program was generated from.

@@ -52,7 +52,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 )
 
 // DefaultTable is the table used when the URL has no cursor_table parameter.
@@ -81,7 +81,7 @@ var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9
 // Open connects to the database named by cfg.URL, creates the cursor table
 // if it is missing and checks that it has the expected columns. It has the
 // signature of runtime.Program.CursorStore.
-func Open(ctx context.Context, cfg runtime.CursorStoreConfig) (runtime.CursorStore, error) {
+func Open(ctx context.Context, cfg cursorstore.Config) (cursorstore.Store, error) {
 	s, err := New(cfg)
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func Open(ctx context.Context, cfg runtime.CursorStoreConfig) (runtime.CursorSto
 }
 
 // New returns the store described by cfg without connecting to it.
-func New(cfg runtime.CursorStoreConfig) (*Store, error) {
+func New(cfg cursorstore.Config) (*Store, error) {
 	if cfg.Namespace == "" {
 		return nil, errors.New("pgstore: empty namespace")
 	}
@@ -262,7 +262,7 @@ func (s *Store) setupError(err error) error {
 
 // foreignTable is the error for a table that is not a cursor table.
 func (s *Store) foreignTable(err error) error {
-	return runtime.StateError(fmt.Errorf("cursor store %s: table %s is not a cursor table (%v). "+
+	return cursorstore.StateError(fmt.Errorf("cursor store %s: table %s is not a cursor table (%v). "+
 		"It needs the columns namespace, name and value (text) and the primary key (namespace, name). "+
 		"Point the program at another table by adding cursor_table=NAME to the URL (a missing table is created), or rename that table", s.desc, s.table, err))
 }
@@ -301,7 +301,7 @@ func (s *Store) load(ctx context.Context, conn interface {
 	if err != nil {
 		var scanErr pgx.ScanArgError
 		if errors.As(err, &badRow{}) || errors.As(err, &scanErr) {
-			return nil, runtime.StateError(fmt.Errorf("cursor store %s: table %s holds a row this program cannot read (%v). Fix or delete the row with SQL (WHERE namespace = '%s'), then set the cursor with `%s cursor set NAME VALUE`",
+			return nil, cursorstore.StateError(fmt.Errorf("cursor store %s: table %s holds a row this program cannot read (%v). Fix or delete the row with SQL (WHERE namespace = '%s'), then set the cursor with `%s cursor set NAME VALUE`",
 				s.desc, s.table, err, strings.ReplaceAll(s.namespace, "'", "''"), s.program))
 		}
 		return nil, s.queryError(err)
@@ -318,7 +318,7 @@ func (badRow) Error() string { return "a row has a NULL name or value" }
 func (s *Store) queryError(err error) error {
 	switch pgCode(err) {
 	case codeUndefinedTable:
-		return runtime.StateError(fmt.Errorf("cursor store %s: table %s does not exist any more (%v); it is created when the program starts. If it was dropped by mistake, restore it from a backup: the cursors in it are gone", s.desc, s.table, err))
+		return cursorstore.StateError(fmt.Errorf("cursor store %s: table %s does not exist any more (%v); it is created when the program starts. If it was dropped by mistake, restore it from a backup: the cursors in it are gone", s.desc, s.table, err))
 	case codeUndefinedColumn, codeNoConflictTarget:
 		return s.foreignTable(err)
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/cursorstore/internal/storetest"
 	"github.com/resolute/resolute-gen/runtime/cursorstore/pgstore"
-	"github.com/resolute/resolute-gen/runtime/internal/storetest"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -57,9 +57,9 @@ func exec(t *testing.T, base, sql string) {
 }
 
 func opener(u string) storetest.Opener {
-	return func(t *testing.T, ns string) runtime.CursorStore {
+	return func(t *testing.T, ns string) cursorstore.Store {
 		t.Helper()
-		s, err := pgstore.Open(context.Background(), runtime.CursorStoreConfig{URL: u, Namespace: ns, Program: "prog"})
+		s, err := pgstore.Open(context.Background(), cursorstore.Config{URL: u, Namespace: ns, Program: "prog"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestOpenCreatesTableAndDescribesStore(t *testing.T) {
 func TestForeignTable(t *testing.T) {
 	u, table := tableURL(t)
 	exec(t, baseURL(t), `CREATE TABLE `+table+` (id int)`)
-	_, err := pgstore.Open(context.Background(), runtime.CursorStoreConfig{URL: u, Namespace: "ns", Program: "prog"})
+	_, err := pgstore.Open(context.Background(), cursorstore.Config{URL: u, Namespace: "ns", Program: "prog"})
 	if err == nil {
 		t.Fatal("Open accepted a table that is not a cursor table")
 	}
@@ -134,7 +134,7 @@ func TestNullValueIsAStateError(t *testing.T) {
 
 func TestBadURL(t *testing.T) {
 	for _, u := range []string{"mysql://x/y", "host=localhost dbname=x", "postgres://x/y?cursor_table=drop;table"} {
-		if _, err := pgstore.New(runtime.CursorStoreConfig{URL: u, Namespace: "ns"}); err == nil {
+		if _, err := pgstore.New(cursorstore.Config{URL: u, Namespace: "ns"}); err == nil {
 			t.Errorf("%q accepted", u)
 		}
 	}

@@ -48,7 +48,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
-	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 )
 
 // DefaultPrefix starts the key of a namespace's hash when the URL has no
@@ -80,7 +80,7 @@ type Store struct {
 // Open connects to the server named by cfg.URL and checks that the
 // namespace's key is a hash or does not exist. It has the signature of
 // runtime.Program.CursorStore.
-func Open(ctx context.Context, cfg runtime.CursorStoreConfig) (runtime.CursorStore, error) {
+func Open(ctx context.Context, cfg cursorstore.Config) (cursorstore.Store, error) {
 	s, err := New(cfg)
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func Open(ctx context.Context, cfg runtime.CursorStoreConfig) (runtime.CursorSto
 }
 
 // New returns the store described by cfg without connecting to it.
-func New(cfg runtime.CursorStoreConfig) (*Store, error) {
+func New(cfg cursorstore.Config) (*Store, error) {
 	if cfg.Namespace == "" {
 		return nil, errors.New("redisstore: empty namespace")
 	}
@@ -149,7 +149,7 @@ func (s *Store) Key() string { return s.key }
 func (s *Store) Close() error { return s.client.Close() }
 
 func (s *Store) wrongType(err error) error {
-	return runtime.StateError(fmt.Errorf("cursor store %s: the key %s is not a hash of cursors (%v). "+
+	return cursorstore.StateError(fmt.Errorf("cursor store %s: the key %s is not a hash of cursors (%v). "+
 		"Choose another key by adding cursor_prefix=PREFIX to the URL or setting --cursor-namespace, or delete the key (DEL %s) and set each cursor with `%s cursor set NAME VALUE`",
 		s.desc, s.key, err, s.key, s.program))
 }

@@ -9,9 +9,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
+	"github.com/resolute/resolute-gen/runtime/cursorstore/internal/storetest"
 	"github.com/resolute/resolute-gen/runtime/cursorstore/redisstore"
-	"github.com/resolute/resolute-gen/runtime/internal/storetest"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -65,9 +65,9 @@ func client(t *testing.T, base string) *redis.Client {
 }
 
 func opener(u string) storetest.Opener {
-	return func(t *testing.T, ns string) runtime.CursorStore {
+	return func(t *testing.T, ns string) cursorstore.Store {
 		t.Helper()
-		s, err := redisstore.Open(context.Background(), runtime.CursorStoreConfig{URL: u, Namespace: ns, Program: "prog"})
+		s, err := redisstore.Open(context.Background(), cursorstore.Config{URL: u, Namespace: ns, Program: "prog"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestWrongTypeIsAStateError(t *testing.T) {
 	if err := client(t, baseURL(t)).Set(context.Background(), prefix+"ns", "x", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := redisstore.Open(context.Background(), runtime.CursorStoreConfig{URL: u, Namespace: "ns", Program: "prog"})
+	_, err := redisstore.Open(context.Background(), cursorstore.Config{URL: u, Namespace: "ns", Program: "prog"})
 	if err == nil || !strings.Contains(err.Error(), "is not a hash of cursors") || !strings.Contains(err.Error(), "DEL "+prefix+"ns") {
 		t.Fatalf("Open over a string key: %v", err)
 	}
@@ -114,7 +114,7 @@ func TestWrongTypeIsAStateError(t *testing.T) {
 
 func TestBadURL(t *testing.T) {
 	for _, u := range []string{"postgres://x/y", "redis://x/y/z", "redis://x/0?nope=1", "redis://x/0?a;b"} {
-		if _, err := redisstore.New(runtime.CursorStoreConfig{URL: u, Namespace: "ns"}); err == nil {
+		if _, err := redisstore.New(cursorstore.Config{URL: u, Namespace: "ns"}); err == nil {
 			t.Errorf("%q accepted", u)
 		}
 	}

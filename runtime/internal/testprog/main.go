@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 	"github.com/resolute/resolute-gen/runtime/cursorstore/pgstore"
 	"github.com/resolute/resolute-gen/runtime/cursorstore/redisstore"
 )
@@ -30,7 +31,7 @@ func main() {
 	if hash == "" {
 		hash = "sha256:test"
 	}
-	var store func(context.Context, runtime.CursorStoreConfig) (runtime.CursorStore, error)
+	var store func(context.Context, cursorstore.Config) (cursorstore.Store, error)
 	switch os.Getenv("TP_STORE") {
 	case "postgres":
 		store = pgstore.Open

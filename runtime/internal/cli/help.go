@@ -1,4 +1,4 @@
-package runtime
+package cli
 
 import (
 	"fmt"
@@ -6,8 +6,32 @@ import (
 	"text/tabwriter"
 )
 
-// usage is the help text of the program called name.
-func usage(p Program, name string) string {
+// Program is what the help text shows of a program.
+type Program struct {
+	Flows   []Flow
+	Env     []Env
+	Cursors []Cursor
+	// Store is set when the cursors live in a cursor store, not in the
+	// state directory.
+	Store bool
+}
+
+// Flow is a flow, as the help text shows it.
+type Flow struct{ Name, Description, Schedule string }
+
+// Env is an environment variable the program reads.
+type Env struct {
+	Name     string
+	Required bool
+	Secret   bool
+	Default  string
+}
+
+// Cursor is a cursor the program declares.
+type Cursor struct{ Name, Initial string }
+
+// Usage is the help text of the program called name.
+func Usage(p Program, name string) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	if len(p.Flows) == 1 && p.Flows[0].Description != "" {
@@ -65,7 +89,7 @@ Flows:
 		w.Flush()
 	}
 	if len(p.Cursors) > 0 {
-		if p.CursorStore != nil {
+		if p.Store {
 			fmt.Fprintf(&b, "\nCursors (kept in the cursor store given by --cursor-store):\n")
 		} else {
 			fmt.Fprintf(&b, "\nCursors (kept in the state directory, cursors.json):\n")
@@ -95,7 +119,7 @@ Flags (before or after the command):
                         trigger when a signed webhook is POSTed to
                         http://ADDR/webhook/FLOW (or /webhook for all of them)
 `)
-	if p.CursorStore != nil {
+	if p.Store {
 		fmt.Fprintf(&b, `  --cursor-store URL    where the cursors are kept (default $RESOLUTE_CURSOR_STORE;
                         required), e.g. postgres://user@host/db or redis://host:6379/0
   --cursor-namespace NS the program's cursors in that store (default

@@ -1,4 +1,7 @@
-package runtime
+// Package redact hides the values of a program's secret environment
+// variables from everything it prints (errors, logs) and finds them in data
+// that must never hold one (journal records, step outputs).
+package redact
 
 import (
 	"bytes"
@@ -11,10 +14,10 @@ import (
 	"strings"
 )
 
-// redacted replaces secret values in text meant for people.
-const redacted = "[REDACTED]"
+// placeholder replaces secret values in text meant for people.
+const placeholder = "[REDACTED]"
 
-// shortSecret is the length under which a secret value cannot be redacted
+// ShortSecret is the length under which a secret value cannot be redacted
 // reliably. A value of 8 bytes or more is replaced wherever it occurs. A
 // shorter one (a one-letter token, a 4-digit PIN) would match inside
 // ordinary words ("fail[REDACTED]d"), so it is replaced only where it stands
@@ -22,12 +25,12 @@ const redacted = "[REDACTED]"
 // '_'; and a step output is refused only when one of its JSON strings is
 // exactly the value. The program warns about such a secret when a run
 // starts.
-const shortSecret = 8
+const ShortSecret = 8
 
-// redactor hides the values of secret environment variables. Every non-empty
-// secret value is replaced wherever it occurs (see shortSecret), longest
+// Redactor hides the values of secret environment variables. Every non-empty
+// secret value is replaced wherever it occurs (see ShortSecret), longest
 // first.
-type redactor struct {
+type Redactor struct {
 	secrets []secretValue
 }
 
@@ -37,16 +40,17 @@ type secretValue struct {
 	json  []byte // value as it appears inside a JSON string
 }
 
-func newRedactor(secrets map[string]string) *redactor {
-	r := &redactor{}
+// New returns a Redactor of secrets, values by variable name.
+func New(secrets map[string]string) *Redactor {
+	r := &Redactor{}
 	for name, v := range secrets {
-		r.add(name, v)
+		r.Add(name, v)
 	}
 	return r
 }
 
-// add adds secret values under one name.
-func (r *redactor) add(name string, values ...string) {
+// Add adds secret values under one name.
+func (r *Redactor) Add(name string, values ...string) {
 	for _, v := range values {
 		if v == "" {
 			continue
@@ -68,25 +72,25 @@ func (r *redactor) add(name string, values ...string) {
 }
 
 // String returns s with every secret value replaced by [REDACTED].
-func (r *redactor) String(s string) string {
+func (r *Redactor) String(s string) string {
 	if r == nil {
 		return s
 	}
 	for _, sv := range r.secrets {
 		if sv.short() {
-			s = replaceWord(s, sv.value, redacted)
+			s = replaceWord(s, sv.value, placeholder)
 		} else {
-			s = strings.ReplaceAll(s, sv.value, redacted)
+			s = strings.ReplaceAll(s, sv.value, placeholder)
 		}
 	}
 	return s
 }
 
-func (sv secretValue) short() bool { return len(sv.value) < shortSecret }
+func (sv secretValue) short() bool { return len(sv.value) < ShortSecret }
 
-// shortNames returns the names of the secrets too short to be redacted
+// ShortNames returns the names of the secrets too short to be redacted
 // reliably, sorted.
-func (r *redactor) shortNames() []string {
+func (r *Redactor) ShortNames() []string {
 	var names []string
 	for _, sv := range r.secrets {
 		if sv.short() && !slices.Contains(names, sv.name) {
@@ -130,25 +134,25 @@ func replaceWord(s, word, with string) string {
 }
 
 // Error returns err's text, redacted.
-func (r *redactor) Error(err error) string {
+func (r *Redactor) Error(err error) string {
 	if err == nil {
 		return ""
 	}
 	return r.String(err.Error())
 }
 
-// find returns the name of the secret environment variable whose value
+// Find returns the name of the secret environment variable whose value
 // occurs in b, a JSON text (raw or JSON-escaped), or "" if none does. The
-// journal holds data verbatim, so an output in which find finds a secret is
+// journal holds data verbatim, so an output in which Find finds a secret is
 // never journaled: replay does no substitution, and what a live run saw is
 // exactly what a resumed run gets back.
-func (r *redactor) find(b []byte) string {
+func (r *Redactor) Find(b []byte) string {
 	if r == nil {
 		return ""
 	}
 	for _, sv := range r.secrets {
 		if sv.short() {
-			// Only a JSON string that is exactly the value (see shortSecret).
+			// Only a JSON string that is exactly the value (see ShortSecret).
 			if bytes.Contains(b, []byte(`"`+string(sv.json)+`"`)) {
 				return sv.name
 			}
@@ -169,9 +173,9 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// redactErr returns err with its text redacted (err itself if it holds no
+// Err returns err with its text redacted (err itself if it holds no
 // secret).
-func (r *redactor) redactErr(err error) error {
+func (r *Redactor) Err(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -181,14 +185,10 @@ func (r *redactor) redactErr(err error) error {
 	return err
 }
 
-// newLogger returns a slog logger writing format ("text" or "json") to w,
-// with every secret value redacted from messages and attributes.
-func newLogger(w io.Writer, format string, red *redactor) *slog.Logger {
-	return newLevelLogger(w, format, slog.LevelInfo, red)
-}
-
-// newLevelLogger is newLogger dropping records below level.
-func newLevelLogger(w io.Writer, format string, level slog.Level, red *redactor) *slog.Logger {
+// NewLogger returns a slog logger writing format ("text" or "json") to w,
+// dropping records below level, with every secret value of r redacted from
+// messages and attributes.
+func NewLogger(w io.Writer, format string, level slog.Level, r *Redactor) *slog.Logger {
 	var h slog.Handler
 	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
@@ -196,13 +196,13 @@ func newLevelLogger(w io.Writer, format string, level slog.Level, red *redactor)
 	} else {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(&redactHandler{h, red})
+	return slog.New(&redactHandler{h, r})
 }
 
 // redactHandler redacts secret values from every record before passing it on.
 type redactHandler struct {
 	next slog.Handler
-	red  *redactor
+	red  *Redactor
 }
 
 func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {

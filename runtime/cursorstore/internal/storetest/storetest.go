@@ -1,6 +1,7 @@
-// Package storetest holds the tests every cursor store must pass, and the
-// end-to-end test of a program (internal/testprog) using one, shared by the
-// tests of runtime/cursorstore/pgstore and runtime/cursorstore/redisstore.
+// Package storetest holds the tests every cursor store must pass (Contract:
+// run by the file store in runtime/cursorstore, by pgstore and by
+// redisstore), and the end-to-end test of a program (runtime/internal/testprog)
+// using an external store (Program), shared by pgstore and redisstore.
 package storetest
 
 import (
@@ -20,13 +21,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/resolute/resolute-gen/runtime"
+	"github.com/resolute/resolute-gen/runtime/cursorstore"
 )
 
 // Opener opens a new client of the store under test for namespace ns. Every
 // call returns a separate store value (a separate connection) on the same
 // data.
-type Opener func(t *testing.T, ns string) runtime.CursorStore
+type Opener func(t *testing.T, ns string) cursorstore.Store
 
 // Unique returns a name for one test's table, key prefix or namespace.
 func Unique(prefix string) string {
@@ -38,7 +39,7 @@ func Unique(prefix string) string {
 // Contract runs the tests of the CursorStore contract.
 func Contract(t *testing.T, open Opener) {
 	ctx := context.Background()
-	load := func(t *testing.T, s runtime.CursorStore) map[string]string {
+	load := func(t *testing.T, s cursorstore.Store) map[string]string {
 		t.Helper()
 		m, err := s.Load(ctx)
 		if err != nil {
@@ -46,7 +47,7 @@ func Contract(t *testing.T, open Opener) {
 		}
 		return m
 	}
-	commit := func(t *testing.T, s runtime.CursorStore, values map[string]string) {
+	commit := func(t *testing.T, s cursorstore.Store, values map[string]string) {
 		t.Helper()
 		if err := s.Commit(ctx, values, nil); err != nil {
 			t.Fatalf("Commit: %v", err)
@@ -144,7 +145,7 @@ func Contract(t *testing.T, open Opener) {
 	t.Run("compare-and-set between clients loses no update", func(t *testing.T) {
 		ns := Unique("ns")
 		const clients, each = 4, 8
-		stores := make([]runtime.CursorStore, clients)
+		stores := make([]cursorstore.Store, clients)
 		for i := range stores {
 			stores[i] = open(t, ns)
 		}

@@ -1,6 +1,9 @@
 //go:build unix
 
-package runtime
+// Package statelock keeps two programs off one state directory: a program
+// holds the lock on its state directory while it runs a flow or changes a
+// cursor.
+package statelock
 
 import (
 	"errors"
@@ -12,7 +15,7 @@ import (
 	"syscall"
 )
 
-// lockStateDir takes the exclusive, non-blocking flock on the state
+// Lock takes the exclusive, non-blocking flock on the state
 // directory itself and writes this process's pid into <dir>/lock for
 // people and for the message a second instance prints. The lock is held
 // until release is called or the process ends (the kernel drops it even
@@ -20,17 +23,17 @@ import (
 // that deleting the lock file during a run does not let a second instance
 // in: a directory holding a journal cannot be removed, and a new one would
 // not hold the journal.
-func lockStateDir(dir string) (release func(), err error) {
+func Lock(dir string) (release func(), err error) {
 	d, err := os.Open(dir)
 	if err != nil {
-		return nil, configError("open state dir: %v", err)
+		return nil, fmt.Errorf("open state dir: %v", err)
 	}
 	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		defer d.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, configError("another resolute program (pid %s) holds the state dir %s; wait for it to finish or stop it", holderPID(dir, d), dir)
+			return nil, fmt.Errorf("another resolute program (pid %s) holds the state dir %s; wait for it to finish or stop it", holderPID(dir, d), dir)
 		}
-		return nil, configError("lock %s: %v", dir, err)
+		return nil, fmt.Errorf("lock %s: %v", dir, err)
 	}
 	path := filepath.Join(dir, "lock")
 	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {

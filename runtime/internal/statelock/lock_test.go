@@ -1,4 +1,4 @@
-package runtime
+package statelock
 
 import (
 	"fmt"
@@ -8,12 +8,12 @@ import (
 
 func TestLockContention(t *testing.T) {
 	dir := t.TempDir()
-	release, err := lockStateDir(dir)
+	release, err := Lock(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = lockStateDir(dir)
-	if exitCode(err) != 2 {
+	_, err = Lock(dir)
+	if err == nil {
 		t.Fatalf("second lock: %v", err)
 	}
 	want := fmt.Sprintf("another resolute program (pid %d) holds the state dir %s; wait for it to finish or stop it", os.Getpid(), dir)
@@ -21,7 +21,7 @@ func TestLockContention(t *testing.T) {
 		t.Errorf("message:\n%s\nwant:\n%s", err, want)
 	}
 	release()
-	release, err = lockStateDir(dir)
+	release, err = Lock(dir)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
