@@ -34,7 +34,7 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 	}
 	x.base = base{st}
 	x.key = st.ID.Value
-	x.retry = st.Retry
+	x.retry = checkRetry(st.Retry)
 	x.rateLimit = rateLimit
 	if st.Timeout.Set() {
 		d, err := time.ParseDuration(st.Timeout.Value)
@@ -211,7 +211,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 						continue
 					}
 					c.warnSecretInText(e, w.Key)
-					if _, can := c.stringConv(e); !can {
+					if _, can := stringConv(e.typ); !can {
 						c.errs.Add(e.pos, "cannot interpolate %s (%s) into a string; expected a string, number, bool, time.Time or fmt.Stringer", e.src, c.typeString(e.typ))
 						ok = false
 						continue
@@ -302,9 +302,11 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 				continue
 			}
 		default:
-			if !c.checkLiteral(wv.lit, wv.typ, "field "+wv.field) {
+			code, ok := c.literal(wv.lit, wv.typ, "field "+wv.field)
+			if !ok {
 				continue
 			}
+			wv.code = code
 		}
 		good = append(good, wv)
 	}
@@ -396,7 +398,7 @@ func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR 
 		c.cursorKinds[a.Cursor.Value] = map[string]bool{}
 	}
 	c.cursorKinds[a.Cursor.Value][kind] = true
-	return &advanceIR{cursor: a.Cursor.Value, e: e, layout: layout}
+	return &advanceIR{cursor: a.Cursor.Value, e: e, kind: kind}
 }
 
 // cursorKind is the kind of the values a cursor is advanced to when every
@@ -418,4 +420,26 @@ func (c *checker) isCursorValue(t types.Type) bool {
 	}
 	b, ok := t.Underlying().(*types.Basic)
 	return ok && b.Info()&(types.IsString|types.IsInteger) != 0
+}
+
+// checkRetry checks a step's retry table: its durations are parsed here,
+// once, for every target. The spec reader reported malformed ones (and the
+// program is then not emitted); nil means the runtime's default policy.
+func checkRetry(r *spec.Retry) *retryPolicy {
+	if r == nil {
+		return nil
+	}
+	p := &retryPolicy{attempts: int(r.Attempts.Value)}
+	for _, d := range []struct {
+		s   spec.String
+		out *time.Duration
+	}{{r.Backoff, &p.backoff}, {r.MaxBackoff, &p.maxBackoff}} {
+		if !d.s.Set() {
+			continue
+		}
+		if v, err := time.ParseDuration(d.s.Value); err == nil && v > 0 {
+			*d.out = v
+		} // else the spec reader reported it, and nothing is emitted
+	}
+	return p
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dave/jennifer/jen"
-
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -35,7 +33,6 @@ type checker struct {
 
 	rows     map[string]*rowType
 	rowList  []*rowType
-	litCode  map[*spec.Value]jen.Code
 	mainPkg  *types.Package
 	reserved map[string]bool // Go names locals must not take: package names, keywords, r, ctx, err
 	rowNames map[string]bool // the names of every generated row type: locals must not shadow them
@@ -78,7 +75,6 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 		cursorByName: map[string]*spec.Cursor{},
 		cursorKinds:  map[string]map[string]bool{},
 		rows:         map[string]*rowType{},
-		litCode:      map[*spec.Value]jen.Code{},
 		mainPkg:      types.NewPackage("main", "main"),
 	}
 	prog := &Program{Files: files}
@@ -124,7 +120,20 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 		return nil, c.errs.Sort()
 	}
 	prog.rows = c.rowList
-	prog.c = c
+	prog.main = c.mainPkg
+	prog.importNames = c.importNames()
+	prog.cursorKinds = map[string]string{}
+	for name := range c.cursorKinds {
+		if k := c.cursorKind(name); k != "" {
+			prog.cursorKinds[name] = k
+		}
+	}
+	prog.takenNames = map[string]bool{}
+	for _, names := range []map[string]bool{c.everyLocal, c.reserved, c.rowNames} {
+		for n := range names {
+			prog.takenNames[n] = true
+		}
+	}
 	inferSelect(prog)
 	prog.Warnings = c.warns.Sort()
 	prog.SpecHash = specHash(files)

@@ -29,7 +29,19 @@ type Program struct {
 	Warnings spec.ErrorList
 
 	rows []*rowType
-	c    *checker
+	// main is the generated program's own package (row types live there).
+	main *types.Package
+	// importNames maps every package path the output may import to its
+	// package name, so the output writes `jira`, not an alias guessed from
+	// the path.
+	importNames map[string]string
+	// cursorKinds is the kind ("int" or "time") of the values each cursor
+	// is advanced to, when every advance agrees; absent: the runtime infers
+	// it from the initial value.
+	cursorKinds map[string]string
+	// takenNames are the names generated declarations must not take: the
+	// locals of every flow, package names, keywords, row types.
+	takenNames map[string]bool
 }
 
 // Flow is one checked flow.
@@ -66,7 +78,7 @@ type callStmt struct {
 	inType    types.Type // instantiated input type
 	outType   types.Type
 	with      []*withValue
-	retry     *spec.Retry
+	retry     *retryPolicy // nil: the runtime's default
 	timeout   time.Duration
 	rateLimit string // the [rate_limit] entry the step waits for; "" for none
 	advance   *advanceIR
@@ -76,6 +88,14 @@ type callStmt struct {
 	inVar     string // set when an on_error handler reads input
 }
 
+// retryPolicy is a checked retry = { attempts, backoff, max_backoff }:
+// durations parsed once; zero means the key was not given.
+type retryPolicy struct {
+	attempts   int
+	backoff    time.Duration
+	maxBackoff time.Duration
+}
+
 // withValue is one field of a node's input.
 type withValue struct {
 	field string
@@ -83,7 +103,7 @@ type withValue struct {
 	lit   *spec.Value
 	e     *expr    // exactly "${expr}"
 	parts []part   // text with ${expr} inside: a string
-	code  jen.Code // set by the checker itself (inferSelect), not the spec
+	code  jen.Code // the literal's Go code, or set by the checker itself (inferSelect)
 	note  string   // a comment for code
 	// path is set when field is promoted from an embedded struct: the
 	// indexes of the embedded fields that lead to it, outermost first (the
@@ -91,10 +111,12 @@ type withValue struct {
 	path []int
 }
 
+// advanceIR is a checked advance: the runtime writes the value in the
+// cursor's layout.
 type advanceIR struct {
 	cursor string
 	e      *expr
-	layout string // the cursor's time layout; "" for RFC 3339
+	kind   string // of the value: "int", "time" or "text"
 }
 
 type onErrorIR struct {

@@ -13,16 +13,6 @@ import (
 	"github.com/resolute/resolute-gen/spec"
 )
 
-// checkLiteral checks a TOML literal against a field's type and records
-// the Go code for it in c.litCode.
-func (c *checker) checkLiteral(v *spec.Value, t types.Type, field string) bool {
-	code, ok := c.literal(v, t, field)
-	if ok {
-		c.litCode[v] = code
-	}
-	return ok
-}
-
 // literal converts a TOML value to Go code of type t, or reports why it
 // cannot be one.
 func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, bool) {
@@ -377,7 +367,7 @@ func isStringKind(t types.Type) bool {
 	return ok && b.Info()&types.IsString != 0
 }
 
-// stringConv says how an interpolated value becomes text.
+// convKind says how an interpolated value becomes text.
 type convKind int
 
 const (
@@ -390,9 +380,9 @@ const (
 	convStringer
 )
 
-func (c *checker) stringConv(e *expr) (convKind, bool) {
-	t := e.typ
-	if types.Identical(t, c.timeType) {
+// stringConv says how a value of type t becomes text, and whether it can.
+func stringConv(t types.Type) (convKind, bool) {
+	if isTime(t) {
 		return convTime, true
 	}
 	// A type's own String method says how it reads, before its kind does.
@@ -479,4 +469,10 @@ func (c *checker) unwritable(t types.Type) string {
 		return fmt.Sprintf("its type %s is a function", c.typeString(t))
 	}
 	return fmt.Sprintf("its type %s cannot be written in the generated program", c.typeString(t))
+}
+
+// isTime reports whether t is time.Time.
+func isTime(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
 }

@@ -87,9 +87,9 @@ func (e *emitter) inputLiteral(t types.Type, with []*withValue, extra ...jen.Cod
 	items := e.nestedItems(t, with, 0)
 	items = append(items, extra...)
 	if len(items) == 0 {
-		return e.c.typeCode(t).Values()
+		return e.typeCode(t).Values()
 	}
-	return e.c.typeCode(t).Add(multi(items...))
+	return e.typeCode(t).Add(multi(items...))
 }
 
 // nestedItems renders the items of the literal of t at embedding depth
@@ -116,7 +116,7 @@ func (e *emitter) nestedItems(t types.Type, with []*withValue, depth int) []jen.
 		}
 		emb := st.Field(idx)
 		inner := e.nestedItems(emb.Type(), group, depth+1)
-		items = append(items, field(emb.Name(), e.c.typeCode(emb.Type()).Add(multi(inner...))))
+		items = append(items, field(emb.Name(), e.typeCode(emb.Type()).Add(multi(inner...))))
 	}
 	return items
 }

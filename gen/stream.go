@@ -141,7 +141,7 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 	}
 	src.base = base{st}
 	src.key = st.ID.Value
-	src.retry = st.Retry
+	src.retry = checkRetry(st.Retry)
 	src.rateLimit = rateLimit
 	if st.Timeout.Set() {
 		if d, err := time.ParseDuration(st.Timeout.Value); err == nil && d > 0 {
@@ -167,21 +167,20 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 
 // ---- emit ----
 
-func retryCode(r *spec.Retry) jen.Code {
+// retryCode writes a checked retry policy as a runtime.Retry.
+func retryCode(r *retryPolicy) jen.Code {
 	if r == nil {
 		return rt("DefaultRetry")
 	}
 	var items []jen.Code
-	if r.Attempts.Set() {
-		items = append(items, field("Attempts", jen.Lit(int(r.Attempts.Value))))
+	if r.attempts != 0 {
+		items = append(items, field("Attempts", jen.Lit(r.attempts)))
 	}
-	if r.Backoff.Set() {
-		d, _ := time.ParseDuration(r.Backoff.Value)
-		items = append(items, field("Backoff", durationCode(d)))
+	if r.backoff != 0 {
+		items = append(items, field("Backoff", durationCode(r.backoff)))
 	}
-	if r.MaxBackoff.Set() {
-		d, _ := time.ParseDuration(r.MaxBackoff.Value)
-		items = append(items, field("MaxBackoff", durationCode(d)))
+	if r.maxBackoff != 0 {
+		items = append(items, field("MaxBackoff", durationCode(r.maxBackoff)))
 	}
 	return rt("Retry").Values(items...)
 }
@@ -211,7 +210,7 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 		opts = append(opts, field("RateLimit", jen.Lit(src.rateLimit)))
 	}
 
-	outType := e.c.typeCode(src.outType)
+	outType := e.typeCode(src.outType)
 	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.tokenVar).String()).Params(outType, jen.Error()).Block(
 		jen.Return(jen.Qual(src.pkgPath, src.fnName).Call(jen.Id("ctx"), e.inputLiteral(src.inType, src.with, field("PageToken", jen.Id(s.tokenVar))))),
 	)
@@ -221,7 +220,7 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 	if s.items {
 		items = jen.Len(jen.Id(page).Dot("Items"))
 	}
-	next := jen.Func().Params(jen.Id(page).Add(e.c.typeCode(src.outType))).Params(jen.String(), jen.Int()).Block(
+	next := jen.Func().Params(jen.Id(page).Add(e.typeCode(src.outType))).Params(jen.String(), jen.Int()).Block(
 		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
 	)
 
@@ -232,15 +231,11 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 		if len(body) > 0 {
 			body = append(body, jen.Line())
 		}
-		body = append(body, commentf("advance (%s): staged with the page's journal record", e.c.posOf(st.Advance.Pos)))
+		body = append(body, commentf("advance (%s): staged with the page's journal record", posOf(st.Advance.Pos)))
 		if s.advNow != "" {
 			body = append(body, e.nowDecl(s.advNow))
 		}
-		value := e.c.cursorValueCode(a.e)
-		if a.layout != "" {
-			value = jen.Add(exprCode(a.e)).Dot("UTC").Call().Dot("Format").Call(jen.Lit(a.layout))
-		}
-		body = append(body, jen.Id("r").Dot("Advance").Call(jen.Lit(a.cursor), value))
+		body = append(body, advanceCode(a))
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	e.inPage--

@@ -8,12 +8,19 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/dave/jennifer/jen"
 )
 
 // typeString prints t as the spec's reader knows it: package names, not
 // paths; generated row types without a package.
 func (c *checker) typeString(t types.Type) string {
-	return types.TypeString(t, qualifier(c.mainPkg))
+	return typeWriter{c.mainPkg}.typeString(t)
+}
+
+// typeCode writes t as jennifer code (for the literals the checker builds).
+func (c *checker) typeCode(t types.Type) *jen.Statement {
+	return typeWriter{c.mainPkg}.typeCode(t)
 }
 
 func qualifier(main *types.Package) types.Qualifier {

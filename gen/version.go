@@ -10,7 +10,7 @@ import (
 // that generated programs are written for. Every program declares it (see
 // versionLock), so that building one against a runtime of another version
 // fails at once with an error naming both versions.
-const RuntimeAPIVersion = 1
+const RuntimeAPIVersion = 2
 
 // versionLock is the generated declaration that pins the runtime's API
 // version, as protoc-gen-go's output does with protoimpl.EnforceVersion.

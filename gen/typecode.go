@@ -1,0 +1,94 @@
+package gen
+
+import (
+	"fmt"
+	"go/types"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// typeWriter writes Go types and their zero values as jennifer code, for
+// the emitters and for the literals the checker builds. Types of the
+// program's own package (main) are written unqualified.
+type typeWriter struct {
+	main *types.Package
+}
+
+// typeCode writes t with qualified package names; jennifer picks imports.
+func (w typeWriter) typeCode(t types.Type) *jen.Statement {
+	switch t := t.(type) {
+	case *types.Alias:
+		return w.typeCode(types.Unalias(t))
+	case *types.Basic:
+		return jen.Id(t.Name())
+	case *types.Named:
+		obj := t.Obj()
+		var s *jen.Statement
+		switch {
+		case obj.Pkg() == nil:
+			s = jen.Id(obj.Name())
+		case obj.Pkg() == w.main || obj.Pkg().Path() == "main":
+			s = jen.Id(obj.Name())
+		default:
+			s = jen.Qual(obj.Pkg().Path(), obj.Name())
+		}
+		if args := t.TypeArgs(); args.Len() > 0 {
+			var codes []jen.Code
+			for i := 0; i < args.Len(); i++ {
+				codes = append(codes, w.typeCode(args.At(i)))
+			}
+			s = s.Types(codes...)
+		}
+		return s
+	case *types.Pointer:
+		return jen.Op("*").Add(w.typeCode(t.Elem()))
+	case *types.Slice:
+		return jen.Index().Add(w.typeCode(t.Elem()))
+	case *types.Array:
+		return jen.Index(jen.Lit(int(t.Len()))).Add(w.typeCode(t.Elem()))
+	case *types.Map:
+		return jen.Map(w.typeCode(t.Key())).Add(w.typeCode(t.Elem()))
+	case *types.Struct:
+		var fields []jen.Code
+		for i := 0; i < t.NumFields(); i++ {
+			f := t.Field(i)
+			fc := jen.Id(f.Name()).Add(w.typeCode(f.Type()))
+			if f.Embedded() {
+				fc = w.typeCode(f.Type()) // struct{int}: the field's name is its type's
+			}
+			if tag := t.Tag(i); tag != "" {
+				fc = fc.Op("`" + tag + "`")
+			}
+			fields = append(fields, fc)
+		}
+		return jen.Struct(fields...)
+	case *types.Interface:
+		if t.Empty() {
+			return jen.Any()
+		}
+	}
+	panic(fmt.Sprintf("resolute-gen cannot write the type %s", t))
+}
+
+// zeroCode writes the zero value of t.
+func (w typeWriter) zeroCode(t types.Type) jen.Code {
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch {
+		case u.Info()&types.IsString != 0:
+			return jen.Lit("")
+		case u.Info()&types.IsBoolean != 0:
+			return jen.False()
+		default:
+			return jen.Lit(0)
+		}
+	case *types.Struct, *types.Array:
+		return w.typeCode(t).Values()
+	}
+	return jen.Nil()
+}
+
+// typeString writes t as Go source, for comments and messages.
+func (w typeWriter) typeString(t types.Type) string {
+	return types.TypeString(t, qualifier(w.main))
+}
