@@ -56,6 +56,8 @@ type checker struct {
 	// everyLocal holds the local names of every flow (goNames is reset per
 	// flow): the emitter's package-level names must avoid them all.
 	everyLocal map[string]bool
+	// exprItems is what scanItems found in each expression (inferSelect).
+	exprItems map[*expr]map[string]itemScan
 }
 
 // loopCtx tracks a while loop's body: ids of outer scopes that it re-binds.
@@ -76,6 +78,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 		cursorKinds:  map[string]map[string]bool{},
 		rows:         map[string]*rowType{},
 		mainPkg:      types.NewPackage("main", "main"),
+		exprItems:    map[*expr]map[string]itemScan{},
 	}
 	prog := &Program{Files: files}
 	c.checkProgramDecls(prog)
@@ -134,7 +137,7 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 			prog.takenNames[n] = true
 		}
 	}
-	inferSelect(prog)
+	inferSelect(prog, c.exprItems)
 	prog.Warnings = c.warns.Sort()
 	prog.SpecHash = specHash(files)
 	for _, fl := range prog.Flows {

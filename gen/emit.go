@@ -108,7 +108,7 @@ func multi(items ...jen.Code) *jen.Statement {
 func field(name string, v jen.Code) jen.Code { return jen.Id(name).Op(":").Add(v) }
 
 // emit renders the program as gofmt'd Go source.
-func (p *Program) emit(version string) ([]byte, error) {
+func emitProgram(p *Program, version string) ([]byte, error) {
 	e := newEmitter(p)
 	f := jen.NewFile("main")
 	var names []string

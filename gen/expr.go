@@ -21,42 +21,6 @@ import (
 	"github.com/resolute/resolute-gen/spec"
 )
 
-// bindKind says what a name in an expression's scope stands for.
-type bindKind int
-
-const (
-	bindStep    bindKind = iota // a step's output
-	bindLoopVar                 // the `as` variable of map, filter, for_each
-	bindEnv                     // env.NAME
-	bindCursor                  // cursor.NAME
-	bindNow                     // now()
-	bindError                   // error, in an on_error handler: the failure's text
-	bindInput                   // input, in an on_error handler: the failed step's input
-)
-
-// binding is a name visible to expressions.
-type binding struct {
-	id     string // the name in the spec
-	goName string // the Go identifier in generated code
-	typ    types.Type
-	pos    spec.Pos
-	kind   bindKind
-	used   bool
-	// where is set when the binding's block has closed, to explain why it is
-	// no longer visible ("inside the then block of the if at sync.toml:27:1").
-	where string
-	// block is set for the id of a step without a value: the step's kind
-	// ("while").
-	block string
-	// predeclared is true when the generated code declares the variable
-	// before the step that assigns it (parallel branch outputs) or when a
-	// step re-binds it inside a loop: such steps assign with =.
-	predeclared bool
-	// broken marks the output of a step that failed to check: expressions
-	// using it are not checked, as the step's own error says enough.
-	broken bool
-}
-
 // scope is one level of names: the flow, or a block.
 type scope struct {
 	parent *scope
@@ -96,25 +60,6 @@ func (s *scope) visible() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// expr is a checked Go expression from the spec, ready to emit.
-type expr struct {
-	src  string
-	pos  spec.Pos
-	ast  ast.Expr
-	typ  types.Type
-	val  types.TypeAndValue
-	code string // the Go source to emit, names rewritten for the generated program
-	// items is what scanItems found, before names were rewritten.
-	items map[string]itemScan
-	now   bool // calls now()
-}
-
-// part is a piece of an interpolated string: text, or an expression.
-type part struct {
-	text string
-	e    *expr
 }
 
 // exprEnv is what an expression is checked against.
@@ -330,7 +275,7 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 		c.errs.Add(pos, "%s", msg)
 		return nil
 	}
-	e.items = scanItems(x, info)
+	c.exprItems[e] = scanItems(x, info)
 	if b, isBasic := e.typ.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
 		e.typ = types.Default(e.typ)
 		// An untyped constant takes its default type where nothing else
@@ -640,15 +585,6 @@ func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*b
 		panic(fmt.Sprintf("printing a checked expression: %v", err))
 	}
 	return buf.String()
-}
-
-// needsParens reports whether e must be parenthesized as an operand.
-func (e *expr) needsParens() bool {
-	switch e.ast.(type) {
-	case *ast.BinaryExpr, *ast.UnaryExpr, *ast.StarExpr:
-		return true
-	}
-	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -85,5 +85,5 @@ func Generate(paths []string, cfg Config) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.emit(cfg.Version)
+	return emitProgram(p, cfg.Version)
 }

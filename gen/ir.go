@@ -1,10 +1,12 @@
 package gen
 
 import (
+	"go/ast"
 	"go/types"
 
-	"github.com/dave/jennifer/jen"
 	"time"
+
+	"github.com/dave/jennifer/jen"
 
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -226,4 +228,140 @@ type rowField struct {
 	column string // the spec's key: issue_key
 	goName string // IssueKey
 	typ    types.Type
+}
+
+// bindKind says what a name in an expression's scope stands for.
+type bindKind int
+
+const (
+	bindStep    bindKind = iota // a step's output
+	bindLoopVar                 // the `as` variable of map, filter, for_each
+	bindEnv                     // env.NAME
+	bindCursor                  // cursor.NAME
+	bindNow                     // now()
+	bindError                   // error, in an on_error handler: the failure's text
+	bindInput                   // input, in an on_error handler: the failed step's input
+)
+
+// binding is a name visible to expressions.
+type binding struct {
+	id     string // the name in the spec
+	goName string // the Go identifier in generated code
+	typ    types.Type
+	pos    spec.Pos
+	kind   bindKind
+	used   bool
+	// where is set when the binding's block has closed, to explain why it is
+	// no longer visible ("inside the then block of the if at sync.toml:27:1").
+	where string
+	// block is set for the id of a step without a value: the step's kind
+	// ("while").
+	block string
+	// predeclared is true when the generated code declares the variable
+	// before the step that assigns it (parallel branch outputs) or when a
+	// step re-binds it inside a loop: such steps assign with =.
+	predeclared bool
+	// broken marks the output of a step that failed to check: expressions
+	// using it are not checked, as the step's own error says enough.
+	broken bool
+}
+
+// expr is a checked Go expression from the spec, ready to emit.
+type expr struct {
+	src  string
+	pos  spec.Pos
+	ast  ast.Expr
+	typ  types.Type
+	val  types.TypeAndValue
+	code string // the Go source to emit, names rewritten for the generated program
+	now  bool   // calls now()
+}
+
+// part is a piece of an interpolated string: text, or an expression.
+type part struct {
+	text string
+	e    *expr
+}
+
+// needsParens reports whether e must be parenthesized as an operand.
+func (e *expr) needsParens() bool {
+	switch e.ast.(type) {
+	case *ast.BinaryExpr, *ast.UnaryExpr, *ast.StarExpr:
+		return true
+	}
+	return false
+}
+
+// streamStmt: stream = "pkg.Func", a paged source read page by page with
+// a body per page (runtime.Stream).
+type streamStmt struct {
+	base
+	key       string
+	out       *binding   // runtime.StreamResult, after the block
+	src       *callStmt  // the page fetch: node, input, retry, timeout
+	page      *binding   // the page inside the body (as)
+	tokenVar  string     // the fetch closure's page token parameter
+	items     bool       // Out has an Items slice: count it
+	body      []stmt     // run once per page
+	advance   *advanceIR // evaluated on each page, after its body
+	advNow    string     // the body's now variable when advance calls now()
+	readAhead int
+}
+
+// convKind says how an interpolated value becomes text.
+type convKind int
+
+const (
+	convString convKind = iota + 1
+	convNamedString
+	convInt
+	convFloat
+	convBool
+	convTime
+	convStringer
+)
+
+// stringConv says how a value of type t becomes text, and whether it can.
+func stringConv(t types.Type) (convKind, bool) {
+	if isTime(t) {
+		return convTime, true
+	}
+	// A type's own String method says how it reads, before its kind does.
+	if n, ok := types.Unalias(t).(*types.Named); ok && hasStringMethod(n) {
+		return convStringer, true
+	}
+	if b, ok := t.Underlying().(*types.Basic); ok {
+		switch {
+		case b.Info()&types.IsString != 0:
+			if types.Identical(t, types.Typ[types.String]) {
+				return convString, true
+			}
+			return convNamedString, true
+		case b.Info()&types.IsInteger != 0:
+			return convInt, true
+		case b.Info()&types.IsFloat != 0:
+			return convFloat, true
+		case b.Info()&types.IsBoolean != 0:
+			return convBool, true
+		}
+	}
+	return 0, false
+}
+
+// hasStringMethod reports whether n has the method String() string, on
+// its value (an addressable value is not guaranteed in an expression).
+func hasStringMethod(n *types.Named) bool {
+	obj, _, _ := types.LookupFieldOrMethod(n, false, nil, "String")
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.String])
+}
+
+// isTime reports whether t is time.Time.
+func isTime(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
 }

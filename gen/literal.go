@@ -367,58 +367,6 @@ func isStringKind(t types.Type) bool {
 	return ok && b.Info()&types.IsString != 0
 }
 
-// convKind says how an interpolated value becomes text.
-type convKind int
-
-const (
-	convString convKind = iota + 1
-	convNamedString
-	convInt
-	convFloat
-	convBool
-	convTime
-	convStringer
-)
-
-// stringConv says how a value of type t becomes text, and whether it can.
-func stringConv(t types.Type) (convKind, bool) {
-	if isTime(t) {
-		return convTime, true
-	}
-	// A type's own String method says how it reads, before its kind does.
-	if n, ok := types.Unalias(t).(*types.Named); ok && hasStringMethod(n) {
-		return convStringer, true
-	}
-	if b, ok := t.Underlying().(*types.Basic); ok {
-		switch {
-		case b.Info()&types.IsString != 0:
-			if types.Identical(t, types.Typ[types.String]) {
-				return convString, true
-			}
-			return convNamedString, true
-		case b.Info()&types.IsInteger != 0:
-			return convInt, true
-		case b.Info()&types.IsFloat != 0:
-			return convFloat, true
-		case b.Info()&types.IsBoolean != 0:
-			return convBool, true
-		}
-	}
-	return 0, false
-}
-
-// hasStringMethod reports whether n has the method String() string, on
-// its value (an addressable value is not guaranteed in an expression).
-func hasStringMethod(n *types.Named) bool {
-	obj, _, _ := types.LookupFieldOrMethod(n, false, nil, "String")
-	fn, ok := obj.(*types.Func)
-	if !ok {
-		return false
-	}
-	sig := fn.Type().(*types.Signature)
-	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.String])
-}
-
 // unwritable says why the generated program cannot name the type t (it
 // declares variables of the types of step outputs and loop variables); ""
 // if it can.
@@ -469,10 +417,4 @@ func (c *checker) unwritable(t types.Type) string {
 		return fmt.Sprintf("its type %s is a function", c.typeString(t))
 	}
 	return fmt.Sprintf("its type %s cannot be written in the generated program", c.typeString(t))
-}
-
-// isTime reports whether t is time.Time.
-func isTime(t types.Type) bool {
-	n, ok := types.Unalias(t).(*types.Named)
-	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
 }

@@ -31,9 +31,10 @@ var selectables = []selectable{
 }
 
 // inferSelect fills Select for the calls of prog that allow it.
-func inferSelect(prog *Program) {
+// items is what scanItems found in each expression.
+func inferSelect(prog *Program, items map[*expr]map[string]itemScan) {
 	for _, sel := range selectables {
-		u := &itemUses{sel: sel, fields: map[string]bool{}}
+		u := &itemUses{sel: sel, fields: map[string]bool{}, items: items}
 		for _, fl := range prog.Flows {
 			u.stmts(fl.body)
 		}
@@ -104,6 +105,7 @@ type itemUses struct {
 	sel    selectable
 	fields map[string]bool
 	all    bool // an item value is used whole somewhere
+	items  map[*expr]map[string]itemScan
 }
 
 func (u *itemUses) stmts(stmts []stmt) {
@@ -183,11 +185,12 @@ func (u *itemUses) expr(x *expr, source bool) {
 	if x == nil || u.all {
 		return
 	}
-	if x.items == nil {
+	items, ok := u.items[x]
+	if !ok {
 		u.all = true // not scanned: assume the worst
 		return
 	}
-	sc := x.items[u.sel.pkgPath+"."+u.sel.itemType]
+	sc := items[u.sel.pkgPath+"."+u.sel.itemType]
 	for _, f := range sc.fields {
 		u.fields[f] = true
 	}

@@ -11,22 +11,6 @@ import (
 	"github.com/resolute/resolute-gen/spec"
 )
 
-// streamStmt: stream = "pkg.Func", a paged source read page by page with
-// a body per page (runtime.Stream).
-type streamStmt struct {
-	base
-	key       string
-	out       *binding   // runtime.StreamResult, after the block
-	src       *callStmt  // the page fetch: node, input, retry, timeout
-	page      *binding   // the page inside the body (as)
-	tokenVar  string     // the fetch closure's page token parameter
-	items     bool       // Out has an Items slice: count it
-	body      []stmt     // run once per page
-	advance   *advanceIR // evaluated on each page, after its body
-	advNow    string     // the body's now variable when advance calls now()
-	readAhead int
-}
-
 // streamResultType is runtime.StreamResult as the checker sees it.
 func streamResultType() types.Type {
 	pkg := types.NewPackage(RuntimePath, "runtime")

@@ -36,7 +36,7 @@ func GenerateTemporal(paths []string, cfg Config) ([]byte, error) {
 	if err := temporalSecretErrors(p); err != nil {
 		return nil, err
 	}
-	return p.emitTemporal(cfg.Version)
+	return emitTemporalProgram(p, cfg.Version)
 }
 
 func tp(name string) *jen.Statement { return jen.Qual(TemporalPath, name) }
@@ -53,7 +53,7 @@ type temporalEmitter struct {
 	keys map[*callStmt]string
 }
 
-func (p *Program) emitTemporal(version string) ([]byte, error) {
+func emitTemporalProgram(p *Program, version string) ([]byte, error) {
 	e := &temporalEmitter{emitter: newEmitter(p), keys: map[*callStmt]string{}}
 	f := jen.NewFile("main")
 	var names []string
