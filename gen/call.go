@@ -8,17 +8,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
-func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
+func (c *checker) checkCall(s *scope, st *spec.Step) ir.Step {
 	hasID := c.requireID(st)
 	rateLimit := c.rateLimitRef(st)
 	x := c.checkNodeCall(s, st.Call, st.With, st.WithPos, exprEnv{scope: s})
 	if x == nil || !hasID {
 		// Check the rest of the step all the same, for its own mistakes.
 		if x == nil {
-			x = &callStmt{} // no input type: the handler's input is not checked
+			x = &ir.Call{} // no input type: the handler's input is not checked
 		}
 		if st.OnError != nil {
 			c.checkOnError(s, st, x)
@@ -32,33 +33,33 @@ func (c *checker) checkCall(s *scope, st *spec.Step) stmt {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
-	x.base = base{st}
-	x.key = st.ID.Value
-	x.retry = checkRetry(st.Retry)
-	x.rateLimit = rateLimit
+	x.Base = ir.Base{Spec: st}
+	x.Key = st.ID.Value
+	x.Retry = checkRetry(st.Retry)
+	x.RateLimit = rateLimit
 	if st.Timeout.Set() {
 		d, err := time.ParseDuration(st.Timeout.Value)
 		if err != nil || d <= 0 {
 			d = 0 // the spec reader reported it
 		}
-		x.timeout = d
+		x.Timeout = d
 	}
 	// The handler sees the scope before the step's own output exists.
 	if st.OnError != nil {
-		x.onError = c.checkOnError(s, st, x)
+		x.OnError = c.checkOnError(s, st, x)
 	}
 	for _, name := range st.RollbackCursor {
 		if c.checkCursorName(name) {
-			x.rollback = append(x.rollback, name.Value)
+			x.Rollback = append(x.Rollback, name.Value)
 		}
 	}
-	x.out = c.bind(s, st.ID, x.outType, "step")
-	if x.out != nil && !x.out.predeclared {
+	x.Out = c.bind(s, st.ID, x.OutType, "step")
+	if x.Out != nil && !x.Out.Predeclared {
 		c.calls = append(c.calls, x)
 	}
 	c.warnPaged(st, x)
 	if st.Advance != nil {
-		x.advance = c.checkAdvance(s, st, x)
+		x.Advance = c.checkAdvance(s, st, x)
 	}
 	return x
 }
@@ -107,37 +108,37 @@ func (c *checker) resolveNode(call spec.String) (nd *node, pkgPath string, ref c
 
 // checkNodeCall resolves a call and checks its with table against the
 // node's input type.
-func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, withPos spec.Pos, env exprEnv) *callStmt {
+func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, withPos spec.Pos, env exprEnv) *ir.Call {
 	nd, pkgPath, ref := c.resolveNode(call)
 	if nd == nil {
 		c.checkWithExprs(env, with)
 		return nil
 	}
 	pkgName := nd.fn.Pkg().Name()
-	x := &callStmt{pkgPath: pkgPath, fnName: ref.name, inType: nd.in, outType: nd.out}
+	x := &ir.Call{PkgPath: pkgPath, FuncName: ref.name, InType: nd.in, OutType: nd.out}
 	if env.nowVar == "" {
 		env.nowVar = c.peekName("now")
 	}
-	x.with = c.checkWith(env, with, nd, x, call)
-	if x.inType == nil {
+	x.With = c.checkWith(env, with, nd, x, call)
+	if x.InType == nil {
 		return nil
 	}
-	if !c.checkJSONType(x.outType, call.Pos, fmt.Sprintf("the output of %s.%s", pkgName, ref.name), "cannot be journaled", "step outputs are written as JSON so a resumed run can replay them") {
+	if !c.checkJSONType(x.OutType, call.Pos, fmt.Sprintf("the output of %s.%s", pkgName, ref.name), "cannot be journaled", "step outputs are written as JSON so a resumed run can replay them") {
 		return nil
 	}
 	usesNow := false
-	for _, w := range x.with {
-		if w.e != nil && w.e.now || anyNow(w.parts) {
+	for _, w := range x.With {
+		if w.Expr != nil && w.Expr.Now || anyNow(w.Parts) {
 			usesNow = true
 		}
 	}
-	x.nowVar = c.takeNow(usesNow)
+	x.NowVar = c.takeNow(usesNow)
 	return x
 }
 
-func anyNow(parts []part) bool {
+func anyNow(parts []ir.Part) bool {
 	for _, p := range parts {
-		if p.e != nil && p.e.now {
+		if p.Expr != nil && p.Expr.Now {
 			return true
 		}
 	}
@@ -167,14 +168,14 @@ func (c *checker) checkWithExprs(env exprEnv, with []*spec.Field) {
 // checkWith checks each with key against the node's input struct. For a
 // generic node it infers the type arguments from the values and sets
 // x.inType and x.outType to the instantiated types (nil on failure).
-func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callStmt, call spec.String) []*withValue {
+func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *ir.Call, call spec.String) []*ir.WithValue {
 	fields := inputFields(nd.in)
 	var names []string
 	for _, f := range fields {
 		names = append(names, f.v.Name())
 	}
 	inName := c.typeString(nd.in)
-	var out []*withValue
+	var out []*ir.WithValue
 	failed := false // a value did not check: its error (or its broken source's) is reported
 	for _, w := range with {
 		f, ok := fieldByName(fields, w.Key)
@@ -182,7 +183,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 			c.errs.Add(w.KeyPos, "%s has no field %s%s", inName, w.Key, spec.DidYouMean(w.Key, names))
 			continue
 		}
-		wv := &withValue{field: w.Key, typ: f.v.Type(), path: f.path}
+		wv := &ir.WithValue{Field: w.Key, Type: f.v.Type(), Path: f.path}
 		if w.Value.Kind == spec.KindString {
 			parts, off, msg := splitInterp(w.Value.Str.Value)
 			if msg != "" {
@@ -193,8 +194,8 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 			case len(parts) == 1 && parts[0].expr:
 				one := env
 				one.allowNil = true
-				wv.e = c.checkExpr(one, exprSrc{text: parts[0].text, in: w.Value.Str, off: parts[0].off})
-				if wv.e == nil {
+				wv.Expr = c.checkExpr(one, exprSrc{text: parts[0].text, in: w.Value.Str, off: parts[0].off})
+				if wv.Expr == nil {
 					failed = true
 					continue
 				}
@@ -202,7 +203,7 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 				ok := true
 				for _, p := range parts {
 					if !p.expr {
-						wv.parts = append(wv.parts, part{text: p.text})
+						wv.Parts = append(wv.Parts, ir.Part{Text: p.text})
 						continue
 					}
 					e := c.checkExpr(env, exprSrc{text: p.text, in: w.Value.Str, off: p.off})
@@ -211,22 +212,22 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 						continue
 					}
 					c.warnSecretInText(e, w.Key)
-					if _, can := stringConv(e.typ); !can {
-						c.errs.Add(e.pos, "cannot interpolate %s (%s) into a string; expected a string, number, bool, time.Time or fmt.Stringer", e.src, c.typeString(e.typ))
+					if _, can := ir.StringConv(e.Type); !can {
+						c.errs.Add(e.Pos, "cannot interpolate %s (%s) into a string; expected a string, number, bool, time.Time or fmt.Stringer", e.Src, c.typeString(e.Type))
 						ok = false
 						continue
 					}
-					wv.parts = append(wv.parts, part{e: e})
+					wv.Parts = append(wv.Parts, ir.Part{Expr: e})
 				}
 				if !ok {
 					failed = true
 					continue
 				}
 			default:
-				wv.lit = w.Value
+				wv.Lit = w.Value
 			}
 		} else {
-			wv.lit = w.Value
+			wv.Lit = w.Value
 		}
 		out = append(out, wv)
 	}
@@ -238,21 +239,21 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 		for _, wv := range out {
 			var got types.Type
 			switch {
-			case wv.e != nil:
-				got = wv.e.typ
-			case wv.parts != nil:
+			case wv.Expr != nil:
+				got = wv.Expr.Type
+			case wv.Parts != nil:
 				got = types.Typ[types.String]
 			default:
 				continue
 			}
-			if wv.e != nil {
-				if want := shapeMismatch(wv.typ, got); want != "" {
-					c.errs.Add(wv.e.pos, "field %s is %s: %s is %s where %s is expected", wv.field, c.typeString(wv.typ), wv.e.src, article(c.typeString(got)), fmt.Sprintf(want, c.typeString(got)))
+			if wv.Expr != nil {
+				if want := shapeMismatch(wv.Type, got); want != "" {
+					c.errs.Add(wv.Expr.Pos, "field %s is %s: %s is %s where %s is expected", wv.Field, c.typeString(wv.Type), wv.Expr.Src, article(c.typeString(got)), fmt.Sprintf(want, c.typeString(got)))
 					failed = true
 					continue
 				}
 			}
-			unify(wv.typ, got, bound)
+			unify(wv.Type, got, bound)
 		}
 		targs := make([]types.Type, tparams.Len())
 		for i := 0; i < tparams.Len(); i++ {
@@ -261,13 +262,13 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 				if !failed {
 					c.cannotInfer(tparams.At(i), nd, with, call)
 				}
-				x.inType = nil
+				x.InType = nil
 				return nil
 			}
 			// The generated program writes the instantiated input type.
 			if msg := c.unwritable(t); msg != "" {
 				c.errs.Add(call.Pos, "cannot instantiate %s with %s = %s: %s", call.Value, tparams.At(i).Obj().Name(), c.typeString(t), msg)
-				x.inType = nil
+				x.InType = nil
 				return nil
 			}
 			targs[i] = t
@@ -275,38 +276,38 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *callSt
 		inst, err := types.Instantiate(nil, nd.sig, targs, true)
 		if err != nil {
 			c.errs.Add(call.Pos, "cannot instantiate %s: %v", call.Value, err)
-			x.inType = nil
+			x.InType = nil
 			return nil
 		}
 		sig := inst.(*types.Signature)
-		x.inType, x.outType = sig.Params().At(1).Type(), sig.Results().At(0).Type()
-		instFields := inputFields(x.inType)
+		x.InType, x.OutType = sig.Params().At(1).Type(), sig.Results().At(0).Type()
+		instFields := inputFields(x.InType)
 		for _, wv := range out {
-			if f, ok := fieldByName(instFields, wv.field); ok {
-				wv.typ = f.v.Type()
+			if f, ok := fieldByName(instFields, wv.Field); ok {
+				wv.Type = f.v.Type()
 			}
 		}
 	}
 
 	// Now that field types are concrete, check assignability.
-	var good []*withValue
+	var good []*ir.WithValue
 	for _, wv := range out {
 		switch {
-		case wv.e != nil:
-			if !c.assignable(wv.e, wv.typ, "field "+wv.field) {
+		case wv.Expr != nil:
+			if !c.assignable(wv.Expr, wv.Type, "field "+wv.Field) {
 				continue
 			}
-		case wv.parts != nil:
-			if !types.AssignableTo(types.Typ[types.String], wv.typ) && !isStringKind(wv.typ) {
-				c.errs.Add(withValuePos(with, wv.field), "field %s is %s, but text around ${...} makes a string; write \"${expr}\" alone to pass a value of another type", wv.field, c.typeString(wv.typ))
+		case wv.Parts != nil:
+			if !types.AssignableTo(types.Typ[types.String], wv.Type) && !isStringKind(wv.Type) {
+				c.errs.Add(withValuePos(with, wv.Field), "field %s is %s, but text around ${...} makes a string; write \"${expr}\" alone to pass a value of another type", wv.Field, c.typeString(wv.Type))
 				continue
 			}
 		default:
-			code, ok := c.literal(wv.lit, wv.typ, "field "+wv.field)
+			code, ok := c.literal(wv.Lit, wv.Type, "field "+wv.Field)
 			if !ok {
 				continue
 			}
-			wv.code = code
+			wv.Code = code
 		}
 		good = append(good, wv)
 	}
@@ -331,41 +332,41 @@ func hasExpr(parts []rawPart) bool {
 	return false
 }
 
-func (c *checker) checkOnError(s *scope, st *spec.Step, x *callStmt) *onErrorIR {
+func (c *checker) checkOnError(s *scope, st *spec.Step, x *ir.Call) *ir.OnError {
 	oe := st.OnError
-	ir := &onErrorIR{action: oe.Action.Value}
-	if ir.action == "" {
-		ir.action = "fail"
+	out := &ir.OnError{Action: oe.Action.Value}
+	if out.Action == "" {
+		out.Action = "fail"
 	}
 	if strings.TrimSpace(oe.Call.Value) == "" {
-		return ir // the plain form, or a handler the spec reader reported
+		return out // the plain form, or a handler the spec reader reported
 	}
 	hs := newScope(s)
-	hs.define(&binding{id: "error", kind: bindError, typ: types.Typ[types.String]})
-	input := &binding{id: "input", kind: bindInput, typ: x.inType, broken: x.inType == nil}
+	hs.define(&ir.Binding{ID: "error", Kind: ir.BindError, Type: types.Typ[types.String]})
+	input := &ir.Binding{ID: "input", Kind: ir.BindInput, Type: x.InType, Broken: x.InType == nil}
 	hs.define(input)
 	env := exprEnv{scope: hs, errVar: "err", inVar: c.localName(c.goName(st.ID.Value)+"In", st.ID.Value+".input")}
 	h := c.checkNodeCall(hs, oe.Call, oe.With, oe.WithPos, env)
 	if h == nil {
-		return ir
+		return out
 	}
-	h.base = base{st}
-	h.key = st.ID.Value + ".on_error"
-	if input.used {
-		x.inVar = env.inVar
+	h.Base = ir.Base{Spec: st}
+	h.Key = st.ID.Value + ".on_error"
+	if input.Used {
+		x.InVar = env.inVar
 	}
-	ir.handler = h
-	return ir
+	out.Handler = h
+	return out
 }
 
-func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR {
+func (c *checker) checkAdvance(s *scope, st *spec.Step, x *ir.Call) *ir.Advance {
 	a := st.Advance
 	if a.Cursor.Value == "" || strings.TrimSpace(a.To.Value) == "" {
 		return nil // the spec reader reported the missing key
 	}
 	declared := c.checkCursorName(a.Cursor)
 	src := bareExpr(a.To)
-	nowVar := x.nowVar
+	nowVar := x.NowVar
 	if nowVar == "" {
 		nowVar = c.peekName("now")
 	}
@@ -373,32 +374,32 @@ func (c *checker) checkAdvance(s *scope, st *spec.Step, x *callStmt) *advanceIR 
 	if e == nil {
 		return nil
 	}
-	if e.now && x.nowVar == "" {
-		x.nowVar = c.takeNow(true)
+	if e.Now && x.NowVar == "" {
+		x.NowVar = c.takeNow(true)
 	}
-	if !c.isCursorValue(e.typ) {
-		c.errs.Add(e.pos, "cannot advance cursor %s to %s (%s); expected a string, an integer or a time.Time", a.Cursor.Value, e.src, c.typeString(e.typ))
+	if !c.isCursorValue(e.Type) {
+		c.errs.Add(e.Pos, "cannot advance cursor %s to %s (%s); expected a string, an integer or a time.Time", a.Cursor.Value, e.Src, c.typeString(e.Type))
 		return nil
 	}
 	if !declared {
 		return nil
 	}
 	layout := c.cursorByName[a.Cursor.Value].Format.Value
-	if layout != "" && !types.Identical(e.typ, c.timeType) {
-		c.errs.Add(e.pos, "cursor %s has format %q, for time.Time values; %s is %s", a.Cursor.Value, layout, e.src, c.typeString(e.typ))
+	if layout != "" && !types.Identical(e.Type, c.timeType) {
+		c.errs.Add(e.Pos, "cursor %s has format %q, for time.Time values; %s is %s", a.Cursor.Value, layout, e.Src, c.typeString(e.Type))
 		return nil
 	}
 	kind := "text"
-	if types.Identical(e.typ, c.timeType) {
+	if types.Identical(e.Type, c.timeType) {
 		kind = "time"
-	} else if b, ok := e.typ.Underlying().(*types.Basic); ok && b.Info()&types.IsInteger != 0 {
+	} else if b, ok := e.Type.Underlying().(*types.Basic); ok && b.Info()&types.IsInteger != 0 {
 		kind = "int"
 	}
 	if c.cursorKinds[a.Cursor.Value] == nil {
 		c.cursorKinds[a.Cursor.Value] = map[string]bool{}
 	}
 	c.cursorKinds[a.Cursor.Value][kind] = true
-	return &advanceIR{cursor: a.Cursor.Value, e: e, kind: kind}
+	return &ir.Advance{Cursor: a.Cursor.Value, Expr: e, Kind: kind}
 }
 
 // cursorKind is the kind of the values a cursor is advanced to when every
@@ -425,15 +426,15 @@ func (c *checker) isCursorValue(t types.Type) bool {
 // checkRetry checks a step's retry table: its durations are parsed here,
 // once, for every target. The spec reader reported malformed ones (and the
 // program is then not emitted); nil means the runtime's default policy.
-func checkRetry(r *spec.Retry) *retryPolicy {
+func checkRetry(r *spec.Retry) *ir.RetryPolicy {
 	if r == nil {
 		return nil
 	}
-	p := &retryPolicy{attempts: int(r.Attempts.Value)}
+	p := &ir.RetryPolicy{Attempts: int(r.Attempts.Value)}
 	for _, d := range []struct {
 		s   spec.String
 		out *time.Duration
-	}{{r.Backoff, &p.backoff}, {r.MaxBackoff, &p.maxBackoff}} {
+	}{{r.Backoff, &p.Backoff}, {r.MaxBackoff, &p.MaxBackoff}} {
 		if !d.s.Set() {
 			continue
 		}

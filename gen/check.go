@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -31,24 +32,24 @@ type checker struct {
 	// cursor is advanced to, for `cursor set` to check values against.
 	cursorKinds map[string]map[string]bool
 
-	rows     map[string]*rowType
-	rowList  []*rowType
+	rows     map[string]*ir.RowType
+	rowList  []*ir.RowType
 	mainPkg  *types.Package
 	reserved map[string]bool // Go names locals must not take: package names, keywords, r, ctx, err
 	rowNames map[string]bool // the names of every generated row type: locals must not shadow them
 	depth    int             // nesting depth of the block being checked
 	loadErrs map[string]bool // packages whose load error is already reported
-	calls    []*callStmt     // the calls of the flow, for the unread-output warning
+	calls    []*ir.Call      // the calls of the flow, for the unread-output warning
 
 	// per flow
 	file    *spec.File
-	flowEnv map[string]bool     // env vars the flow's expressions read
-	defined map[string]*binding // every id of the flow, for "not visible here" messages
-	ids     map[string]spec.Pos // every step id of the flow, first place, for "not defined yet" messages
-	counter map[string]int      // per-function counters for generated local names
-	goNames map[string]string   // Go local name -> the step id that took it
-	loop    *loopCtx            // innermost while loop, for re-binding
-	step    *spec.Step          // the step being checked
+	flowEnv map[string]bool        // env vars the flow's expressions read
+	defined map[string]*ir.Binding // every id of the flow, for "not visible here" messages
+	ids     map[string]spec.Pos    // every step id of the flow, first place, for "not defined yet" messages
+	counter map[string]int         // per-function counters for generated local names
+	goNames map[string]string      // Go local name -> the step id that took it
+	loop    *loopCtx               // innermost while loop, for re-binding
+	step    *spec.Step             // the step being checked
 	// floor is the scope of the innermost block whose runs may overlap (a
 	// for_each body, a parallel branch); floorWhy says why, for messages.
 	floor    *scope
@@ -57,7 +58,7 @@ type checker struct {
 	// flow): the emitter's package-level names must avoid them all.
 	everyLocal map[string]bool
 	// exprItems is what scanItems found in each expression (inferSelect).
-	exprItems map[*expr]map[string]itemScan
+	exprItems map[*ir.Expr]map[string]itemScan
 }
 
 // loopCtx tracks a while loop's body: ids of outer scopes that it re-binds.
@@ -69,18 +70,18 @@ type loopCtx struct {
 
 // check type-checks files (already parsed) with Go packages resolved as cfg
 // says.
-func check(files []*spec.File, cfg Config) (*Program, error) {
+func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 	c := &checker{
 		fset:         token.NewFileSet(),
 		files:        files,
 		envByName:    map[string]*spec.EnvVar{},
 		cursorByName: map[string]*spec.Cursor{},
 		cursorKinds:  map[string]map[string]bool{},
-		rows:         map[string]*rowType{},
+		rows:         map[string]*ir.RowType{},
 		mainPkg:      types.NewPackage("main", "main"),
-		exprItems:    map[*expr]map[string]itemScan{},
+		exprItems:    map[*ir.Expr]map[string]itemScan{},
 	}
-	prog := &Program{Files: files}
+	prog := &ir.Program{Files: files}
 	c.checkProgramDecls(prog)
 	c.checkRateLimits(prog)
 
@@ -122,19 +123,19 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	if len(c.errs) > 0 {
 		return nil, c.errs.Sort()
 	}
-	prog.rows = c.rowList
-	prog.main = c.mainPkg
-	prog.importNames = c.importNames()
-	prog.cursorKinds = map[string]string{}
+	prog.Rows = c.rowList
+	prog.Main = c.mainPkg
+	prog.ImportNames = c.importNames()
+	prog.CursorKinds = map[string]string{}
 	for name := range c.cursorKinds {
 		if k := c.cursorKind(name); k != "" {
-			prog.cursorKinds[name] = k
+			prog.CursorKinds[name] = k
 		}
 	}
-	prog.takenNames = map[string]bool{}
+	prog.TakenNames = map[string]bool{}
 	for _, names := range []map[string]bool{c.everyLocal, c.reserved, c.rowNames} {
 		for n := range names {
-			prog.takenNames[n] = true
+			prog.TakenNames[n] = true
 		}
 	}
 	inferSelect(prog, c.exprItems)
@@ -146,10 +147,10 @@ func check(files []*spec.File, cfg Config) (*Program, error) {
 	return prog, nil
 }
 
-func (c *checker) checkFlow(f *spec.File) *Flow {
+func (c *checker) checkFlow(f *spec.File) *ir.Flow {
 	c.file = f
 	c.flowEnv = map[string]bool{}
-	c.defined = map[string]*binding{}
+	c.defined = map[string]*ir.Binding{}
 	c.ids = map[string]spec.Pos{}
 	forEachStep(f.Steps, func(st *spec.Step) {
 		if _, seen := c.ids[st.ID.Value]; st.ID.Set() && !seen {
@@ -160,7 +161,7 @@ func (c *checker) checkFlow(f *spec.File) *Flow {
 	c.calls = nil
 	c.goNames = map[string]string{}
 	c.loop, c.floor, c.floorWhy = nil, nil, ""
-	fl := &Flow{
+	fl := &ir.Flow{
 		File:        f,
 		Name:        f.Flow.Value,
 		Description: f.Description.Value,
@@ -168,10 +169,10 @@ func (c *checker) checkFlow(f *spec.File) *Flow {
 		FuncName:    "run" + exportedName(f.Flow.Value),
 	}
 	root := newScope(nil)
-	root.define(&binding{id: "env", kind: bindEnv})
-	root.define(&binding{id: "cursor", kind: bindCursor})
-	root.define(&binding{id: "now", kind: bindNow})
-	fl.body = c.checkBlock(newScope(root), f.Steps, "")
+	root.define(&ir.Binding{ID: "env", Kind: ir.BindEnv})
+	root.define(&ir.Binding{ID: "cursor", Kind: ir.BindCursor})
+	root.define(&ir.Binding{ID: "now", Kind: ir.BindNow})
+	fl.Body = c.checkBlock(newScope(root), f.Steps, "")
 	fl.Env = []string{}
 	for _, v := range f.Env {
 		if c.flowEnv[v.Name] {
@@ -189,8 +190,8 @@ func (c *checker) checkFlow(f *spec.File) *Flow {
 // checkBlock checks a list of steps in a new scope. where describes the
 // block for messages about its ids once it has closed ("inside the if block
 // at f:l:c"); "" for the flow's top level.
-func (c *checker) checkBlock(s *scope, steps []*spec.Step, where string) []stmt {
-	var out []stmt
+func (c *checker) checkBlock(s *scope, steps []*spec.Step, where string) []ir.Step {
+	var out []ir.Step
 	c.depth++
 	defer func() { c.depth-- }()
 	if c.depth > maxDepth && len(steps) > 0 {
@@ -204,8 +205,8 @@ func (c *checker) checkBlock(s *scope, steps []*spec.Step, where string) []stmt 
 	}
 	if where != "" {
 		for _, b := range s.order {
-			if b.where == "" {
-				b.where = where
+			if b.Where == "" {
+				b.Where = where
 			}
 		}
 	}
@@ -218,7 +219,7 @@ const maxDepth = 50
 
 func (c *checker) specFile() string { return filepath.Base(c.file.Path) }
 
-func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
+func (c *checker) checkStep(s *scope, st *spec.Step) ir.Step {
 	saved := c.step
 	c.step = st
 	defer func() { c.step = saved }()
@@ -240,7 +241,7 @@ func (c *checker) checkStep(s *scope, st *spec.Step) stmt {
 	return x
 }
 
-func (c *checker) checkStepKind(s *scope, st *spec.Step) stmt {
+func (c *checker) checkStepKind(s *scope, st *spec.Step) ir.Step {
 	switch st.Kind {
 	case spec.StepCall:
 		return c.checkCall(s, st)
@@ -264,7 +265,7 @@ func (c *checker) checkStepKind(s *scope, st *spec.Step) stmt {
 		if st.ID.Set() {
 			c.bindBlockID(s, st)
 		}
-		return &seqStmt{base: base{st}, body: c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the do block at %s", st.Pos))}
+		return &ir.Seq{Base: ir.Base{Spec: st}, Body: c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the do block at %s", st.Pos))}
 	case spec.StepStream:
 		return c.checkStream(s, st)
 	case spec.StepResetCursor:
@@ -272,7 +273,7 @@ func (c *checker) checkStepKind(s *scope, st *spec.Step) stmt {
 			c.bindBlockID(s, st)
 		}
 		if c.checkCursorName(st.ResetCursor) {
-			return &resetStmt{base: base{st}, cursor: st.ResetCursor.Value}
+			return &ir.Reset{Base: ir.Base{Spec: st}, Cursor: st.ResetCursor.Value}
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -62,7 +63,7 @@ func forEachStep(steps []*spec.Step, fn func(*spec.Step)) {
 
 // checkProgramDecls merges [env] and [cursor.*] across files: the files of
 // one program share them, and must agree where they both declare a name.
-func (c *checker) checkProgramDecls(prog *Program) {
+func (c *checker) checkProgramDecls(prog *ir.Program) {
 	for _, f := range c.files {
 		if f.Schedule.Set() && f.Schedule.Value != "" {
 			parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)

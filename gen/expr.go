@@ -18,21 +18,22 @@ import (
 
 	"golang.org/x/tools/go/ast/astutil"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
 // scope is one level of names: the flow, or a block.
 type scope struct {
 	parent *scope
-	names  map[string]*binding
-	order  []*binding
+	names  map[string]*ir.Binding
+	order  []*ir.Binding
 }
 
 func newScope(parent *scope) *scope {
-	return &scope{parent: parent, names: map[string]*binding{}}
+	return &scope{parent: parent, names: map[string]*ir.Binding{}}
 }
 
-func (s *scope) lookup(name string) *binding {
+func (s *scope) lookup(name string) *ir.Binding {
 	for ; s != nil; s = s.parent {
 		if b, ok := s.names[name]; ok {
 			return b
@@ -41,8 +42,8 @@ func (s *scope) lookup(name string) *binding {
 	return nil
 }
 
-func (s *scope) define(b *binding) {
-	s.names[b.id] = b
+func (s *scope) define(b *ir.Binding) {
+	s.names[b.ID] = b
 	s.order = append(s.order, b)
 }
 
@@ -170,7 +171,7 @@ func bareExpr(s spec.String) exprSrc {
 
 // checkExpr parses and type-checks an expression in env. Problems go
 // to c.errs; the result is nil if the expression is unusable.
-func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
+func (c *checker) checkExpr(env exprEnv, xs exprSrc) *ir.Expr {
 	src, pos := xs.text, xs.pos(0)
 	x, err := parser.ParseExprFrom(c.fset, "", src, parser.SkipObjectResolution)
 	if err != nil {
@@ -192,12 +193,12 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 		return xs.pos(off)
 	}
 	// src reads in messages and generated comments: one line.
-	e := &expr{src: strings.Join(strings.Fields(src), " "), pos: pos, ast: x}
+	e := &ir.Expr{Src: strings.Join(strings.Fields(src), " "), Pos: pos, AST: x}
 
 	// Resolve names ourselves first: go/types would say "undefined: x",
 	// where a reader deserves to know that x is defined later, or inside a
 	// closed block, or is a typo of y.
-	used := map[*binding]bool{}
+	used := map[*ir.Binding]bool{}
 	ok := true
 	var visit func(n ast.Node) bool
 	visit = func(n ast.Node) bool {
@@ -208,9 +209,9 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 			return false
 		case *ast.SelectorExpr:
 			if id, isIdent := n.X.(*ast.Ident); isIdent {
-				if b := env.scope.lookup(id.Name); b != nil && (b.kind == bindEnv || b.kind == bindCursor) {
+				if b := env.scope.lookup(id.Name); b != nil && (b.Kind == ir.BindEnv || b.Kind == ir.BindCursor) {
 					used[b] = true
-					if !c.checkEnvCursor(b.kind, n.Sel.Name, at(n.Sel.Pos())) {
+					if !c.checkEnvCursor(b.Kind, n.Sel.Name, at(n.Sel.Pos())) {
 						ok = false
 					}
 					return false
@@ -235,7 +236,7 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 	}
 	ast.Inspect(x, visit)
 	for b := range used {
-		if b.broken {
+		if b.Broken {
 			return nil
 		}
 	}
@@ -244,16 +245,16 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 	}
 	// Type-check in a package whose scope holds exactly the names used.
 	pkg := types.NewPackage("main", "main")
-	objs := map[types.Object]*binding{}
+	objs := map[types.Object]*ir.Binding{}
 	for b := range used {
-		obj := types.NewVar(token.NoPos, pkg, b.id, c.bindingType(b, pkg))
+		obj := types.NewVar(token.NoPos, pkg, b.ID, c.bindingType(b, pkg))
 		pkg.Scope().Insert(obj)
 		objs[obj] = b
 	}
 	// The row types generated so far are types of the program: []Row{row}.
 	for _, rt := range c.rowList {
-		if pkg.Scope().Lookup(rt.name) == nil {
-			pkg.Scope().Insert(types.NewTypeName(token.NoPos, pkg, rt.name, rt.named))
+		if pkg.Scope().Lookup(rt.Name) == nil {
+			pkg.Scope().Insert(types.NewTypeName(token.NoPos, pkg, rt.Name, rt.Named))
 		}
 	}
 	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}}
@@ -269,39 +270,39 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 		}
 		return nil
 	}
-	e.val = info.Types[x]
-	e.typ = e.val.Type
+	e.TV = info.Types[x]
+	e.Type = e.TV.Type
 	if msg := c.notAValue(e, env); msg != "" {
 		c.errs.Add(pos, "%s", msg)
 		return nil
 	}
 	c.exprItems[e] = scanItems(x, info)
-	if b, isBasic := e.typ.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
-		e.typ = types.Default(e.typ)
+	if b, isBasic := e.Type.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
+		e.Type = types.Default(e.Type)
 		// An untyped constant takes its default type where nothing else
 		// gives it one (text around ${...}, an any field): it must fit.
-		if v := e.val.Value; v != nil && !fitsDefault(v, e.typ) {
-			c.errs.Add(pos, "the constant %s overflows %s, the type it takes here", quoteShort(e.src), e.typ)
+		if v := e.TV.Value; v != nil && !fitsDefault(v, e.Type) {
+			c.errs.Add(pos, "the constant %s overflows %s, the type it takes here", quoteShort(e.Src), e.Type)
 			return nil
 		}
 	}
 	for b := range used {
-		b.used = true
-		if b.kind == bindNow {
-			e.now = true
+		b.Used = true
+		if b.Kind == ir.BindNow {
+			e.Now = true
 		}
 	}
-	e.code = c.rewrite(x, info, objs, env)
+	e.Code = c.rewrite(x, info, objs, env)
 	return e
 }
 
-func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) spec.Pos, used map[*binding]bool, ok *bool) {
+func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) spec.Pos, used map[*ir.Binding]bool, ok *bool) {
 	if id.Name == "_" {
 		return
 	}
 	if b := env.scope.lookup(id.Name); b != nil {
-		if b.kind == bindEnv || b.kind == bindCursor {
-			c.errs.Add(at(id.Pos()), "%s alone is not a value; write %s.NAME", b.id, b.id)
+		if b.Kind == ir.BindEnv || b.Kind == ir.BindCursor {
+			c.errs.Add(at(id.Pos()), "%s alone is not a value; write %s.NAME", b.ID, b.ID)
 			*ok = false
 			return
 		}
@@ -322,12 +323,12 @@ func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) sp
 	*ok = false
 	if def, known := c.defined[id.Name]; known {
 		switch {
-		case def.block != "":
-			c.errs.Add(at(id.Pos()), "%s is the id of the %s step at %s, which has no value", id.Name, def.block, def.pos)
-		case def.where != "":
-			c.errs.Add(at(id.Pos()), "%s is defined at %s, %s, and is not visible here", id.Name, def.pos, def.where)
+		case def.Block != "":
+			c.errs.Add(at(id.Pos()), "%s is the id of the %s step at %s, which has no value", id.Name, def.Block, def.Pos)
+		case def.Where != "":
+			c.errs.Add(at(id.Pos()), "%s is defined at %s, %s, and is not visible here", id.Name, def.Pos, def.Where)
 		default:
-			c.errs.Add(at(id.Pos()), "%s is not defined yet: step %s is at %s, after this expression", id.Name, id.Name, def.pos)
+			c.errs.Add(at(id.Pos()), "%s is not defined yet: step %s is at %s, after this expression", id.Name, id.Name, def.Pos)
 		}
 		return
 	}
@@ -349,29 +350,29 @@ func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) sp
 // notAValue explains why a type-checked expression cannot be used as a
 // value in generated code: a builtin or a type, untyped nil where the type
 // comes from the value, a function not called; "" if it can.
-func (c *checker) notAValue(e *expr, env exprEnv) string {
+func (c *checker) notAValue(e *ir.Expr, env exprEnv) string {
 	switch {
-	case e.val.IsBuiltin():
-		return fmt.Sprintf("%s is a built-in function, not a value; call it, such as %s(x)", e.src, strings.TrimSpace(e.src))
-	case e.val.IsType():
-		return fmt.Sprintf("%s is a type, not a value; convert a value to it, such as %s(x)", e.src, strings.TrimSpace(e.src))
-	case e.val.IsNil():
+	case e.TV.IsBuiltin():
+		return fmt.Sprintf("%s is a built-in function, not a value; call it, such as %s(x)", e.Src, strings.TrimSpace(e.Src))
+	case e.TV.IsType():
+		return fmt.Sprintf("%s is a type, not a value; convert a value to it, such as %s(x)", e.Src, strings.TrimSpace(e.Src))
+	case e.TV.IsNil():
 		if env.allowNil {
 			return ""
 		}
 		return "nil has no type here, and the type of this value is taken from the value; use a typed value, such as a step output"
-	case e.typ == nil || e.typ == types.Typ[types.Invalid]:
-		return fmt.Sprintf("%s has no value", e.src)
+	case e.Type == nil || e.Type == types.Typ[types.Invalid]:
+		return fmt.Sprintf("%s has no value", e.Src)
 	}
-	if sig, isFunc := types.Unalias(e.typ).(*types.Signature); isFunc {
+	if sig, isFunc := types.Unalias(e.Type).(*types.Signature); isFunc {
 		args := "()"
 		if sig.Params().Len() > 0 {
 			args = "(...)"
 		}
-		return fmt.Sprintf("%s is a function (%s), not a value; call it: %s%s", e.src, c.typeString(e.typ), strings.TrimSpace(e.src), args)
+		return fmt.Sprintf("%s is a function (%s), not a value; call it: %s%s", e.Src, c.typeString(e.Type), strings.TrimSpace(e.Src), args)
 	}
-	if tup, isTuple := e.typ.(*types.Tuple); isTuple {
-		return fmt.Sprintf("%s has %d values; expected one", e.src, tup.Len())
+	if tup, isTuple := e.Type.(*types.Tuple); isTuple {
+		return fmt.Sprintf("%s has %d values; expected one", e.Src, tup.Len())
 	}
 	return ""
 }
@@ -395,7 +396,7 @@ func quoteShort(src string) string {
 func (c *checker) suggestName(name string, s *scope) string {
 	var own, builtin []string
 	for _, n := range s.visible() {
-		if b := s.lookup(n); b != nil && (b.kind == bindStep || b.kind == bindLoopVar) {
+		if b := s.lookup(n); b != nil && (b.Kind == ir.BindStep || b.Kind == ir.BindLoopVar) {
 			own = append(own, n)
 		} else {
 			builtin = append(builtin, n)
@@ -415,8 +416,8 @@ var stdPackages = map[string]bool{
 }
 
 // checkEnvCursor checks env.NAME and cursor.NAME against the declarations.
-func (c *checker) checkEnvCursor(kind bindKind, name string, pos spec.Pos) bool {
-	if kind == bindEnv {
+func (c *checker) checkEnvCursor(kind ir.BindKind, name string, pos spec.Pos) bool {
+	if kind == ir.BindEnv {
 		if _, ok := c.envByName[name]; ok {
 			if c.flowEnv != nil {
 				c.flowEnv[name] = true
@@ -434,16 +435,16 @@ func (c *checker) checkEnvCursor(kind bindKind, name string, pos spec.Pos) bool 
 }
 
 // bindingType is the Go type a binding has inside expressions.
-func (c *checker) bindingType(b *binding, pkg *types.Package) types.Type {
-	switch b.kind {
-	case bindEnv:
+func (c *checker) bindingType(b *ir.Binding, pkg *types.Package) types.Type {
+	switch b.Kind {
+	case ir.BindEnv:
 		return namesStruct(pkg, sortedKeys(c.envByName))
-	case bindCursor:
+	case ir.BindCursor:
 		return namesStruct(pkg, sortedKeys(c.cursorByName))
-	case bindNow:
+	case ir.BindNow:
 		return types.NewSignatureType(nil, nil, nil, nil, types.NewTuple(types.NewVar(token.NoPos, nil, "", c.timeType)), false)
 	}
-	return b.typ
+	return b.Type
 }
 
 // namesStruct is the type of env and cursor inside expressions: a struct
@@ -535,7 +536,7 @@ func (c *checker) typeErrorMsg(msg string) string {
 // rewrite renders x as Go for the generated program: step names become their
 // Go variables, env.X becomes r.Env("X"), cursor.x becomes r.Cursor("x"),
 // now() becomes the step's recorded instant.
-func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*binding, env exprEnv) string {
+func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*ir.Binding, env exprEnv) string {
 	call := func(recv, method, arg string) ast.Expr {
 		return &ast.CallExpr{
 			Fun:  &ast.SelectorExpr{X: ast.NewIdent(recv), Sel: ast.NewIdent(method)},
@@ -547,11 +548,11 @@ func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*b
 		case *ast.SelectorExpr:
 			if id, ok := n.X.(*ast.Ident); ok {
 				if b := objs[info.Uses[id]]; b != nil {
-					switch b.kind {
-					case bindEnv:
+					switch b.Kind {
+					case ir.BindEnv:
 						cur.Replace(call("r", "Env", n.Sel.Name))
 						return false
-					case bindCursor:
+					case ir.BindCursor:
 						cur.Replace(call("r", "Cursor", n.Sel.Name))
 						return false
 					}
@@ -559,7 +560,7 @@ func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*b
 			}
 		case *ast.CallExpr:
 			if id, ok := n.Fun.(*ast.Ident); ok && len(n.Args) == 0 {
-				if b := objs[info.Uses[id]]; b != nil && b.kind == bindNow {
+				if b := objs[info.Uses[id]]; b != nil && b.Kind == ir.BindNow {
 					cur.Replace(ast.NewIdent(env.nowVar))
 					return false
 				}
@@ -569,13 +570,13 @@ func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*b
 			if b == nil {
 				return true
 			}
-			switch b.kind {
-			case bindError:
+			switch b.Kind {
+			case ir.BindError:
 				cur.Replace(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(env.errVar), Sel: ast.NewIdent("Error")}})
-			case bindInput:
+			case ir.BindInput:
 				cur.Replace(ast.NewIdent(env.inVar))
 			default:
-				cur.Replace(ast.NewIdent(b.goName))
+				cur.Replace(ast.NewIdent(b.GoName))
 			}
 		}
 		return true

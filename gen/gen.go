@@ -14,6 +14,7 @@ package gen
 import (
 	"path/filepath"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -37,7 +38,7 @@ type Config struct {
 // Check parses and type-checks the spec files that form one program. All
 // problems are reported together: those of the spec reader, and the type
 // errors of every part of the files that it could read.
-func Check(paths []string, cfg Config) (*Program, error) {
+func Check(paths []string, cfg Config) (*ir.Program, error) {
 	var files []*spec.File
 	var errs spec.ErrorList
 	seen := map[string]bool{}
@@ -87,3 +88,9 @@ func Generate(paths []string, cfg Config) ([]byte, error) {
 	}
 	return emitProgram(p, cfg.Version)
 }
+
+// Program is a checked program (see package ir).
+type Program = ir.Program
+
+// Flow is one checked flow (see package ir).
+type Flow = ir.Flow

@@ -5,6 +5,7 @@ import (
 	"go/types"
 	"strings"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -96,27 +97,27 @@ func joinOr(words []string) string {
 }
 
 // assignable checks that e can be assigned to t; what names the target.
-func (c *checker) assignable(e *expr, t types.Type, what string) bool {
-	v := e.val.Type
+func (c *checker) assignable(e *ir.Expr, t types.Type, what string) bool {
+	v := e.TV.Type
 	if v == nil {
-		v = e.typ
+		v = e.Type
 	}
 	if types.AssignableTo(v, t) {
 		// An untyped constant must also fit: AssignableTo takes 0.1 for an
 		// int, which the compiler then refuses.
-		if b, ok := t.Underlying().(*types.Basic); ok && e.val.Value != nil && isUntyped(v) && !representable(e.val.Value, b) {
-			c.errs.Add(e.pos, "cannot use %s (a constant) as %s in %s: it does not fit", e.src, c.typeString(t), what)
+		if b, ok := t.Underlying().(*types.Basic); ok && e.TV.Value != nil && isUntyped(v) && !representable(e.TV.Value, b) {
+			c.errs.Add(e.Pos, "cannot use %s (a constant) as %s in %s: it does not fit", e.Src, c.typeString(t), what)
 			return false
 		}
 		return true
 	}
 	hint := ""
 	if p, ok := t.Underlying().(*types.Pointer); ok && types.AssignableTo(v, p.Elem()) {
-		hint = fmt.Sprintf("; pass a pointer to a copy: ${new(%s)}", e.src)
+		hint = fmt.Sprintf("; pass a pointer to a copy: ${new(%s)}", e.Src)
 	} else if types.ConvertibleTo(v, t) {
-		hint = fmt.Sprintf("; convert it: %s(%s)", c.typeString(t), e.src)
+		hint = fmt.Sprintf("; convert it: %s(%s)", c.typeString(t), e.Src)
 	}
-	c.errs.Add(e.pos, "cannot use %s (%s) as %s in %s%s", e.src, c.typeString(e.typ), c.typeString(t), what, hint)
+	c.errs.Add(e.Pos, "cannot use %s (%s) as %s in %s%s", e.Src, c.typeString(e.Type), c.typeString(t), what, hint)
 	return false
 }
 

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/resolute/resolute-gen/gen/ir"
 )
 
 // inputField is a field a node's `with` can set: a field of the input
@@ -83,7 +84,7 @@ func fieldByName(fields []inputField, name string) (inputField, bool) {
 // values (and extra, top-level items): a promoted field is set inside the
 // literal of the struct that declares it, as Go requires
 // (jira.FetchInput{Auth: jira.Auth{Token: ...}}).
-func (e *emitter) inputLiteral(t types.Type, with []*withValue, extra ...jen.Code) jen.Code {
+func (e *emitter) inputLiteral(t types.Type, with []*ir.WithValue, extra ...jen.Code) jen.Code {
 	items := e.nestedItems(t, with, 0)
 	items = append(items, extra...)
 	if len(items) == 0 {
@@ -94,23 +95,23 @@ func (e *emitter) inputLiteral(t types.Type, with []*withValue, extra ...jen.Cod
 
 // nestedItems renders the items of the literal of t at embedding depth
 // depth, in the order the with keys first reach them.
-func (e *emitter) nestedItems(t types.Type, with []*withValue, depth int) []jen.Code {
+func (e *emitter) nestedItems(t types.Type, with []*ir.WithValue, depth int) []jen.Code {
 	st, _ := t.Underlying().(*types.Struct)
 	var items []jen.Code
 	done := map[int]bool{}
 	for i, w := range with {
-		if len(w.path) == depth {
-			items = append(items, field(w.field, e.withCode(w)))
+		if len(w.Path) == depth {
+			items = append(items, field(w.Field, e.withCode(w)))
 			continue
 		}
-		idx := w.path[depth]
+		idx := w.Path[depth]
 		if done[idx] || st == nil {
 			continue
 		}
 		done[idx] = true
-		var group []*withValue
+		var group []*ir.WithValue
 		for _, o := range with[i:] {
-			if len(o.path) > depth && o.path[depth] == idx {
+			if len(o.Path) > depth && o.Path[depth] == idx {
 				group = append(group, o)
 			}
 		}

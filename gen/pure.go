@@ -7,18 +7,19 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
 // elemOf checks that e is a slice and returns its element type.
-func (c *checker) elemOf(e *expr, what string) types.Type {
-	sl, ok := e.typ.Underlying().(*types.Slice)
+func (c *checker) elemOf(e *ir.Expr, what string) types.Type {
+	sl, ok := e.Type.Underlying().(*types.Slice)
 	if !ok {
-		c.errs.Add(e.pos, "%s needs a slice, but %s is %s", what, e.src, c.typeString(e.typ))
+		c.errs.Add(e.Pos, "%s needs a slice, but %s is %s", what, e.Src, c.typeString(e.Type))
 		return nil
 	}
 	if msg := c.unwritable(sl.Elem()); msg != "" {
-		c.errs.Add(e.pos, "%s cannot loop over %s: %s", what, e.src, msg)
+		c.errs.Add(e.Pos, "%s cannot loop over %s: %s", what, e.Src, msg)
 		return nil
 	}
 	return sl.Elem()
@@ -26,55 +27,55 @@ func (c *checker) elemOf(e *expr, what string) types.Type {
 
 // storableElem is elemOf for steps whose output is a new slice of the
 // elements (filter, unique, merge): they must be data the journal can hold.
-func (c *checker) storableElem(e *expr, what string) types.Type {
+func (c *checker) storableElem(e *ir.Expr, what string) types.Type {
 	elem := c.elemOf(e, what)
-	if elem == nil || !c.checkJSONType(elem, e.pos, "the elements of "+e.src, "cannot be the output of "+what, "a step's output must be data that JSON can write") {
+	if elem == nil || !c.checkJSONType(elem, e.Pos, "the elements of "+e.Src, "cannot be the output of "+what, "a step's output must be data that JSON can write") {
 		return nil
 	}
 	return elem
 }
 
 // loopVar defines the `as` variable of map, filter and for_each.
-func (c *checker) loopVar(s *scope, st *spec.Step, elem types.Type) *binding {
+func (c *checker) loopVar(s *scope, st *spec.Step, elem types.Type) *ir.Binding {
 	name, pos := "it", st.Pos
 	if st.As.Set() {
 		name, pos = st.As.Value, st.As.Pos
 	}
-	if prev := s.lookup(name); prev != nil && prev.kind == bindStep {
-		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.pos)
+	if prev := s.lookup(name); prev != nil && prev.Kind == ir.BindStep {
+		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.Pos)
 	}
 	goName := name
 	if c.reserved[goName] || c.rowNames[goName] || token.IsKeyword(goName) {
 		goName += "Item"
 	}
-	b := &binding{id: name, goName: goName, typ: elem, pos: pos, kind: bindLoopVar}
+	b := &ir.Binding{ID: name, GoName: goName, Type: elem, Pos: pos, Kind: ir.BindLoopVar}
 	s.define(b)
 	return b
 }
 
-func (c *checker) sourceExpr(s *scope, src spec.String, nowVar string) *expr {
+func (c *checker) sourceExpr(s *scope, src spec.String, nowVar string) *ir.Expr {
 	return c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, bareExpr(src))
 }
 
-func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
+func (c *checker) checkMap(s *scope, st *spec.Step) ir.Step {
 	if !c.requireID(st) {
 		return nil
 	}
-	x := &mapStmt{base: base{st}}
-	x.src = c.sourceExpr(s, st.Source, "")
+	x := &ir.Map{Base: ir.Base{Spec: st}}
+	x.Src = c.sourceExpr(s, st.Source, "")
 	var elem types.Type
-	if x.src != nil {
-		elem = c.elemOf(x.src, "map")
+	if x.Src != nil {
+		elem = c.elemOf(x.Src, "map")
 	}
 	if elem == nil {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
 	inner := newScope(s)
-	x.loopVar = c.loopVar(inner, st, elem)
+	x.LoopVar = c.loopVar(inner, st, elem)
 	nowVar := c.peekName("now")
 	usesNow := false
-	var fields []rowField
+	var fields []ir.RowField
 	ok := true
 	seen := map[string]*spec.Field{}
 	for _, f := range st.Fields {
@@ -105,25 +106,25 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 			ok = false
 			continue
 		}
-		usesNow = usesNow || e.now
-		if !c.checkJSONType(e.typ, e.pos, "field "+f.Key, "cannot be a column", "a row's fields must be data that JSON can write") {
+		usesNow = usesNow || e.Now
+		if !c.checkJSONType(e.Type, e.Pos, "field "+f.Key, "cannot be a column", "a row's fields must be data that JSON can write") {
 			ok = false
 			continue
 		}
-		x.fields = append(x.fields, e)
-		fields = append(fields, rowField{column: f.Key, goName: goName, typ: e.typ})
+		x.Fields = append(x.Fields, e)
+		fields = append(fields, ir.RowField{Column: f.Key, GoName: goName, Type: e.Type})
 	}
-	x.nowVar = c.takeNow(usesNow)
+	x.NowVar = c.takeNow(usesNow)
 	if !ok {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
-	x.row = c.rowType(st, fields)
-	if x.row == nil {
+	x.Row = c.rowType(st, fields)
+	if x.Row == nil {
 		return nil
 	}
-	x.out = c.bind(s, st.ID, types.NewSlice(x.row.named), "map")
-	if x.out == nil {
+	x.Out = c.bind(s, st.ID, types.NewSlice(x.Row.Named), "map")
+	if x.Out == nil {
 		return nil
 	}
 	return x
@@ -131,7 +132,7 @@ func (c *checker) checkMap(s *scope, st *spec.Step) stmt {
 
 // rowType returns the generated struct for a map step: its own, or the
 // shared one named by `type`, whose fields must then match exactly.
-func (c *checker) rowType(st *spec.Step, fields []rowField) *rowType {
+func (c *checker) rowType(st *spec.Step, fields []ir.RowField) *ir.RowType {
 	name := st.Type.Value
 	pos := st.Type.Pos
 	if name == "" {
@@ -140,11 +141,11 @@ func (c *checker) rowType(st *spec.Step, fields []rowField) *rowType {
 	}
 	if prev, ok := c.rows[name]; ok {
 		if !st.Type.Set() {
-			c.errs.Add(st.ID.Pos, "the row type of step %s would be %s, already generated for step %s at %s; set type = \"...\" to share it on purpose, or rename the step", st.ID.Value, name, prev.step.ID.Value, prev.pos)
+			c.errs.Add(st.ID.Pos, "the row type of step %s would be %s, already generated for step %s at %s; set type = \"...\" to share it on purpose, or rename the step", st.ID.Value, name, prev.Spec.ID.Value, prev.Pos)
 			return nil
 		}
-		if msg := sameFields(prev.fields, fields, c); msg != "" {
-			c.errs.Add(st.Type.Pos, "type %s is already defined at %s with other fields: %s", name, prev.pos, msg)
+		if msg := sameFields(prev.Fields, fields, c); msg != "" {
+			c.errs.Add(st.Type.Pos, "type %s is already defined at %s with other fields: %s", name, prev.Pos, msg)
 			return nil
 		}
 		return prev
@@ -156,85 +157,85 @@ func (c *checker) rowType(st *spec.Step, fields []rowField) *rowType {
 		c.errs.Add(pos, "type name %q must be an exported Go name (start with an upper-case letter)", name)
 		return nil
 	}
-	rt := &rowType{name: name, pos: pos, step: st, file: c.specFile(), fields: fields}
+	rt := &ir.RowType{Name: name, Pos: pos, Spec: st, File: c.specFile(), Fields: fields}
 	var vars []*types.Var
 	for _, f := range fields {
-		vars = append(vars, types.NewField(token.NoPos, c.mainPkg, f.goName, f.typ, false))
+		vars = append(vars, types.NewField(token.NoPos, c.mainPkg, f.GoName, f.Type, false))
 	}
 	tn := types.NewTypeName(token.NoPos, c.mainPkg, name, nil)
-	rt.named = types.NewNamed(tn, types.NewStruct(vars, nil), nil)
+	rt.Named = types.NewNamed(tn, types.NewStruct(vars, nil), nil)
 	c.rows[name] = rt
 	c.rowList = append(c.rowList, rt)
 	return rt
 }
 
-func sameFields(a, b []rowField, c *checker) string {
+func sameFields(a, b []ir.RowField, c *checker) string {
 	for i := 0; i < len(a) || i < len(b); i++ {
 		switch {
 		case i >= len(a):
-			return fmt.Sprintf("extra field %s", b[i].column)
+			return fmt.Sprintf("extra field %s", b[i].Column)
 		case i >= len(b):
-			return fmt.Sprintf("missing field %s", a[i].column)
-		case a[i].column != b[i].column:
-			return fmt.Sprintf("field %d is %s here, %s there", i+1, b[i].column, a[i].column)
-		case !types.Identical(a[i].typ, b[i].typ):
-			return fmt.Sprintf("field %s is %s here, %s there", a[i].column, c.typeString(b[i].typ), c.typeString(a[i].typ))
+			return fmt.Sprintf("missing field %s", a[i].Column)
+		case a[i].Column != b[i].Column:
+			return fmt.Sprintf("field %d is %s here, %s there", i+1, b[i].Column, a[i].Column)
+		case !types.Identical(a[i].Type, b[i].Type):
+			return fmt.Sprintf("field %s is %s here, %s there", a[i].Column, c.typeString(b[i].Type), c.typeString(a[i].Type))
 		}
 	}
 	return ""
 }
 
-func (c *checker) checkFilter(s *scope, st *spec.Step) stmt {
+func (c *checker) checkFilter(s *scope, st *spec.Step) ir.Step {
 	if !c.requireID(st) {
 		return nil
 	}
-	x := &filterStmt{base: base{st}}
-	x.src = c.sourceExpr(s, st.Source, "")
-	if x.src != nil {
-		x.elem = c.storableElem(x.src, "filter")
+	x := &ir.Filter{Base: ir.Base{Spec: st}}
+	x.Src = c.sourceExpr(s, st.Source, "")
+	if x.Src != nil {
+		x.Elem = c.storableElem(x.Src, "filter")
 	}
-	if x.elem == nil {
+	if x.Elem == nil {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
 	inner := newScope(s)
-	x.loopVar = c.loopVar(inner, st, x.elem)
-	x.where = c.sourceExpr(inner, st.Where, c.peekName("now"))
-	if x.where == nil {
+	x.LoopVar = c.loopVar(inner, st, x.Elem)
+	x.Where = c.sourceExpr(inner, st.Where, c.peekName("now"))
+	if x.Where == nil {
 		return nil
 	}
-	x.nowVar = c.takeNow(x.where.now)
-	if !c.isBool(x.where) {
+	x.NowVar = c.takeNow(x.Where.Now)
+	if !c.isBool(x.Where) {
 		return nil
 	}
-	x.out = c.bind(s, st.ID, types.NewSlice(x.elem), "filter")
+	x.Out = c.bind(s, st.ID, types.NewSlice(x.Elem), "filter")
 	return x
 }
 
-func (c *checker) isBool(e *expr) bool {
-	if b, ok := e.typ.Underlying().(*types.Basic); ok && b.Info()&types.IsBoolean != 0 {
+func (c *checker) isBool(e *ir.Expr) bool {
+	if b, ok := e.Type.Underlying().(*types.Basic); ok && b.Info()&types.IsBoolean != 0 {
 		return true
 	}
-	c.errs.Add(e.pos, "condition %s is %s; expected a bool", e.src, c.typeString(e.typ))
+	c.errs.Add(e.Pos, "condition %s is %s; expected a bool", e.Src, c.typeString(e.Type))
 	return false
 }
 
-func (c *checker) checkUnique(s *scope, st *spec.Step) stmt {
+func (c *checker) checkUnique(s *scope, st *spec.Step) ir.Step {
 	if !c.requireID(st) {
 		return nil
 	}
-	x := &uniqueStmt{base: base{st}}
-	x.src = c.sourceExpr(s, st.Source, "")
-	if x.src != nil {
-		x.elem = c.storableElem(x.src, "unique")
+	x := &ir.Unique{Base: ir.Base{Spec: st}}
+	x.Src = c.sourceExpr(s, st.Source, "")
+	if x.Src != nil {
+		x.Elem = c.storableElem(x.Src, "unique")
 	}
-	if x.elem == nil {
+	if x.Elem == nil {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
-	stc, ok := x.elem.Underlying().(*types.Struct)
+	stc, ok := x.Elem.Underlying().(*types.Struct)
 	if !ok {
-		c.errs.Add(x.src.pos, "unique needs a slice of structs, but %s has elements of type %s", x.src.src, c.typeString(x.elem))
+		c.errs.Add(x.Src.Pos, "unique needs a slice of structs, but %s has elements of type %s", x.Src.Src, c.typeString(x.Elem))
 		return nil
 	}
 	// The key names a field: a map step's column (issue_key) or a Go field (Key).
@@ -245,23 +246,23 @@ func (c *checker) checkUnique(s *scope, st *spec.Step) stmt {
 			continue
 		}
 		names = append(names, f.Name())
-		col := columnOf(x.elem, f.Name(), c)
+		col := columnOf(x.Elem, f.Name(), c)
 		if f.Name() == st.Key.Value || col == st.Key.Value {
-			x.keyField, x.keyType = f.Name(), f.Type()
+			x.KeyField, x.KeyType = f.Name(), f.Type()
 		}
 		if col != "" && col != f.Name() {
 			names = append(names, col)
 		}
 	}
-	if x.keyField == "" {
-		c.errs.Add(st.Key.Pos, "%s has no field %s%s", c.typeString(x.elem), st.Key.Value, spec.DidYouMean(st.Key.Value, names))
+	if x.KeyField == "" {
+		c.errs.Add(st.Key.Pos, "%s has no field %s%s", c.typeString(x.Elem), st.Key.Value, spec.DidYouMean(st.Key.Value, names))
 		return nil
 	}
-	if !types.Comparable(x.keyType) {
-		c.errs.Add(st.Key.Pos, "key field %s is %s, which cannot be compared; expected a string, number or other comparable type", st.Key.Value, c.typeString(x.keyType))
+	if !types.Comparable(x.KeyType) {
+		c.errs.Add(st.Key.Pos, "key field %s is %s, which cannot be compared; expected a string, number or other comparable type", st.Key.Value, c.typeString(x.KeyType))
 		return nil
 	}
-	x.out = c.bind(s, st.ID, uniqueType(c, x.elem), "unique")
+	x.Out = c.bind(s, st.ID, uniqueType(c, x.Elem), "unique")
 	return x
 }
 
@@ -271,10 +272,10 @@ func columnOf(t types.Type, field string, c *checker) string {
 	if !ok {
 		return ""
 	}
-	if rt := c.rows[n.Obj().Name()]; rt != nil && rt.named == n {
-		for _, f := range rt.fields {
-			if f.goName == field {
-				return f.column
+	if rt := c.rows[n.Obj().Name()]; rt != nil && rt.Named == n {
+		for _, f := range rt.Fields {
+			if f.GoName == field {
+				return f.Column
 			}
 		}
 	}
@@ -299,11 +300,11 @@ func uniqueType(c *checker, elem types.Type) types.Type {
 	return inst
 }
 
-func (c *checker) checkMerge(s *scope, st *spec.Step) stmt {
+func (c *checker) checkMerge(s *scope, st *spec.Step) ir.Step {
 	if !c.requireID(st) {
 		return nil
 	}
-	x := &mergeStmt{base: base{st}}
+	x := &ir.Merge{Base: ir.Base{Spec: st}}
 	var elem types.Type
 	ok := true
 	for _, m := range st.Merge {
@@ -320,17 +321,17 @@ func (c *checker) checkMerge(s *scope, st *spec.Step) stmt {
 		if elem == nil {
 			elem = el
 		} else if !types.Identical(elem, el) {
-			c.errs.Add(e.pos, "cannot merge %s (elements of %s) with %s (elements of %s); map them to one row type first (type = \"...\" on each map step)",
-				e.src, c.typeString(el), x.srcs[0].src, c.typeString(elem))
+			c.errs.Add(e.Pos, "cannot merge %s (elements of %s) with %s (elements of %s); map them to one row type first (type = \"...\" on each map step)",
+				e.Src, c.typeString(el), x.Srcs[0].Src, c.typeString(elem))
 			ok = false
 			continue
 		}
-		x.srcs = append(x.srcs, e)
+		x.Srcs = append(x.Srcs, e)
 	}
 	if !ok || elem == nil {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
-	x.out = c.bind(s, st.ID, types.NewSlice(elem), "merge")
+	x.Out = c.bind(s, st.ID, types.NewSlice(elem), "merge")
 	return x
 }

@@ -7,13 +7,14 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
 // checkRateLimits gathers the [rate_limit] entries of every file of the
 // program: a limit may be declared in several files only alike, since its
 // steps share one token bucket. It also checks each file's trigger.
-func (c *checker) checkRateLimits(prog *Program) {
+func (c *checker) checkRateLimits(prog *ir.Program) {
 	c.rateLimitByName = map[string]*spec.RateLimit{}
 	for _, f := range c.files {
 		for _, l := range f.RateLimits {

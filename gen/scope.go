@@ -3,47 +3,48 @@ package gen
 import (
 	"go/types"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
 // bind defines the output of a step in s. It handles re-binding inside a
 // while loop: an id defined outside the innermost loop may be assigned again
 // with a value of the same type. It returns nil if the id is unusable.
-func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *binding {
+func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *ir.Binding {
 	if !id.Set() {
 		return nil
 	}
-	if prev := s.lookup(id.Value); prev != nil && prev.kind == bindStep {
+	if prev := s.lookup(id.Value); prev != nil && prev.Kind == ir.BindStep {
 		if c.loop != nil && c.loop.outer.lookup(id.Value) == prev && definedBelow(c.loop.outer, c.floor, prev) {
-			if prev.broken {
+			if prev.Broken {
 				return nil // the first definition's error says enough
 			}
 			if first, twice := c.loop.rebound[id.Value]; twice {
 				c.errs.Add(id.Pos, "%s is already re-bound in this loop at %s; re-bind it once per iteration", id.Value, first)
 				return nil
 			}
-			if !types.Identical(prev.typ, typ) {
+			if !types.Identical(prev.Type, typ) {
 				c.errs.Add(id.Pos, "cannot re-bind %s to %s: it was defined at %s as %s; a loop may re-bind an id only with the same type",
-					id.Value, c.typeString(typ), prev.pos, c.typeString(prev.typ))
+					id.Value, c.typeString(typ), prev.Pos, c.typeString(prev.Type))
 				return nil
 			}
 			c.loop.rebound[id.Value] = id.Pos
-			prev.predeclared = true
+			prev.Predeclared = true
 			return prev
 		}
 		switch {
 		case c.floor != nil && !definedBelow(s, c.floor, prev):
-			c.errs.Add(id.Pos, "step id %s is already defined at %s; %s, so it cannot re-bind an id defined outside it", id.Value, prev.pos, c.floorWhy)
+			c.errs.Add(id.Pos, "step id %s is already defined at %s; %s, so it cannot re-bind an id defined outside it", id.Value, prev.Pos, c.floorWhy)
 		default:
-			c.errs.Add(id.Pos, "step id %s is already defined at %s; only a step inside a while loop may re-bind an id defined before the loop", id.Value, prev.pos)
+			c.errs.Add(id.Pos, "step id %s is already defined at %s; only a step inside a while loop may re-bind an id defined before the loop", id.Value, prev.Pos)
 		}
 		return nil
 	}
 	if prev, ok := c.defined[id.Value]; ok {
-		c.errs.Add(id.Pos, "step id %s is already defined at %s", id.Value, prev.pos)
+		c.errs.Add(id.Pos, "step id %s is already defined at %s", id.Value, prev.Pos)
 		return nil
 	}
-	b := &binding{id: id.Value, goName: c.goName(id.Value), typ: typ, pos: id.Pos, kind: bindStep}
+	b := &ir.Binding{ID: id.Value, GoName: c.goName(id.Value), Type: typ, Pos: id.Pos, Kind: ir.BindStep}
 	s.define(b)
 	c.defined[id.Value] = b
 	return b
@@ -51,9 +52,9 @@ func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *b
 
 // definedBelow reports whether b is defined in from or one of its parents
 // up to floor (nil: the flow's top).
-func definedBelow(from, floor *scope, b *binding) bool {
+func definedBelow(from, floor *scope, b *ir.Binding) bool {
 	for sc := from; sc != nil; sc = sc.parent {
-		if sc.names[b.id] == b {
+		if sc.names[b.ID] == b {
 			return true
 		}
 		if sc == floor {
@@ -78,7 +79,7 @@ func (c *checker) bindBroken(s *scope, id spec.String) {
 	if !id.Set() || s.lookup(id.Value) != nil {
 		return
 	}
-	b := &binding{id: id.Value, goName: id.Value, pos: id.Pos, kind: bindStep, broken: true}
+	b := &ir.Binding{ID: id.Value, GoName: id.Value, Pos: id.Pos, Kind: ir.BindStep, Broken: true}
 	s.define(b)
 	if _, ok := c.defined[id.Value]; !ok {
 		c.defined[id.Value] = b

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -50,11 +51,11 @@ func sliceField(t types.Type, name string) bool {
 	return false
 }
 
-func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
-	x := &streamStmt{base: base{st}, key: st.ID.Value, readAhead: 1}
+func (c *checker) checkStream(s *scope, st *spec.Step) ir.Step {
+	x := &ir.Stream{Base: ir.Base{Spec: st}, Key: st.ID.Value, ReadAhead: 1}
 	rateLimit := c.rateLimitRef(st)
 	if st.ReadAhead.Set() {
-		x.readAhead = int(st.ReadAhead.Value)
+		x.ReadAhead = int(st.ReadAhead.Value)
 	}
 	// The body re-runs as a unit when its page is fetched again after a
 	// crash; what it cannot undo or replay is refused here.
@@ -89,12 +90,12 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 	}
 	src := c.checkNodeCall(s, st.Stream, with, st.WithPos, exprEnv{scope: s})
 	if src != nil {
-		in, out := c.typeString(src.inType), c.typeString(src.outType)
+		in, out := c.typeString(src.InType), c.typeString(src.OutType)
 		switch {
-		case !stringField(src.inType, "PageToken"):
+		case !stringField(src.InType, "PageToken"):
 			c.errs.Add(st.Stream.Pos, "%s is not a paged source: its input %s has no PageToken string field; a paged source takes the page token in In.PageToken and returns the next page's in Out.NextPageToken", st.Stream.Value, in)
 			src = nil
-		case !stringField(src.outType, "NextPageToken"):
+		case !stringField(src.OutType, "NextPageToken"):
 			c.errs.Add(st.Stream.Pos, "%s is not a paged source: its output %s has no NextPageToken string field; a paged source takes the page token in In.PageToken and returns the next page's in Out.NextPageToken", st.Stream.Value, out)
 			src = nil
 		}
@@ -104,17 +105,17 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 	if st.As.Set() {
 		name, pos = st.As.Value, st.As.Pos
 	}
-	if prev := s.lookup(name); prev != nil && prev.kind == bindStep {
-		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.pos)
+	if prev := s.lookup(name); prev != nil && prev.Kind == ir.BindStep {
+		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.Pos)
 	}
-	x.page = &binding{id: name, goName: c.localName(name, "(page)"), pos: pos, kind: bindLoopVar, broken: src == nil}
+	x.Page = &ir.Binding{ID: name, GoName: c.localName(name, "(page)"), Pos: pos, Kind: ir.BindLoopVar, Broken: src == nil}
 	if src != nil {
-		x.page.typ = src.outType
+		x.Page.Type = src.OutType
 	}
-	inner.define(x.page)
+	inner.define(x.Page)
 	body := newScope(inner)
 	leave := c.enterConcurrent(body, "a stream's body runs once per page and a resumed run skips the pages already done")
-	x.body = c.checkBlock(body, st.Do, fmt.Sprintf("inside the stream at %s", st.Pos))
+	x.Body = c.checkBlock(body, st.Do, fmt.Sprintf("inside the stream at %s", st.Pos))
 	leave()
 	if src == nil {
 		if st.Advance != nil {
@@ -123,27 +124,27 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
-	src.base = base{st}
-	src.key = st.ID.Value
-	src.retry = checkRetry(st.Retry)
-	src.rateLimit = rateLimit
+	src.Base = ir.Base{Spec: st}
+	src.Key = st.ID.Value
+	src.Retry = checkRetry(st.Retry)
+	src.RateLimit = rateLimit
 	if st.Timeout.Set() {
 		if d, err := time.ParseDuration(st.Timeout.Value); err == nil && d > 0 {
-			src.timeout = d
+			src.Timeout = d
 		}
 	}
-	x.src = src
-	x.items = sliceField(src.outType, "Items")
-	x.tokenVar = c.newName("pageToken")
+	x.Src = src
+	x.Items = sliceField(src.OutType, "Items")
+	x.TokenVar = c.newName("pageToken")
 	if st.Advance != nil {
 		// Evaluated on each page, inside the body: a now() there is the
 		// page's own reading.
-		tmp := &callStmt{}
-		x.advance = c.checkAdvance(inner, st, tmp)
-		x.advNow = tmp.nowVar
+		tmp := &ir.Call{}
+		x.Advance = c.checkAdvance(inner, st, tmp)
+		x.AdvanceNow = tmp.NowVar
 	}
-	x.out = c.bind(s, st.ID, streamResultType(), "stream")
-	if x.out == nil {
+	x.Out = c.bind(s, st.ID, streamResultType(), "stream")
+	if x.Out == nil {
 		return nil
 	}
 	return x
@@ -152,72 +153,72 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 // ---- emit ----
 
 // retryCode writes a checked retry policy as a runtime.Retry.
-func retryCode(r *retryPolicy) jen.Code {
+func retryCode(r *ir.RetryPolicy) jen.Code {
 	if r == nil {
 		return rt("DefaultRetry")
 	}
 	var items []jen.Code
-	if r.attempts != 0 {
-		items = append(items, field("Attempts", jen.Lit(r.attempts)))
+	if r.Attempts != 0 {
+		items = append(items, field("Attempts", jen.Lit(r.Attempts)))
 	}
-	if r.backoff != 0 {
-		items = append(items, field("Backoff", durationCode(r.backoff)))
+	if r.Backoff != 0 {
+		items = append(items, field("Backoff", durationCode(r.Backoff)))
 	}
-	if r.maxBackoff != 0 {
-		items = append(items, field("MaxBackoff", durationCode(r.maxBackoff)))
+	if r.MaxBackoff != 0 {
+		items = append(items, field("MaxBackoff", durationCode(r.MaxBackoff)))
 	}
 	return rt("Retry").Values(items...)
 }
 
-func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
-	st := s.step
+func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
+	st := s.Spec
 	ahead := "no page read ahead"
-	switch s.readAhead {
+	switch s.ReadAhead {
 	case 0:
 	case 1:
 		ahead = "1 page read ahead"
 	default:
-		ahead = fmt.Sprintf("%d pages read ahead", s.readAhead)
+		ahead = fmt.Sprintf("%d pages read ahead", s.ReadAhead)
 	}
 	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID.Value, e.where(st), st.Stream.Value, ahead)}
-	src := s.src
-	if src.nowVar != "" {
-		out = append(out, e.nowDecl(src.nowVar))
+	src := s.Src
+	if src.NowVar != "" {
+		out = append(out, e.nowDecl(src.NowVar))
 	}
 
-	opts := []jen.Code{field("Retry", retryCode(src.retry))}
-	if src.timeout > 0 {
-		opts = append(opts, field("Timeout", durationCode(src.timeout)))
+	opts := []jen.Code{field("Retry", retryCode(src.Retry))}
+	if src.Timeout > 0 {
+		opts = append(opts, field("Timeout", durationCode(src.Timeout)))
 	}
-	opts = append(opts, field("ReadAhead", jen.Lit(s.readAhead)))
-	if src.rateLimit != "" {
-		opts = append(opts, field("RateLimit", jen.Lit(src.rateLimit)))
+	opts = append(opts, field("ReadAhead", jen.Lit(s.ReadAhead)))
+	if src.RateLimit != "" {
+		opts = append(opts, field("RateLimit", jen.Lit(src.RateLimit)))
 	}
 
-	outType := e.typeCode(src.outType)
-	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.tokenVar).String()).Params(outType, jen.Error()).Block(
-		jen.Return(jen.Qual(src.pkgPath, src.fnName).Call(jen.Id("ctx"), e.inputLiteral(src.inType, src.with, field("PageToken", jen.Id(s.tokenVar))))),
+	outType := e.typeCode(src.OutType)
+	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.TokenVar).String()).Params(outType, jen.Error()).Block(
+		jen.Return(jen.Qual(src.PkgPath, src.FuncName).Call(jen.Id("ctx"), e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(s.TokenVar))))),
 	)
 
-	page := s.page.goName
+	page := s.Page.GoName
 	var items jen.Code = jen.Lit(0)
-	if s.items {
+	if s.Items {
 		items = jen.Len(jen.Id(page).Dot("Items"))
 	}
-	next := jen.Func().Params(jen.Id(page).Add(e.typeCode(src.outType))).Params(jen.String(), jen.Int()).Block(
+	next := jen.Func().Params(jen.Id(page).Add(e.typeCode(src.OutType))).Params(jen.String(), jen.Int()).Block(
 		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
 	)
 
 	e.pushFunc()
 	e.inPage++
-	body := e.block(s.body, func(err jen.Code) jen.Code { return jen.Return(err) })
-	if a := s.advance; a != nil {
+	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
+	if a := s.Advance; a != nil {
 		if len(body) > 0 {
 			body = append(body, jen.Line())
 		}
 		body = append(body, commentf("advance (%s): staged with the page's journal record", posOf(st.Advance.Pos)))
-		if s.advNow != "" {
-			body = append(body, e.nowDecl(s.advNow))
+		if s.AdvanceNow != "" {
+			body = append(body, e.nowDecl(s.AdvanceNow))
 		}
 		body = append(body, advanceCode(a))
 	}
@@ -226,18 +227,18 @@ func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
 	e.pop()
 	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
 
-	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), e.namedOptions("StreamOptions", opts, s.key, e.where(st)),
+	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.namedOptions("StreamOptions", opts, s.Key, e.where(st)),
 		jen.Line().Add(fetch), jen.Line().Add(next), jen.Line().Add(fn))
-	if !s.out.used {
+	if !s.Out.Used {
 		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
-	op := e.assignOp(s.out)
+	op := e.assignOp(s.Out)
 	if op == "=" && !e.errInScope() {
 		out = append(out, jen.Var().Err().Error())
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(s.out.goName), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }

@@ -4,18 +4,19 @@ import (
 	"go/ast"
 	"go/types"
 
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
 // warnPaged warns of a paged node (In has PageToken, Out NextPageToken)
 // called inside a while loop without its termination field (Done) set:
 // after the last page the loop starts again at the first.
-func (c *checker) warnPaged(st *spec.Step, x *callStmt) {
-	if c.loop == nil || x.inType == nil {
+func (c *checker) warnPaged(st *spec.Step, x *ir.Call) {
+	if c.loop == nil || x.InType == nil {
 		return
 	}
-	in, ok1 := x.inType.Underlying().(*types.Struct)
-	out, ok2 := x.outType.Underlying().(*types.Struct)
+	in, ok1 := x.InType.Underlying().(*types.Struct)
+	out, ok2 := x.OutType.Underlying().(*types.Struct)
 	if !ok1 || !ok2 || !hasField(in, "PageToken") || !hasField(out, "NextPageToken") {
 		return
 	}
@@ -43,15 +44,15 @@ func hasField(st *types.Struct, name string) bool {
 // warnSecretInText warns of a secret env var interpolated into a larger
 // string (a JQL, a URL): the whole text is a step input, logged in errors
 // and compared on resume, and the secret goes wherever the text goes.
-func (c *checker) warnSecretInText(e *expr, field string) {
-	ast.Inspect(e.ast, func(n ast.Node) bool {
+func (c *checker) warnSecretInText(e *ir.Expr, field string) {
+	ast.Inspect(e.AST, func(n ast.Node) bool {
 		sel, ok := n.(*ast.SelectorExpr)
 		if !ok {
 			return true
 		}
 		if id, ok := sel.X.(*ast.Ident); ok && id.Name == "env" {
 			if ev := c.envByName[sel.Sel.Name]; ev != nil && ev.Secret.Value {
-				c.warns.Add(e.pos, "secret env %s is interpolated into the text of field %s: the secret goes wherever the text goes (logs, error messages, the server's records); pass it alone to a field meant for it, such as Token = \"${env.%s}\"", sel.Sel.Name, field, sel.Sel.Name)
+				c.warns.Add(e.Pos, "secret env %s is interpolated into the text of field %s: the secret goes wherever the text goes (logs, error messages, the server's records); pass it alone to a field meant for it, such as Token = \"${env.%s}\"", sel.Sel.Name, field, sel.Sel.Name)
 			}
 		}
 		return true
@@ -62,10 +63,10 @@ func (c *checker) warnSecretInText(e *expr, field string) {
 // the journal records on every run but no expression reads.
 func (c *checker) warnUnread() {
 	for _, x := range c.calls {
-		if x.out == nil || x.out.used || !holdsData(x.outType) {
+		if x.Out == nil || x.Out.Used || !holdsData(x.OutType) {
 			continue
 		}
-		c.warns.Add(x.out.pos, "the output of step %s (%s) holds data that is journaled on every run but never read; use it, or drop the step", x.out.id, c.typeString(x.outType))
+		c.warns.Add(x.Out.Pos, "the output of step %s (%s) holds data that is journaled on every run but never read; use it, or drop the step", x.Out.ID, c.typeString(x.OutType))
 	}
 }
 

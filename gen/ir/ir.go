@@ -1,0 +1,387 @@
+// Package ir is the checked program as data: what the checker (package
+// gen) produces and the emitters (package gen/internal/golang, for both the
+// standalone and the Temporal target) read. It imports neither: the
+// checker builds these values, the emitters render them, and neither calls
+// into the other.
+//
+// Types are go/types types; expressions are checked go/ast trees. What is
+// still rendered by the checker (Expr.Code, the text of an expression with
+// its references rewritten, and WithValue.Code, a literal's Go code) and the
+// spec nodes steps keep for comments (Base.Spec) are the seams left to cut.
+package ir
+
+import (
+	"go/ast"
+	"go/types"
+
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/resolute/resolute-gen/spec"
+)
+
+// Program is a checked program: every flow of the spec files that form it,
+// typed and ready to emit.
+type Program struct {
+	Files    []*spec.File
+	Flows    []*Flow
+	Env      []*spec.EnvVar
+	Cursors  []*spec.Cursor
+	SpecHash string
+	// CursorStore is where committed cursors live: "" or "file" (the state
+	// directory), "postgres" or "redis".
+	CursorStore string
+	// RateLimits are the [rate_limit] entries of all the files, first
+	// declaration first.
+	RateLimits []*spec.RateLimit
+	// Warnings are what checks but is probably a mistake (a paged node in
+	// a loop without its termination field, a secret inside a larger
+	// string, data journaled but never read), positioned like errors.
+	Warnings spec.ErrorList
+
+	Rows []*RowType
+	// main is the generated program's own package (row types live there).
+	Main *types.Package
+	// importNames maps every package path the output may import to its
+	// package name, so the output writes `jira`, not an alias guessed from
+	// the path.
+	ImportNames map[string]string
+	// cursorKinds is the kind ("int" or "time") of the values each cursor
+	// is advanced to, when every advance agrees; absent: the runtime infers
+	// it from the initial value.
+	CursorKinds map[string]string
+	// takenNames are the names generated declarations must not take: the
+	// locals of every flow, package names, keywords, row types.
+	TakenNames map[string]bool
+}
+
+// Flow is one checked flow.
+type Flow struct {
+	File        *spec.File
+	Name        string
+	Description string
+	Schedule    string
+	FuncName    string // runJiraWarehouseSync
+	// Hash identifies what the flow does (see flowHash); StepHashes has one
+	// "label=hash" entry per top-level step.
+	Hash       string
+	StepHashes []string
+	// Env names the env vars the flow's expressions read, declaration
+	// order first.
+	Env  []string
+	Body []Step
+}
+
+// Step is one checked step: one of the pointer types below.
+type Step interface{ SpecStep() *spec.Step }
+
+// Base is what every step has: the spec step it was checked from.
+type Base struct{ Spec *spec.Step }
+
+// SpecStep returns the spec step.
+func (b Base) SpecStep() *spec.Step { return b.Spec }
+
+// Call is a checked call = "pkg.Func": a node call through runtime.Call.
+type Call struct {
+	Base
+	Key       string   // journal key within the run scope
+	Out       *Binding // the step's output
+	PkgPath   string
+	FuncName  string
+	InType    types.Type // instantiated input type
+	OutType   types.Type
+	With      []*WithValue
+	Retry     *RetryPolicy // nil: the runtime's default
+	Timeout   time.Duration
+	RateLimit string // the [rate_limit] entry the step waits for; "" for none
+	Advance   *Advance
+	OnError   *OnError
+	Rollback  []string
+	NowVar    string // set when an expression of the step calls now()
+	InVar     string // set when an on_error handler reads input
+}
+
+// RetryPolicy is a checked retry = { attempts, backoff, max_backoff }:
+// durations parsed once; zero means the key was not given.
+type RetryPolicy struct {
+	Attempts   int
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+}
+
+// WithValue is one field of a node's input.
+type WithValue struct {
+	Field string
+	Type  types.Type // the field's type
+	Lit   *spec.Value
+	Expr  *Expr    // exactly "${expr}"
+	Parts []Part   // text with ${expr} inside: a string
+	Code  jen.Code // the literal's Go code, or set by the checker itself (inferSelect)
+	Note  string   // a comment for code
+	// path is set when field is promoted from an embedded struct: the
+	// indexes of the embedded fields that lead to it, outermost first (the
+	// input literal then nests their literals; see inputFields).
+	Path []int
+}
+
+// Advance is a checked advance: the runtime writes the value in the
+// cursor's layout.
+type Advance struct {
+	Cursor string
+	Expr   *Expr
+	Kind   string // of the value: "int", "time" or "text"
+}
+
+// OnError is a checked on_error: "continue" or "fail", after an optional
+// handler call.
+type OnError struct {
+	Action  string // "continue" or "fail"
+	Handler *Call  // nil for the plain forms
+}
+
+// Map is a checked map = "expr", builds a slice of a generated row type.
+type Map struct {
+	Base
+	Out     *Binding
+	Src     *Expr
+	LoopVar *Binding
+	Row     *RowType
+	Fields  []*Expr // in row field order
+	NowVar  string
+}
+
+// Filter is a checked filter = "expr" where = "cond".
+type Filter struct {
+	Base
+	Out     *Binding
+	Src     *Expr
+	LoopVar *Binding
+	Elem    types.Type
+	Where   *Expr
+	NowVar  string
+}
+
+// Unique is a checked unique = "expr" key = "field".
+type Unique struct {
+	Base
+	Out      *Binding
+	Src      *Expr
+	Elem     types.Type
+	KeyField string
+	KeyType  types.Type
+}
+
+// Merge is a checked merge = ["a", "b"].
+type Merge struct {
+	Base
+	Out  *Binding
+	Srcs []*Expr
+}
+
+// If is a checked if = "cond" with then and else blocks.
+type If struct {
+	Base
+	Cond       *Expr
+	Then, Else []Step
+	NowVar     string
+}
+
+// While is a checked while = "cond", bounded by max_iterations.
+type While struct {
+	Base
+	Key     string
+	Cond    *Expr
+	Body    []Step
+	Max     int64
+	IterVar string
+	NowVar  string
+}
+
+// Parallel is a checked parallel block (runtime.Parallel).
+type Parallel struct {
+	Base
+	Key      string
+	Branches [][]Step
+	Outs     []*Binding // declared before the block, assigned by the branches
+}
+
+// ForEach is a checked for_each (runtime.ForEach).
+type ForEach struct {
+	Base
+	Key         string
+	Out         *Binding // nil when the step has no id
+	Src         *Expr
+	LoopVar     *Binding
+	Elem        types.Type
+	Body        []Step
+	Collect     *Expr    // what each item returns; nil: the last step's output
+	Last        *Binding // the last step's output when collect is nil
+	Result      types.Type
+	Concurrency int64
+}
+
+// Seq is a block of steps (a parallel branch of several steps).
+type Seq struct {
+	Base
+	Body []Step
+}
+
+// Reset is a checked reset_cursor.
+type Reset struct {
+	Base
+	Cursor string
+}
+
+// RowType is a struct type generated for map steps.
+type RowType struct {
+	Name   string
+	Pos    spec.Pos
+	Spec   *spec.Step
+	File   string
+	Fields []RowField
+	Named  *types.Named
+}
+
+// RowField is one field of a generated row type.
+type RowField struct {
+	Column string // the spec's key: issue_key
+	GoName string // IssueKey
+	Type   types.Type
+}
+
+// BindKind says what a name in an expression's scope stands for.
+type BindKind int
+
+const (
+	BindStep    BindKind = iota // a step's output
+	BindLoopVar                 // the `as` variable of map, filter, for_each
+	BindEnv                     // env.NAME
+	BindCursor                  // cursor.NAME
+	BindNow                     // now()
+	BindError                   // error, in an on_error handler: the failure's text
+	BindInput                   // input, in an on_error handler: the failed step's input
+)
+
+// Binding is a name visible to expressions.
+type Binding struct {
+	ID     string // the name in the spec
+	GoName string // the Go identifier in generated code
+	Type   types.Type
+	Pos    spec.Pos
+	Kind   BindKind
+	Used   bool
+	// where is set when the binding's block has closed, to explain why it is
+	// no longer visible ("inside the then block of the if at sync.toml:27:1").
+	Where string
+	// block is set for the id of a step without a value: the step's kind
+	// ("while").
+	Block string
+	// predeclared is true when the generated code declares the variable
+	// before the step that assigns it (parallel branch outputs) or when a
+	// step re-binds it inside a loop: such steps assign with =.
+	Predeclared bool
+	// broken marks the output of a step that failed to check: expressions
+	// using it are not checked, as the step's own error says enough.
+	Broken bool
+}
+
+// Expr is a checked Go expression from the spec, ready to emit.
+type Expr struct {
+	Src  string
+	Pos  spec.Pos
+	AST  ast.Expr
+	Type types.Type
+	TV   types.TypeAndValue
+	Code string // the Go source to emit, names rewritten for the generated program
+	Now  bool   // calls now()
+}
+
+// Part is a piece of an interpolated string: text, or an expression.
+type Part struct {
+	Text string
+	Expr *Expr
+}
+
+// NeedsParens reports whether e must be parenthesized as an operand.
+func (e *Expr) NeedsParens() bool {
+	switch e.AST.(type) {
+	case *ast.BinaryExpr, *ast.UnaryExpr, *ast.StarExpr:
+		return true
+	}
+	return false
+}
+
+// Stream is a checked stream = "pkg.Func", a paged source read page by page with
+// a body per page (runtime.Stream).
+type Stream struct {
+	Base
+	Key        string
+	Out        *Binding // runtime.StreamResult, after the block
+	Src        *Call    // the page fetch: node, input, retry, timeout
+	Page       *Binding // the page inside the body (as)
+	TokenVar   string   // the fetch closure's page token parameter
+	Items      bool     // Out has an Items slice: count it
+	Body       []Step   // run once per page
+	Advance    *Advance // evaluated on each page, after its body
+	AdvanceNow string   // the body's now variable when advance calls now()
+	ReadAhead  int
+}
+
+// ConvKind says how an interpolated value becomes text.
+type ConvKind int
+
+const (
+	ConvString ConvKind = iota + 1
+	ConvNamedString
+	ConvInt
+	ConvFloat
+	ConvBool
+	ConvTime
+	ConvStringer
+)
+
+// StringConv says how a value of type t becomes text, and whether it can.
+func StringConv(t types.Type) (ConvKind, bool) {
+	if IsTime(t) {
+		return ConvTime, true
+	}
+	// A type's own String method says how it reads, before its kind does.
+	if n, ok := types.Unalias(t).(*types.Named); ok && HasStringMethod(n) {
+		return ConvStringer, true
+	}
+	if b, ok := t.Underlying().(*types.Basic); ok {
+		switch {
+		case b.Info()&types.IsString != 0:
+			if types.Identical(t, types.Typ[types.String]) {
+				return ConvString, true
+			}
+			return ConvNamedString, true
+		case b.Info()&types.IsInteger != 0:
+			return ConvInt, true
+		case b.Info()&types.IsFloat != 0:
+			return ConvFloat, true
+		case b.Info()&types.IsBoolean != 0:
+			return ConvBool, true
+		}
+	}
+	return 0, false
+}
+
+// HasStringMethod reports whether n has the method String() string, on
+// its value (an addressable value is not guaranteed in an expression).
+func HasStringMethod(n *types.Named) bool {
+	obj, _, _ := types.LookupFieldOrMethod(n, false, nil, "String")
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.String])
+}
+
+// IsTime reports whether t is time.Time.
+func IsTime(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
+}
