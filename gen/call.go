@@ -169,21 +169,21 @@ func (c *checker) checkWithExprs(env exprEnv, with []*spec.Field) {
 // generic node it infers the type arguments from the values and sets
 // x.inType and x.outType to the instantiated types (nil on failure).
 func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *ir.Call, call spec.String) []*ir.WithValue {
-	fields := inputFields(nd.in)
+	fields := ir.InputFields(nd.in)
 	var names []string
 	for _, f := range fields {
-		names = append(names, f.v.Name())
+		names = append(names, f.Var.Name())
 	}
 	inName := c.typeString(nd.in)
 	var out []*ir.WithValue
 	failed := false // a value did not check: its error (or its broken source's) is reported
 	for _, w := range with {
-		f, ok := fieldByName(fields, w.Key)
+		f, ok := ir.FieldByName(fields, w.Key)
 		if !ok {
 			c.errs.Add(w.KeyPos, "%s has no field %s%s", inName, w.Key, spec.DidYouMean(w.Key, names))
 			continue
 		}
-		wv := &ir.WithValue{Field: w.Key, Type: f.v.Type(), Path: f.path}
+		wv := &ir.WithValue{Field: w.Key, Type: f.Var.Type(), Path: f.Path}
 		if w.Value.Kind == spec.KindString {
 			parts, off, msg := splitInterp(w.Value.Str.Value)
 			if msg != "" {
@@ -281,10 +281,10 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *ir.Cal
 		}
 		sig := inst.(*types.Signature)
 		x.InType, x.OutType = sig.Params().At(1).Type(), sig.Results().At(0).Type()
-		instFields := inputFields(x.InType)
+		instFields := ir.InputFields(x.InType)
 		for _, wv := range out {
-			if f, ok := fieldByName(instFields, wv.Field); ok {
-				wv.Type = f.v.Type()
+			if f, ok := ir.FieldByName(instFields, wv.Field); ok {
+				wv.Type = f.Var.Type()
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -166,7 +167,7 @@ func (c *checker) checkFlow(f *spec.File) *ir.Flow {
 		Name:        f.Flow.Value,
 		Description: f.Description.Value,
 		Schedule:    f.Schedule.Value,
-		FuncName:    "run" + exportedName(f.Flow.Value),
+		FuncName:    "run" + golang.ExportedName(f.Flow.Value),
 	}
 	root := newScope(nil)
 	root.define(&ir.Binding{ID: "env", Kind: ir.BindEnv})

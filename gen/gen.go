@@ -14,6 +14,7 @@ package gen
 import (
 	"path/filepath"
 
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -86,7 +87,7 @@ func Generate(paths []string, cfg Config) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return emitProgram(p, cfg.Version)
+	return golang.Generate(p, cfg.Version)
 }
 
 // Program is a checked program (see package ir).
@@ -94,3 +95,32 @@ type Program = ir.Program
 
 // Flow is one checked flow (see package ir).
 type Flow = ir.Flow
+
+// The Temporal target: the same checked program emitted as a Temporal
+// worker. Flows become workflow functions, call steps activities, pure
+// steps run inside the workflow; the support code is the nested module
+// github.com/resolute/resolute-gen/temporal (package tprt), which the root
+// module never imports.
+
+// TemporalPath is the import path of the Temporal runtime support package.
+const TemporalPath = golang.TemporalPath
+
+// GenerateTemporal checks the spec files and returns the source of a
+// Temporal worker running the same flows, gofmt'd. The program compiles in
+// a module that requires github.com/resolute/resolute-gen/temporal.
+func GenerateTemporal(paths []string, cfg Config) ([]byte, error) {
+	p, err := Check(paths, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := temporalSecretErrors(p); err != nil {
+		return nil, err
+	}
+	return golang.GenerateTemporal(p, cfg.Version)
+}
+
+// RuntimeAPIVersion is the version of the runtime's API (runtime.APIVersion)
+// that generated programs are written for; every program declares it (the
+// version lock), so that building one against a runtime of another version
+// fails at once with an error naming both versions.
+const RuntimeAPIVersion = golang.RuntimeAPIVersion

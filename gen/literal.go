@@ -10,6 +10,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -32,7 +33,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				c.errs.Add(v.Pos, "%s is time.Duration; %q is not a Go duration such as \"30s\", \"5m\" or \"1h30m\"", what, v.Str.Value)
 				return nil, false
 			}
-			return durationCode(d), true
+			return golang.DurationCode(d), true
 		case "Time":
 			if v.Kind != spec.KindDateTime && v.Kind != spec.KindLocalDateTime && v.Kind != spec.KindLocalDate {
 				return bad("a TOML date-time like 2026-01-02T15:04:05Z")
@@ -121,7 +122,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 			}
 			items = append(items, jen.Lit(f.Key).Op(":").Add(code))
 		}
-		return c.typeCode(t).Add(multi(items...)), true
+		return c.typeCode(t).Add(golang.Multi(items...)), true
 	case *types.Struct:
 		if v.Kind != spec.KindTable {
 			return bad("a table of its fields")
@@ -148,12 +149,12 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				ok = false
 				continue
 			}
-			items = append(items, field(kv.Key, code))
+			items = append(items, golang.Field(kv.Key, code))
 		}
 		if !ok {
 			return nil, false
 		}
-		return c.typeCode(t).Add(multi(items...)), true
+		return c.typeCode(t).Add(golang.Multi(items...)), true
 	case *types.Interface:
 		if u.Empty() {
 			return c.anyLiteral(v), true
@@ -267,24 +268,6 @@ func intFits(v int64, k types.BasicKind) bool {
 		return v >= 0
 	}
 	return true
-}
-
-// durationCode writes d the way a person would: 2 * time.Second, time.Minute.
-func durationCode(d time.Duration) jen.Code {
-	units := []struct {
-		d    time.Duration
-		name string
-	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}}
-	for _, u := range units {
-		if d%u.d == 0 {
-			n := int64(d / u.d)
-			if n == 1 {
-				return jen.Qual("time", u.name)
-			}
-			return jen.Op(strconv.FormatInt(n, 10)).Op("*").Qual("time", u.name)
-		}
-	}
-	return jen.Qual("time", "Duration").Call(jen.Op(strconv.FormatInt(int64(d), 10)))
 }
 
 // checkJSONType checks that values of t survive the journal: they are

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -129,7 +130,7 @@ func lowerCamel(id string) string {
 	if !strings.Contains(id, "_") || strings.Trim(id, "_") == "" {
 		return id
 	}
-	e := exportedName(id)
+	e := golang.ExportedName(id)
 	r := []rune(e)
 	// Lower the leading initialism as a whole: URLList -> urlList.
 	i := 0
@@ -148,7 +149,7 @@ func lowerCamel(id string) string {
 // rowTypeName derives a type name from a step id: rows -> Row,
 // issues -> Issue, transformed -> TransformedRow.
 func rowTypeName(id string) string {
-	n := exportedName(id)
+	n := golang.ExportedName(id)
 	switch {
 	case strings.HasSuffix(n, "ies") && len(n) > 3:
 		return n[:len(n)-3] + "y"
@@ -167,7 +168,7 @@ func (c *checker) importNames() map[string]string {
 		RuntimePath:   "runtime",
 		TransformPath: "transform",
 	}
-	for _, path := range cursorStorePackages {
+	for _, path := range golang.CursorStorePackages {
 		names[path] = filepath.Base(path)
 	}
 	seen := map[*types.Package]bool{}

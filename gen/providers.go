@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -16,7 +17,7 @@ func ProviderPackages() []string {
 	for _, p := range builtins {
 		all = append(all, p)
 	}
-	for _, p := range cursorStorePackages {
+	for _, p := range golang.CursorStorePackages {
 		all = append(all, p)
 	}
 	return sortedUnique(all)
@@ -35,7 +36,7 @@ func ModuleImports(paths ...string) []string {
 			continue
 		}
 		files = append(files, f)
-		if p, ok := cursorStorePackages[f.CursorStore.Value]; ok {
+		if p, ok := golang.CursorStorePackages[f.CursorStore.Value]; ok {
 			all = append(all, p)
 		}
 	}

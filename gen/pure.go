@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -79,7 +80,7 @@ func (c *checker) checkMap(s *scope, st *spec.Step) ir.Step {
 	ok := true
 	seen := map[string]*spec.Field{}
 	for _, f := range st.Fields {
-		goName := exportedName(f.Key)
+		goName := golang.ExportedName(f.Key)
 		if goName == "" {
 			c.errs.Add(f.KeyPos, "field name %q has no letters to make a Go name of", f.Key)
 			ok = false

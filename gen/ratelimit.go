@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dave/jennifer/jen"
-
 	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -19,7 +17,7 @@ func (c *checker) checkRateLimits(prog *ir.Program) {
 	for _, f := range c.files {
 		for _, l := range f.RateLimits {
 			if prev, ok := c.rateLimitByName[l.Name]; ok {
-				if prev.Requests != l.Requests || prev.Per != l.Per || burstOf(prev) != burstOf(l) {
+				if prev.Requests != l.Requests || prev.Per != l.Per || ir.BurstOf(prev) != ir.BurstOf(l) {
 					c.errs.Add(l.Pos, "rate limit %s is %s here but %s at %s; the files of one program share the limit and must declare it alike",
 						l.Name, rateString(l), rateString(prev), prev.Pos)
 				}
@@ -53,16 +51,9 @@ func (c *checker) checkRateLimits(prog *ir.Program) {
 	}
 }
 
-func burstOf(l *spec.RateLimit) int64 {
-	if l.Burst.Set() {
-		return l.Burst.Value
-	}
-	return 1
-}
-
 // rateString writes a limit back as TOML, for messages.
 func rateString(l *spec.RateLimit) string {
-	return fmt.Sprintf("{ rate = %q, burst = %d }", l.Rate.Value, burstOf(l))
+	return fmt.Sprintf("{ rate = %q, burst = %d }", l.Rate.Value, ir.BurstOf(l))
 }
 
 // rateLimitRef checks a step's rate_limit and returns the limit's name, or
@@ -91,26 +82,4 @@ func (c *checker) rateLimitRef(st *spec.Step) string {
 	}
 	c.errs.Add(ref.Pos, "%s", msg)
 	return ""
-}
-
-// rateLimitsCode is the Program's RateLimits field.
-func rateLimitsCode(ls []*spec.RateLimit) jen.Code {
-	var items []jen.Code
-	for _, l := range ls {
-		items = append(items, jen.Values(
-			field("Name", jen.Lit(l.Name)),
-			field("Requests", jen.Lit(l.Requests)),
-			field("Per", durationCode(l.Per)),
-			field("Burst", jen.Lit(int(burstOf(l)))),
-		))
-	}
-	return field("RateLimits", jen.Index().Add(rt("RateLimit")).Add(multi(items...)))
-}
-
-// triggerCode is a Flow's Trigger field.
-func triggerCode(tr *spec.Trigger) jen.Code {
-	return field("Trigger", jen.Op("&").Add(rt("Trigger")).Values(
-		field("Webhook", jen.Lit(tr.Webhook.Value)),
-		field("Secret", jen.Lit(tr.Secret.Value)),
-	))
 }

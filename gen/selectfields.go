@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/gen/ir"
 )
 
@@ -63,7 +64,7 @@ func inferSelect(prog *ir.Program, items map[*ir.Expr]map[string]itemScan) {
 				}
 				cs.With = append(cs.With, &ir.WithValue{
 					Field: "Select",
-					Code:  jen.Index().String().Add(valuesFit(lits...)),
+					Code:  jen.Index().String().Add(golang.ValuesFit(lits...)),
 					Note:  "the fields this program reads",
 				})
 			})

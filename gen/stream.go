@@ -6,8 +6,6 @@ import (
 	"go/types"
 	"time"
 
-	"github.com/dave/jennifer/jen"
-
 	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -20,20 +18,6 @@ func streamResultType() types.Type {
 		types.NewField(token.NoPos, pkg, "Items", types.Typ[types.Int], false),
 	}, nil)
 	return types.NewNamed(types.NewTypeName(token.NoPos, pkg, "StreamResult", nil), st, nil)
-}
-
-// stringField reports whether struct type t has a field name of type string.
-func stringField(t types.Type, name string) bool {
-	st, ok := t.Underlying().(*types.Struct)
-	if !ok {
-		return false
-	}
-	for i := 0; i < st.NumFields(); i++ {
-		if f := st.Field(i); f.Name() == name {
-			return types.Identical(f.Type(), types.Typ[types.String])
-		}
-	}
-	return false
 }
 
 // sliceField reports whether struct type t has a slice field name.
@@ -92,10 +76,10 @@ func (c *checker) checkStream(s *scope, st *spec.Step) ir.Step {
 	if src != nil {
 		in, out := c.typeString(src.InType), c.typeString(src.OutType)
 		switch {
-		case !stringField(src.InType, "PageToken"):
+		case !ir.StringField(src.InType, "PageToken"):
 			c.errs.Add(st.Stream.Pos, "%s is not a paged source: its input %s has no PageToken string field; a paged source takes the page token in In.PageToken and returns the next page's in Out.NextPageToken", st.Stream.Value, in)
 			src = nil
-		case !stringField(src.OutType, "NextPageToken"):
+		case !ir.StringField(src.OutType, "NextPageToken"):
 			c.errs.Add(st.Stream.Pos, "%s is not a paged source: its output %s has no NextPageToken string field; a paged source takes the page token in In.PageToken and returns the next page's in Out.NextPageToken", st.Stream.Value, out)
 			src = nil
 		}
@@ -148,97 +132,4 @@ func (c *checker) checkStream(s *scope, st *spec.Step) ir.Step {
 		return nil
 	}
 	return x
-}
-
-// ---- emit ----
-
-// retryCode writes a checked retry policy as a runtime.Retry.
-func retryCode(r *ir.RetryPolicy) jen.Code {
-	if r == nil {
-		return rt("DefaultRetry")
-	}
-	var items []jen.Code
-	if r.Attempts != 0 {
-		items = append(items, field("Attempts", jen.Lit(r.Attempts)))
-	}
-	if r.Backoff != 0 {
-		items = append(items, field("Backoff", durationCode(r.Backoff)))
-	}
-	if r.MaxBackoff != 0 {
-		items = append(items, field("MaxBackoff", durationCode(r.MaxBackoff)))
-	}
-	return rt("Retry").Values(items...)
-}
-
-func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
-	st := s.Spec
-	ahead := "no page read ahead"
-	switch s.ReadAhead {
-	case 0:
-	case 1:
-		ahead = "1 page read ahead"
-	default:
-		ahead = fmt.Sprintf("%d pages read ahead", s.ReadAhead)
-	}
-	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID.Value, e.where(st), st.Stream.Value, ahead)}
-	src := s.Src
-	if src.NowVar != "" {
-		out = append(out, e.nowDecl(src.NowVar))
-	}
-
-	opts := []jen.Code{field("Retry", retryCode(src.Retry))}
-	if src.Timeout > 0 {
-		opts = append(opts, field("Timeout", durationCode(src.Timeout)))
-	}
-	opts = append(opts, field("ReadAhead", jen.Lit(s.ReadAhead)))
-	if src.RateLimit != "" {
-		opts = append(opts, field("RateLimit", jen.Lit(src.RateLimit)))
-	}
-
-	outType := e.typeCode(src.OutType)
-	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.TokenVar).String()).Params(outType, jen.Error()).Block(
-		jen.Return(jen.Qual(src.PkgPath, src.FuncName).Call(jen.Id("ctx"), e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(s.TokenVar))))),
-	)
-
-	page := s.Page.GoName
-	var items jen.Code = jen.Lit(0)
-	if s.Items {
-		items = jen.Len(jen.Id(page).Dot("Items"))
-	}
-	next := jen.Func().Params(jen.Id(page).Add(e.typeCode(src.OutType))).Params(jen.String(), jen.Int()).Block(
-		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
-	)
-
-	e.pushFunc()
-	e.inPage++
-	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
-	if a := s.Advance; a != nil {
-		if len(body) > 0 {
-			body = append(body, jen.Line())
-		}
-		body = append(body, commentf("advance (%s): staged with the page's journal record", posOf(st.Advance.Pos)))
-		if s.AdvanceNow != "" {
-			body = append(body, e.nowDecl(s.AdvanceNow))
-		}
-		body = append(body, advanceCode(a))
-	}
-	body = append(body, jen.Return(jen.Nil()))
-	e.inPage--
-	e.pop()
-	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
-
-	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.namedOptions("StreamOptions", opts, s.Key, e.where(st)),
-		jen.Line().Add(fetch), jen.Line().Add(next), jen.Line().Add(fn))
-	if !s.Out.Used {
-		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
-	}
-	op := e.assignOp(s.Out)
-	if op == "=" && !e.errInScope() {
-		out = append(out, jen.Var().Err().Error())
-	}
-	e.declareErr()
-	return append(out,
-		jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call),
-		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
-	)
 }

@@ -5,65 +5,20 @@ import (
 	"go/token"
 	"go/types"
 	"math"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 )
 
 // typeString prints t as the spec's reader knows it: package names, not
 // paths; generated row types without a package.
 func (c *checker) typeString(t types.Type) string {
-	return typeWriter{c.mainPkg}.typeString(t)
+	return golang.TypeWriter{Main: c.mainPkg}.TypeString(t)
 }
 
 // typeCode writes t as jennifer code (for the literals the checker builds).
 func (c *checker) typeCode(t types.Type) *jen.Statement {
-	return typeWriter{c.mainPkg}.typeCode(t)
-}
-
-func qualifier(main *types.Package) types.Qualifier {
-	return func(p *types.Package) string {
-		if p == nil || p == main || p.Path() == "main" {
-			return ""
-		}
-		return p.Name()
-	}
-}
-
-// exportedName turns a spec name (issue_key, jira-warehouse-sync) into an
-// exported Go name (IssueKey, JiraWarehouseSync).
-func exportedName(s string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range s {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			up = true
-			continue
-		}
-		if b.Len() == 0 && unicode.IsDigit(r) {
-			b.WriteString("X")
-		}
-		if up {
-			b.WriteRune(unicode.ToUpper(r))
-			up = false
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	out := b.String()
-	if r, _ := utf8.DecodeRuneInString(out); out != "" && !unicode.IsUpper(r) {
-		// A letter without case (名前) cannot start an exported name.
-		out = "X" + out
-	}
-	// Go initialisms read better: IssueId -> IssueID, Url -> URL.
-	for _, w := range []string{"Id", "Url", "Api", "Http", "Json", "Sql", "Uuid"} {
-		if strings.HasSuffix(out, w) {
-			out = out[:len(out)-len(w)] + strings.ToUpper(w)
-		}
-	}
-	return out
+	return golang.TypeWriter{Main: c.mainPkg}.TypeCode(t)
 }
 
 // objectKind names what a package-level object is: "a variable".
@@ -147,3 +102,7 @@ func representable(v constant.Value, b *types.Basic) bool {
 	}
 	return true
 }
+
+// qualifier writes package names, not paths, and nothing for main (load.go
+// names types with it too).
+func qualifier(main *types.Package) types.Qualifier { return golang.Qualifier(main) }

@@ -1,4 +1,4 @@
-package gen
+package golang
 
 import (
 	"bytes"
@@ -12,37 +12,6 @@ import (
 	"golang.org/x/tools/imports"
 )
 
-// The Temporal target: the same checked program emitted as a Temporal
-// worker. Flows become workflow functions, call steps activities, pure
-// steps run inside the workflow; the support code is the nested module
-// github.com/resolute/resolute-gen/temporal (package tprt), which the root
-// module never imports.
-
-// TemporalPath is the import path of the Temporal runtime support package.
-const TemporalPath = "github.com/resolute/resolute-gen/temporal/tprt"
-
-const (
-	temporalSDKWorkflow = "go.temporal.io/sdk/workflow"
-	temporalSDKTemporal = "go.temporal.io/sdk/temporal"
-)
-
-// GenerateTemporal checks the spec files and returns the source of a
-// Temporal worker running the same flows, gofmt'd. The program compiles in
-// a module that requires github.com/resolute/resolute-gen/temporal.
-func GenerateTemporal(paths []string, cfg Config) ([]byte, error) {
-	p, err := Check(paths, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := temporalSecretErrors(p); err != nil {
-		return nil, err
-	}
-	return emitTemporalProgram(p, cfg.Version)
-}
-
-func tp(name string) *jen.Statement { return jen.Qual(TemporalPath, name) }
-func wf(name string) *jen.Statement { return jen.Qual(temporalSDKWorkflow, name) }
-
 // temporalEmitter reuses the standalone emitter's expression, value and
 // pure-step code; control flow and calls are its own.
 type temporalEmitter struct {
@@ -54,7 +23,7 @@ type temporalEmitter struct {
 	keys map[*ir.Call]string
 }
 
-func emitTemporalProgram(p *ir.Program, version string) ([]byte, error) {
+func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 	e := &temporalEmitter{emitter: newEmitter(p), keys: map[*ir.Call]string{}}
 	f := jen.NewFile("main")
 	var names []string
@@ -103,7 +72,7 @@ func emitTemporalProgram(p *ir.Program, version string) ([]byte, error) {
 		var fields []jen.Code
 		for _, rf := range row.Fields {
 			tag := fmt.Sprintf("`json:%q db:%q`", rf.Column, rf.Column)
-			fields = append(fields, jen.Id(rf.GoName).Add(e.typeCode(rf.Type)).Op(tag))
+			fields = append(fields, jen.Id(rf.GoName).Add(e.TypeCode(rf.Type)).Op(tag))
 		}
 		f.Type().Id(row.Name).Struct(fields...)
 	}
@@ -131,30 +100,30 @@ func emitTemporalProgram(p *ir.Program, version string) ([]byte, error) {
 
 // programValue is the tprt.Program literal.
 func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
-	items := []jen.Code{field("Name", jen.Lit(programName(p)))}
+	items := []jen.Code{Field("Name", jen.Lit(programName(p)))}
 	var flows []jen.Code
 	for _, fl := range p.Flows {
-		fi := []jen.Code{field("Name", jen.Lit(fl.Name))}
+		fi := []jen.Code{Field("Name", jen.Lit(fl.Name))}
 		if fl.Description != "" {
-			fi = append(fi, field("Description", jen.Lit(fl.Description)))
+			fi = append(fi, Field("Description", jen.Lit(fl.Description)))
 		}
 		if fl.Schedule != "" {
-			fi = append(fi, field("Schedule", jen.Lit(fl.Schedule)))
+			fi = append(fi, Field("Schedule", jen.Lit(fl.Schedule)))
 		}
-		fi = append(fi, field("Run", jen.Id(fl.FuncName)))
+		fi = append(fi, Field("Run", jen.Id(fl.FuncName)))
 		var env []jen.Code
 		for _, n := range fl.Env {
 			env = append(env, jen.Lit(n))
 		}
-		fi = append(fi, field("Env", jen.Index().String().Values(env...)))
-		flows = append(flows, multi(fi...))
+		fi = append(fi, Field("Env", jen.Index().String().Values(env...)))
+		flows = append(flows, Multi(fi...))
 	}
-	items = append(items, field("Flows", jen.Index().Add(tp("Flow")).Add(multi(flows...))))
+	items = append(items, Field("Flows", jen.Index().Add(tp("Flow")).Add(Multi(flows...))))
 	var acts []jen.Code
 	for _, fl := range p.Flows {
 		byKey := map[string]string{} // activity key -> the node it runs
 		for _, a := range activitiesOf(fl.Body) {
-			node := a.PkgPath + "." + a.FuncName + " " + e.typeString(a.InType) + " " + e.typeString(a.OutType)
+			node := a.PkgPath + "." + a.FuncName + " " + e.TypeString(a.InType) + " " + e.TypeString(a.OutType)
 			key := a.Key
 			for n := 2; byKey[key] != "" && byKey[key] != node; n++ {
 				key = fmt.Sprintf("%s#%d", a.Key, n)
@@ -164,53 +133,53 @@ func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
 				continue // registered already
 			}
 			byKey[key] = node
-			fn := tp("Node").Types(e.typeCode(a.InType), e.typeCode(a.OutType)).Call(jen.Qual(a.PkgPath, a.FuncName))
-			acts = append(acts, jen.Values(field("Name", jen.Lit(fl.Name+"/"+key)), field("Func", fn)))
+			fn := tp("Node").Types(e.TypeCode(a.InType), e.TypeCode(a.OutType)).Call(jen.Qual(a.PkgPath, a.FuncName))
+			acts = append(acts, jen.Values(Field("Name", jen.Lit(fl.Name+"/"+key)), Field("Func", fn)))
 		}
 	}
 	if len(acts) > 0 {
-		items = append(items, field("Activities", jen.Index().Add(tp("Activity")).Add(multi(acts...))))
+		items = append(items, Field("Activities", jen.Index().Add(tp("Activity")).Add(Multi(acts...))))
 	}
 	// Env, Cursors and CursorStore as the standalone program declares them.
 	if len(p.Env) > 0 {
 		var env []jen.Code
 		for _, v := range p.Env {
-			kv := []jen.Code{field("Name", jen.Lit(v.Name))}
+			kv := []jen.Code{Field("Name", jen.Lit(v.Name))}
 			if v.Required.Value {
-				kv = append(kv, field("Required", jen.True()))
+				kv = append(kv, Field("Required", jen.True()))
 			}
 			if v.Secret.Value {
-				kv = append(kv, field("Secret", jen.True()))
+				kv = append(kv, Field("Secret", jen.True()))
 			}
 			if v.Default.Set() {
-				kv = append(kv, field("Default", jen.Lit(v.Default.Value)))
+				kv = append(kv, Field("Default", jen.Lit(v.Default.Value)))
 			}
 			env = append(env, jen.Values(kv...))
 		}
-		items = append(items, field("Env", jen.Index().Add(rt("EnvVar")).Add(multi(env...))))
+		items = append(items, Field("Env", jen.Index().Add(rt("EnvVar")).Add(Multi(env...))))
 	}
 	if len(p.Cursors) > 0 {
 		var cur []jen.Code
 		for _, cs := range p.Cursors {
-			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial.Value))}
+			kv := []jen.Code{Field("Name", jen.Lit(cs.Name)), Field("Initial", jen.Lit(cs.Initial.Value))}
 			if cs.Format.Value != "" {
-				kv = append(kv, field("Format", jen.Lit(cs.Format.Value)))
+				kv = append(kv, Field("Format", jen.Lit(cs.Format.Value)))
 			}
 			if k := e.prog.CursorKinds[cs.Name]; k != "" {
-				kv = append(kv, field("Kind", jen.Lit(k)))
+				kv = append(kv, Field("Kind", jen.Lit(k)))
 			}
 			cur = append(cur, jen.Values(kv...))
 		}
-		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
+		items = append(items, Field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(Multi(cur...))))
 	}
-	if path, ok := cursorStorePackages[p.CursorStore]; ok {
-		items = append(items, field("CursorStore", jen.Qual(path, "Open")))
+	if path, ok := CursorStorePackages[p.CursorStore]; ok {
+		items = append(items, Field("CursorStore", jen.Qual(path, "Open")))
 	}
 	if version != "" {
-		items = append(items, field("Version", jen.Lit(version)))
+		items = append(items, Field("Version", jen.Lit(version)))
 	}
-	items = append(items, field("SpecHash", jen.Lit(p.SpecHash)))
-	return tp("Program").Add(multi(items...))
+	items = append(items, Field("SpecHash", jen.Lit(p.SpecHash)))
+	return tp("Program").Add(Multi(items...))
 }
 
 // activitiesOf lists the node calls of stmts, in source order: call steps,
@@ -317,15 +286,15 @@ func activityOptions(s *ir.Call) jen.Code {
 	}
 	var timeout jen.Code = tp("DefaultTimeout")
 	if s.Timeout > 0 {
-		timeout = durationCode(s.Timeout)
+		timeout = DurationCode(s.Timeout)
 	}
-	return wf("ActivityOptions").Add(multi(
-		field("StartToCloseTimeout", timeout),
-		field("RetryPolicy", jen.Op("&").Qual(temporalSDKTemporal, "RetryPolicy").Add(multi(
-			field("InitialInterval", durationCode(backoff)),
-			field("BackoffCoefficient", jen.Lit(2)),
-			field("MaximumInterval", durationCode(maxBackoff)),
-			field("MaximumAttempts", jen.Lit(attempts)),
+	return wf("ActivityOptions").Add(Multi(
+		Field("StartToCloseTimeout", timeout),
+		Field("RetryPolicy", jen.Op("&").Qual(temporalSDKTemporal, "RetryPolicy").Add(Multi(
+			Field("InitialInterval", DurationCode(backoff)),
+			Field("BackoffCoefficient", jen.Lit(2)),
+			Field("MaximumInterval", DurationCode(maxBackoff)),
+			Field("MaximumAttempts", jen.Lit(attempts)),
 		))),
 	))
 }
@@ -336,7 +305,7 @@ func (e *temporalEmitter) callValue(s *ir.Call) jen.Code {
 	if s.InVar != "" {
 		arg = jen.Id(s.InVar)
 	}
-	return tp("Call").Types(e.typeCode(s.OutType)).Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s]), activityOptions(s), arg)
+	return tp("Call").Types(e.TypeCode(s.OutType)).Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s]), activityOptions(s), arg)
 }
 
 func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
@@ -454,7 +423,7 @@ func (e *temporalEmitter) tparallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	var decls []jen.Code
 	for _, b := range s.Outs {
 		if b.Used {
-			decls = append(decls, jen.Id(b.GoName).Add(e.typeCode(b.Type)))
+			decls = append(decls, jen.Id(b.GoName).Add(e.TypeCode(b.Type)))
 			e.declared[b] = true
 		}
 	}
@@ -484,7 +453,7 @@ func (e *temporalEmitter) tforEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	body := e.tblock(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()
 	body = append(body, jen.Return(value, jen.Nil()))
-	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(s.LoopVar.GoName).Add(e.typeCode(s.Elem))).
+	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(s.LoopVar.GoName).Add(e.TypeCode(s.Elem))).
 		Params(result, jen.Error()).Block(body...)
 	call := tp("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), exprCode(s.Src), jen.Lit(int(s.Concurrency)), fn)
 	if s.Out == nil || !s.Out.Used {
@@ -513,18 +482,18 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 	if src.NowVar != "" {
 		out = append(out, e.nowDecl(src.NowVar))
 	}
-	inType := e.typeCode(src.InType)
-	outType := e.typeCode(src.OutType)
+	inType := e.TypeCode(src.InType)
+	outType := e.TypeCode(src.OutType)
 	input := jen.Func().Params(jen.Id(s.TokenVar).String()).Add(inType).Block(
 		// inputLiteral nests fields promoted from embedded structs.
-		jen.Return(e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(s.TokenVar)))),
+		jen.Return(e.inputLiteral(src.InType, src.With, Field("PageToken", jen.Id(s.TokenVar)))),
 	)
 	page := s.Page.GoName
 	var items jen.Code = jen.Lit(0)
 	if s.Items {
 		items = jen.Len(jen.Id(page).Dot("Items"))
 	}
-	next := jen.Func().Params(jen.Id(page).Add(e.typeCode(src.OutType))).Params(jen.String(), jen.Int()).Block(
+	next := jen.Func().Params(jen.Id(page).Add(e.TypeCode(src.OutType))).Params(jen.String(), jen.Int()).Block(
 		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
 	)
 	e.pushFunc()

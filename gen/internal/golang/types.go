@@ -1,4 +1,4 @@
-package gen
+package golang
 
 import (
 	"fmt"
@@ -10,15 +10,15 @@ import (
 // typeWriter writes Go types and their zero values as jennifer code, for
 // the emitters and for the literals the checker builds. Types of the
 // program's own package (main) are written unqualified.
-type typeWriter struct {
-	main *types.Package
+type TypeWriter struct {
+	Main *types.Package
 }
 
 // typeCode writes t with qualified package names; jennifer picks imports.
-func (w typeWriter) typeCode(t types.Type) *jen.Statement {
+func (w TypeWriter) TypeCode(t types.Type) *jen.Statement {
 	switch t := t.(type) {
 	case *types.Alias:
-		return w.typeCode(types.Unalias(t))
+		return w.TypeCode(types.Unalias(t))
 	case *types.Basic:
 		return jen.Id(t.Name())
 	case *types.Named:
@@ -27,7 +27,7 @@ func (w typeWriter) typeCode(t types.Type) *jen.Statement {
 		switch {
 		case obj.Pkg() == nil:
 			s = jen.Id(obj.Name())
-		case obj.Pkg() == w.main || obj.Pkg().Path() == "main":
+		case obj.Pkg() == w.Main || obj.Pkg().Path() == "main":
 			s = jen.Id(obj.Name())
 		default:
 			s = jen.Qual(obj.Pkg().Path(), obj.Name())
@@ -35,26 +35,26 @@ func (w typeWriter) typeCode(t types.Type) *jen.Statement {
 		if args := t.TypeArgs(); args.Len() > 0 {
 			var codes []jen.Code
 			for i := 0; i < args.Len(); i++ {
-				codes = append(codes, w.typeCode(args.At(i)))
+				codes = append(codes, w.TypeCode(args.At(i)))
 			}
 			s = s.Types(codes...)
 		}
 		return s
 	case *types.Pointer:
-		return jen.Op("*").Add(w.typeCode(t.Elem()))
+		return jen.Op("*").Add(w.TypeCode(t.Elem()))
 	case *types.Slice:
-		return jen.Index().Add(w.typeCode(t.Elem()))
+		return jen.Index().Add(w.TypeCode(t.Elem()))
 	case *types.Array:
-		return jen.Index(jen.Lit(int(t.Len()))).Add(w.typeCode(t.Elem()))
+		return jen.Index(jen.Lit(int(t.Len()))).Add(w.TypeCode(t.Elem()))
 	case *types.Map:
-		return jen.Map(w.typeCode(t.Key())).Add(w.typeCode(t.Elem()))
+		return jen.Map(w.TypeCode(t.Key())).Add(w.TypeCode(t.Elem()))
 	case *types.Struct:
 		var fields []jen.Code
 		for i := 0; i < t.NumFields(); i++ {
 			f := t.Field(i)
-			fc := jen.Id(f.Name()).Add(w.typeCode(f.Type()))
+			fc := jen.Id(f.Name()).Add(w.TypeCode(f.Type()))
 			if f.Embedded() {
-				fc = w.typeCode(f.Type()) // struct{int}: the field's name is its type's
+				fc = w.TypeCode(f.Type()) // struct{int}: the field's name is its type's
 			}
 			if tag := t.Tag(i); tag != "" {
 				fc = fc.Op("`" + tag + "`")
@@ -71,7 +71,7 @@ func (w typeWriter) typeCode(t types.Type) *jen.Statement {
 }
 
 // zeroCode writes the zero value of t.
-func (w typeWriter) zeroCode(t types.Type) jen.Code {
+func (w TypeWriter) ZeroCode(t types.Type) jen.Code {
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		switch {
@@ -83,12 +83,21 @@ func (w typeWriter) zeroCode(t types.Type) jen.Code {
 			return jen.Lit(0)
 		}
 	case *types.Struct, *types.Array:
-		return w.typeCode(t).Values()
+		return w.TypeCode(t).Values()
 	}
 	return jen.Nil()
 }
 
 // typeString writes t as Go source, for comments and messages.
-func (w typeWriter) typeString(t types.Type) string {
-	return types.TypeString(t, qualifier(w.main))
+func (w TypeWriter) TypeString(t types.Type) string {
+	return types.TypeString(t, Qualifier(w.Main))
+}
+
+func Qualifier(main *types.Package) types.Qualifier {
+	return func(p *types.Package) string {
+		if p == nil || p == main || p.Path() == "main" {
+			return ""
+		}
+		return p.Name()
+	}
 }

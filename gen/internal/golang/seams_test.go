@@ -1,0 +1,31 @@
+package golang_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestSeams: the emitters read the checked program (gen/ir) and nothing of
+// the checker: neither this package nor gen/ir depends on package gen, and
+// gen/ir depends on no emitter.
+func TestSeams(t *testing.T) {
+	const mod = "github.com/resolute/resolute-gen"
+	for pkg, forbidden := range map[string][]string{
+		mod + "/gen/internal/golang": {mod + "/gen"},
+		mod + "/gen/ir":              {mod + "/gen", mod + "/gen/internal/golang"},
+	} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		deps := strings.Fields(string(out))
+		for _, dep := range deps {
+			for _, f := range forbidden {
+				if dep == f {
+					t.Errorf("%s depends on %s", pkg, f)
+				}
+			}
+		}
+	}
+}
