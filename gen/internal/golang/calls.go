@@ -49,7 +49,6 @@ func (e *emitter) nestedItems(t types.Type, with []*ir.WithValue, depth int) []j
 	return items
 }
 
-
 // retryCode writes a checked retry policy as a runtime.Retry.
 func retryCode(r *ir.RetryPolicy) jen.Code {
 	if r == nil {
@@ -67,7 +66,6 @@ func retryCode(r *ir.RetryPolicy) jen.Code {
 	}
 	return rt("Retry").Values(items...)
 }
-
 
 func (e *emitter) options(s *ir.Call, recover bool) jen.Code {
 	var items []jen.Code

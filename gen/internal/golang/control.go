@@ -7,7 +7,6 @@ import (
 	"github.com/resolute/resolute-gen/gen/ir"
 )
 
-
 type retFunc func(err jen.Code) jen.Code
 
 func (e *emitter) push()     { e.errScopes = append(e.errScopes, new(bool)) }
@@ -101,7 +100,6 @@ func (e *emitter) nowDecl(name string) jen.Code {
 	}
 	return jen.Id(name).Op(":=").Id("r").Dot("Now").Call().Comment("recorded: a replay sees the same instant")
 }
-
 
 func (e *emitter) ifStep(s *ir.If, ret retFunc) []jen.Code {
 	out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Spec))}

@@ -7,7 +7,6 @@ import (
 	"github.com/resolute/resolute-gen/gen/ir"
 )
 
-
 func (e *emitter) pureAssign(b *ir.Binding, v jen.Code) jen.Code {
 	if !b.Used {
 		return jen.Id("_").Op("=").Add(v)
