@@ -176,7 +176,8 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *ir.Cal
 	}
 	inName := c.typeString(nd.in)
 	var out []*ir.WithValue
-	failed := false // a value did not check: its error (or its broken source's) is reported
+	lits := map[*ir.WithValue]*spec.Value{} // the TOML literals, checked below
+	failed := false                         // a value did not check: its error (or its broken source's) is reported
 	for _, w := range with {
 		f, ok := ir.FieldByName(fields, w.Key)
 		if !ok {
@@ -224,10 +225,10 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *ir.Cal
 					continue
 				}
 			default:
-				wv.Lit = w.Value
+				lits[wv] = w.Value
 			}
 		} else {
-			wv.Lit = w.Value
+			lits[wv] = w.Value
 		}
 		out = append(out, wv)
 	}
@@ -303,11 +304,11 @@ func (c *checker) checkWith(env exprEnv, with []*spec.Field, nd *node, x *ir.Cal
 				continue
 			}
 		default:
-			code, ok := c.literal(wv.Lit, wv.Type, "field "+wv.Field)
+			lit, ok := c.literal(lits[wv], wv.Type, "field "+wv.Field)
 			if !ok {
 				continue
 			}
-			wv.Code = code
+			wv.Lit = lit
 		}
 		good = append(good, wv)
 	}

@@ -1,12 +1,10 @@
 package gen
 
 import (
-	"bytes"
 	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/parser"
-	"go/printer"
 	"go/scanner"
 	"go/token"
 	"go/types"
@@ -15,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/tools/go/ast/astutil"
 
 	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
@@ -292,7 +288,13 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *ir.Expr {
 			e.Now = true
 		}
 	}
-	e.Code = c.rewrite(x, info, objs, env)
+	e.Refs = map[*ast.Ident]*ir.Binding{}
+	for id, obj := range info.Uses {
+		if b := objs[obj]; b != nil {
+			e.Refs[id] = b
+		}
+	}
+	e.NowVar, e.InVar, e.ErrVar = env.nowVar, env.inVar, env.errVar
 	return e
 }
 
@@ -536,57 +538,6 @@ func (c *checker) typeErrorMsg(msg string) string {
 // rewrite renders x as Go for the generated program: step names become their
 // Go variables, env.X becomes r.Env("X"), cursor.x becomes r.Cursor("x"),
 // now() becomes the step's recorded instant.
-func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*ir.Binding, env exprEnv) string {
-	call := func(recv, method, arg string) ast.Expr {
-		return &ast.CallExpr{
-			Fun:  &ast.SelectorExpr{X: ast.NewIdent(recv), Sel: ast.NewIdent(method)},
-			Args: []ast.Expr{&ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(arg)}},
-		}
-	}
-	out := astutil.Apply(x, func(cur *astutil.Cursor) bool {
-		switch n := cur.Node().(type) {
-		case *ast.SelectorExpr:
-			if id, ok := n.X.(*ast.Ident); ok {
-				if b := objs[info.Uses[id]]; b != nil {
-					switch b.Kind {
-					case ir.BindEnv:
-						cur.Replace(call("r", "Env", n.Sel.Name))
-						return false
-					case ir.BindCursor:
-						cur.Replace(call("r", "Cursor", n.Sel.Name))
-						return false
-					}
-				}
-			}
-		case *ast.CallExpr:
-			if id, ok := n.Fun.(*ast.Ident); ok && len(n.Args) == 0 {
-				if b := objs[info.Uses[id]]; b != nil && b.Kind == ir.BindNow {
-					cur.Replace(ast.NewIdent(env.nowVar))
-					return false
-				}
-			}
-		case *ast.Ident:
-			b := objs[info.Uses[n]]
-			if b == nil {
-				return true
-			}
-			switch b.Kind {
-			case ir.BindError:
-				cur.Replace(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(env.errVar), Sel: ast.NewIdent("Error")}})
-			case ir.BindInput:
-				cur.Replace(ast.NewIdent(env.inVar))
-			default:
-				cur.Replace(ast.NewIdent(b.GoName))
-			}
-		}
-		return true
-	}, nil)
-	var buf bytes.Buffer
-	if err := printer.Fprint(&buf, token.NewFileSet(), out); err != nil {
-		panic(fmt.Sprintf("printing a checked expression: %v", err))
-	}
-	return buf.String()
-}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -8,16 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dave/jennifer/jen"
-
-	"github.com/resolute/resolute-gen/gen/internal/golang"
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
-// literal converts a TOML value to Go code of type t, or reports why it
+// literal checks a TOML value as a value of type t, or reports why it
 // cannot be one.
-func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, bool) {
-	bad := func(expected string) (jen.Code, bool) {
+func (c *checker) literal(v *spec.Value, t types.Type, what string) (*ir.Literal, bool) {
+	bad := func(expected string) (*ir.Literal, bool) {
 		c.errs.Add(v.Pos, "%s is %s; expected %s, not a TOML %s%s", what, c.typeString(t), expected, v.Kind, unquoteHint(v, t))
 		return nil, false
 	}
@@ -33,7 +31,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				c.errs.Add(v.Pos, "%s is time.Duration; %q is not a Go duration such as \"30s\", \"5m\" or \"1h30m\"", what, v.Str.Value)
 				return nil, false
 			}
-			return golang.DurationCode(d), true
+			return &ir.Literal{Kind: ir.LitDuration, Type: t, Duration: d}, true
 		case "Time":
 			if v.Kind != spec.KindDateTime && v.Kind != spec.KindLocalDateTime && v.Kind != spec.KindLocalDate {
 				return bad("a TOML date-time like 2026-01-02T15:04:05Z")
@@ -43,9 +41,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				c.errs.Add(v.Pos, "%s: %v", what, err)
 				return nil, false
 			}
-			tm = tm.UTC()
-			return jen.Qual("time", "Date").Call(jen.Lit(tm.Year()), jen.Qual("time", tm.Month().String()), jen.Lit(tm.Day()),
-				jen.Lit(tm.Hour()), jen.Lit(tm.Minute()), jen.Lit(tm.Second()), jen.Lit(tm.Nanosecond()), jen.Qual("time", "UTC")), true
+			return &ir.Literal{Kind: ir.LitTime, Type: t, Time: tm.UTC()}, true
 		}
 	}
 	switch u := t.Underlying().(type) {
@@ -56,7 +52,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 			if v.Kind != spec.KindString {
 				return bad("a string")
 			}
-			return jen.Lit(v.Str.Value), true
+			return &ir.Literal{Kind: ir.LitString, Type: t, Str: v.Str.Value}, true
 		case info&types.IsInteger != 0:
 			if v.Kind != spec.KindInt {
 				return bad("an integer")
@@ -65,46 +61,44 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				c.errs.Add(v.Pos, "%s is %s, which holds %s; %d does not fit", what, c.typeString(t), intRange(u.Kind()), v.Int)
 				return nil, false
 			}
-			return jen.Op(strconv.FormatInt(v.Int, 10)), true
+			return &ir.Literal{Kind: ir.LitInt, Type: t, Int: v.Int}, true
 		case info&types.IsFloat != 0:
 			switch v.Kind {
 			case spec.KindInt:
-				return jen.Op(strconv.FormatInt(v.Int, 10)), true
+				return &ir.Literal{Kind: ir.LitInt, Type: t, Int: v.Int}, true
 			case spec.KindFloat:
 				if math.IsInf(v.Float, 0) || math.IsNaN(v.Float) {
 					c.errs.Add(v.Pos, "%s: inf and nan are not supported", what)
 					return nil, false
 				}
-				s := strconv.FormatFloat(v.Float, 'g', -1, 64)
-				return jen.Op(s), true
+				return &ir.Literal{Kind: ir.LitFloat, Type: t, Float: v.Float}, true
 			}
 			return bad("a number")
 		case info&types.IsBoolean != 0:
 			if v.Kind != spec.KindBool {
 				return bad("true or false")
 			}
-			return jen.Lit(v.Bool), true
+			return &ir.Literal{Kind: ir.LitBool, Type: t, Bool: v.Bool}, true
 		}
 	case *types.Pointer:
 		inner, ok := c.literal(v, u.Elem(), what)
 		if !ok {
 			return nil, false
 		}
-		// Go 1.26: new(expr) allocates a copy of expr's value.
-		return jen.New(c.typeCode(u.Elem()).Call(inner)), true
+		return &ir.Literal{Kind: ir.LitPointer, Type: t, Elems: []*ir.Literal{inner}}, true
 	case *types.Slice:
 		if v.Kind != spec.KindArray {
 			return bad("an array")
 		}
-		var elems []jen.Code
+		lit := &ir.Literal{Kind: ir.LitSlice, Type: t}
 		for i, e := range v.Array {
-			code, ok := c.literal(e, u.Elem(), fmt.Sprintf("%s[%d]", what, i))
+			el, ok := c.literal(e, u.Elem(), fmt.Sprintf("%s[%d]", what, i))
 			if !ok {
 				return nil, false
 			}
-			elems = append(elems, code)
+			lit.Elems = append(lit.Elems, el)
 		}
-		return c.typeCode(t).Values(elems...), true
+		return lit, true
 	case *types.Map:
 		if v.Kind != spec.KindTable {
 			return bad("a table")
@@ -114,15 +108,15 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 		}
 		// Keys in the spec's order, which is deterministic and reads like
 		// the spec.
-		var items []jen.Code
+		lit := &ir.Literal{Kind: ir.LitMap, Type: t}
 		for _, f := range v.Fields {
-			code, ok := c.literal(f.Value, u.Elem(), fmt.Sprintf("%s[%q]", what, f.Key))
+			el, ok := c.literal(f.Value, u.Elem(), fmt.Sprintf("%s[%q]", what, f.Key))
 			if !ok {
 				return nil, false
 			}
-			items = append(items, jen.Lit(f.Key).Op(":").Add(code))
+			lit.Fields = append(lit.Fields, ir.LiteralField{Key: f.Key, Value: el})
 		}
-		return c.typeCode(t).Add(golang.Multi(items...)), true
+		return lit, true
 	case *types.Struct:
 		if v.Kind != spec.KindTable {
 			return bad("a table of its fields")
@@ -135,7 +129,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				names = append(names, f.Name())
 			}
 		}
-		var items []jen.Code
+		lit := &ir.Literal{Kind: ir.LitStruct, Type: t}
 		ok := true
 		for _, kv := range v.Fields {
 			f := fields[kv.Key]
@@ -144,50 +138,50 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				ok = false
 				continue
 			}
-			code, good := c.literal(kv.Value, f.Type(), what+"."+kv.Key)
+			el, good := c.literal(kv.Value, f.Type(), what+"."+kv.Key)
 			if !good {
 				ok = false
 				continue
 			}
-			items = append(items, golang.Field(kv.Key, code))
+			lit.Fields = append(lit.Fields, ir.LiteralField{Key: kv.Key, Value: el})
 		}
 		if !ok {
 			return nil, false
 		}
-		return c.typeCode(t).Add(golang.Multi(items...)), true
+		return lit, true
 	case *types.Interface:
 		if u.Empty() {
-			return c.anyLiteral(v), true
+			return anyLiteral(v), true
 		}
 	}
 	return bad("a value that a TOML literal cannot express; use \"${expr}\"")
 }
 
-// anyLiteral writes v as the Go value encoding/json would decode it to.
-func (c *checker) anyLiteral(v *spec.Value) jen.Code {
+// anyLiteral is v as the Go value encoding/json would decode it to.
+func anyLiteral(v *spec.Value) *ir.Literal {
 	switch v.Kind {
 	case spec.KindString:
-		return jen.Lit(v.Str.Value)
+		return &ir.Literal{Kind: ir.LitString, Str: v.Str.Value}
 	case spec.KindInt:
-		return jen.Int64().Call(jen.Op(strconv.FormatInt(v.Int, 10)))
+		return &ir.Literal{Kind: ir.LitAnyInt, Int: v.Int}
 	case spec.KindFloat:
-		return jen.Float64().Call(jen.Op(strconv.FormatFloat(v.Float, 'g', -1, 64)))
+		return &ir.Literal{Kind: ir.LitAnyFloat, Float: v.Float}
 	case spec.KindBool:
-		return jen.Lit(v.Bool)
+		return &ir.Literal{Kind: ir.LitBool, Bool: v.Bool}
 	case spec.KindArray:
-		var elems []jen.Code
+		lit := &ir.Literal{Kind: ir.LitAnySlice}
 		for _, e := range v.Array {
-			elems = append(elems, c.anyLiteral(e))
+			lit.Elems = append(lit.Elems, anyLiteral(e))
 		}
-		return jen.Index().Any().Values(elems...)
+		return lit
 	case spec.KindTable:
-		var items []jen.Code
+		lit := &ir.Literal{Kind: ir.LitAnyMap}
 		for _, f := range v.Fields {
-			items = append(items, jen.Lit(f.Key).Op(":").Add(c.anyLiteral(f.Value)))
+			lit.Fields = append(lit.Fields, ir.LiteralField{Key: f.Key, Value: anyLiteral(f.Value)})
 		}
-		return jen.Map(jen.String()).Any().Values(items...)
+		return lit
 	}
-	return jen.Lit(v.Raw)
+	return &ir.Literal{Kind: ir.LitRaw, Str: v.Raw}
 }
 
 func parseTOMLTime(v *spec.Value) (time.Time, error) {

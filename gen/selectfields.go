@@ -5,8 +5,6 @@ import (
 	"go/types"
 	"slices"
 
-	"github.com/dave/jennifer/jen"
-	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/gen/ir"
 )
 
@@ -58,14 +56,10 @@ func inferSelect(prog *ir.Program, items map[*ir.Expr]map[string]itemScan) {
 						return // the spec says what it wants
 					}
 				}
-				lits := make([]jen.Code, len(names))
-				for i, n := range names {
-					lits[i] = jen.Lit(n)
-				}
 				cs.With = append(cs.With, &ir.WithValue{
-					Field: "Select",
-					Code:  jen.Index().String().Add(golang.ValuesFit(lits...)),
-					Note:  "the fields this program reads",
+					Field:  "Select",
+					Select: names,
+					Note:   "the fields this program reads",
 				})
 			})
 		}

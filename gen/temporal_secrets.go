@@ -1,9 +1,6 @@
 package gen
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -30,8 +27,8 @@ func temporalSecretErrors(p *ir.Program) error {
 		if x == nil {
 			return ""
 		}
-		for name := range secret {
-			if strings.Contains(x.Code, "r.Env("+strconv.Quote(name)+")") {
+		for _, name := range x.EnvNames() {
+			if secret[name] {
 				return name
 			}
 		}
@@ -48,7 +45,7 @@ func temporalSecretErrors(p *ir.Program) error {
 		}
 		for _, w := range cs.With {
 			if w.Expr != nil {
-				if name := uses(w.Expr); name != "" && w.Expr.Code != "r.Env("+strconv.Quote(name)+")" {
+				if name := uses(w.Expr); name != "" && !w.Expr.EnvAlone() {
 					report(w.Expr, name, "here it is part of a larger expression")
 				}
 			}

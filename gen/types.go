@@ -6,7 +6,6 @@ import (
 	"go/types"
 	"math"
 
-	"github.com/dave/jennifer/jen"
 	"github.com/resolute/resolute-gen/gen/internal/golang"
 )
 
@@ -14,11 +13,6 @@ import (
 // paths; generated row types without a package.
 func (c *checker) typeString(t types.Type) string {
 	return golang.TypeWriter{Main: c.mainPkg}.TypeString(t)
-}
-
-// typeCode writes t as jennifer code (for the literals the checker builds).
-func (c *checker) typeCode(t types.Type) *jen.Statement {
-	return golang.TypeWriter{Main: c.mainPkg}.TypeCode(t)
 }
 
 // objectKind names what a package-level object is: "a variable".

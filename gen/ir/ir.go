@@ -4,10 +4,14 @@
 // checker builds these values, the emitters render them, and neither calls
 // into the other.
 //
-// Types are go/types types; expressions are checked go/ast trees. What is
-// still rendered by the checker (Expr.Code, the text of an expression with
-// its references rewritten, and WithValue.Code, a literal's Go code) and the
-// spec nodes steps keep for comments (Base.Spec) are the seams left to cut.
+// Types are go/types types. Expressions are the checked go/ast trees, with
+// a side table (Expr.Refs) from each identifier that names something of the
+// flow (a step's output, a loop variable, env, cursor, now(), error, input)
+// to its Binding: the emitter decides how each is written. Literals are
+// data (Literal). Steps keep the spec step they were checked from
+// (Base.Spec), for the positions and the spec text quoted in comments, and
+// the Go names of bindings are still chosen by the checker: those are the
+// seams left to cut.
 package ir
 
 import (
@@ -15,8 +19,6 @@ import (
 	"go/types"
 
 	"time"
-
-	"github.com/dave/jennifer/jen"
 
 	"github.com/resolute/resolute-gen/spec"
 )
@@ -114,12 +116,14 @@ type RetryPolicy struct {
 type WithValue struct {
 	Field string
 	Type  types.Type // the field's type
-	Lit   *spec.Value
-	Expr  *Expr    // exactly "${expr}"
-	Parts []Part   // text with ${expr} inside: a string
-	Code  jen.Code // the literal's Go code, or set by the checker itself (inferSelect)
-	Note  string   // a comment for code
-	// path is set when field is promoted from an embedded struct: the
+	Expr  *Expr      // exactly "${expr}"
+	Parts []Part     // text with ${expr} inside: a string
+	Lit   *Literal   // the checked literal, when the spec wrote one
+	// Select is set when the checker inferred the field (a Select list of
+	// the item fields the program reads): the names, sorted.
+	Select []string
+	Note   string // a comment for code
+	// Path is set when field is promoted from an embedded struct: the
 	// indexes of the embedded fields that lead to it, outermost first (the
 	// input literal then nests their literals; see inputFields).
 	Path []int
@@ -293,8 +297,40 @@ type Expr struct {
 	AST  ast.Expr
 	Type types.Type
 	TV   types.TypeAndValue
-	Code string // the Go source to emit, names rewritten for the generated program
-	Now  bool   // calls now()
+	Now  bool // calls now()
+	// Refs maps each identifier of AST that names something of the flow to
+	// it: a step's output, a loop variable, env and cursor (the X of
+	// env.NAME, cursor.NAME), now (of now()), error and input. The emitter
+	// decides how each is written; other identifiers are Go's.
+	Refs map[*ast.Ident]*Binding
+	// NowVar, InVar and ErrVar are the Go variables now(), input and error
+	// read in this expression.
+	NowVar, InVar, ErrVar string
+}
+
+// EnvNames lists the env vars the expression reads (env.NAME), in order.
+func (e *Expr) EnvNames() []string {
+	var names []string
+	ast.Inspect(e.AST, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok && e.Refs[id] != nil && e.Refs[id].Kind == BindEnv {
+				names = append(names, sel.Sel.Name)
+				return false
+			}
+		}
+		return true
+	})
+	return names
+}
+
+// EnvAlone reports whether the expression is exactly env.NAME.
+func (e *Expr) EnvAlone() bool {
+	sel, ok := e.AST.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	id, ok := sel.X.(*ast.Ident)
+	return ok && e.Refs[id] != nil && e.Refs[id].Kind == BindEnv
 }
 
 // Part is a piece of an interpolated string: text, or an expression.

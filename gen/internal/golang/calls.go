@@ -17,7 +17,7 @@ func (e *emitter) inputLiteral(t types.Type, with []*ir.WithValue, extra ...jen.
 	if len(items) == 0 {
 		return e.TypeCode(t).Values()
 	}
-	return e.TypeCode(t).Add(Multi(items...))
+	return e.TypeCode(t).Add(multi(items...))
 }
 
 // nestedItems renders the items of the literal of t at embedding depth
@@ -28,7 +28,7 @@ func (e *emitter) nestedItems(t types.Type, with []*ir.WithValue, depth int) []j
 	done := map[int]bool{}
 	for i, w := range with {
 		if len(w.Path) == depth {
-			items = append(items, Field(w.Field, e.withCode(w)))
+			items = append(items, field(w.Field, e.withCode(w)))
 			continue
 		}
 		idx := w.Path[depth]
@@ -44,7 +44,7 @@ func (e *emitter) nestedItems(t types.Type, with []*ir.WithValue, depth int) []j
 		}
 		emb := st.Field(idx)
 		inner := e.nestedItems(emb.Type(), group, depth+1)
-		items = append(items, Field(emb.Name(), e.TypeCode(emb.Type()).Add(Multi(inner...))))
+		items = append(items, field(emb.Name(), e.TypeCode(emb.Type()).Add(multi(inner...))))
 	}
 	return items
 }
@@ -56,28 +56,28 @@ func retryCode(r *ir.RetryPolicy) jen.Code {
 	}
 	var items []jen.Code
 	if r.Attempts != 0 {
-		items = append(items, Field("Attempts", jen.Lit(r.Attempts)))
+		items = append(items, field("Attempts", jen.Lit(r.Attempts)))
 	}
 	if r.Backoff != 0 {
-		items = append(items, Field("Backoff", DurationCode(r.Backoff)))
+		items = append(items, field("Backoff", durationCode(r.Backoff)))
 	}
 	if r.MaxBackoff != 0 {
-		items = append(items, Field("MaxBackoff", DurationCode(r.MaxBackoff)))
+		items = append(items, field("MaxBackoff", durationCode(r.MaxBackoff)))
 	}
 	return rt("Retry").Values(items...)
 }
 
 func (e *emitter) options(s *ir.Call, recover bool) jen.Code {
 	var items []jen.Code
-	items = append(items, Field("Retry", retryCode(s.Retry)))
+	items = append(items, field("Retry", retryCode(s.Retry)))
 	if s.Timeout > 0 {
-		items = append(items, Field("Timeout", DurationCode(s.Timeout)))
+		items = append(items, field("Timeout", durationCode(s.Timeout)))
 	}
 	if recover {
-		items = append(items, Field("Recover", jen.True()))
+		items = append(items, field("Recover", jen.True()))
 	}
 	if s.RateLimit != "" {
-		items = append(items, Field("RateLimit", jen.Lit(s.RateLimit)))
+		items = append(items, field("RateLimit", jen.Lit(s.RateLimit)))
 	}
 	return e.namedOptions("Options", items, s.Key, e.where(s.Spec))
 }
@@ -89,14 +89,20 @@ func (e *emitter) input(s *ir.Call) jen.Code {
 
 func (e *emitter) withCode(w *ir.WithValue) jen.Code {
 	switch {
-	case w.Code != nil:
-		return w.Code
+	case w.Select != nil:
+		lits := make([]jen.Code, len(w.Select))
+		for i, n := range w.Select {
+			lits[i] = jen.Lit(n)
+		}
+		return jen.Index().String().Add(valuesFit(lits...))
+	case w.Lit != nil:
+		return e.literal(w.Lit)
 	case w.Expr != nil:
 		return exprCode(w.Expr)
 	case w.Parts != nil:
 		return interpCode(w.Parts)
 	}
-	panic("unreachable: a with value without code")
+	panic("unreachable: a with value without a value")
 }
 
 // callValue renders runtime.Call(ctx, r, key, opts, func...).

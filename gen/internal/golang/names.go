@@ -111,13 +111,13 @@ func identFromKey(key string) string {
 // defaultOptions; any other step gets <key>Options, shared by the steps of
 // that key with the same options (a step re-bound in a while loop).
 func (e *emitter) namedOptions(typ string, items []jen.Code, key, where string) jen.Code {
-	value := rt(typ).Add(Multi(items...))
+	value := rt(typ).Add(multi(items...))
 	rendered := fmt.Sprintf("%#v", value)
 	dedup := key + "\x00" + rendered
 	base := identFromKey(key) + "Options"
 	comment := fmt.Sprintf("step %q (%s)", key, where)
-	if rendered == fmt.Sprintf("%#v", rt("Options").Add(Multi(Field("Retry", rt("DefaultRetry"))))) {
-		value = rt("Options").Values(Field("Retry", rt("DefaultRetry")))
+	if rendered == fmt.Sprintf("%#v", rt("Options").Add(multi(field("Retry", rt("DefaultRetry"))))) {
+		value = rt("Options").Values(field("Retry", rt("DefaultRetry")))
 		dedup, base, comment = rendered, "defaultOptions", "steps that set no retry, timeout, rate_limit or on_error"
 	}
 	if e.optNames == nil {

@@ -17,20 +17,20 @@ func rateLimitsCode(ls []*spec.RateLimit) jen.Code {
 	var items []jen.Code
 	for _, l := range ls {
 		items = append(items, jen.Values(
-			Field("Name", jen.Lit(l.Name)),
-			Field("Requests", jen.Lit(l.Requests)),
-			Field("Per", DurationCode(l.Per)),
-			Field("Burst", jen.Lit(int(ir.BurstOf(l)))),
+			field("Name", jen.Lit(l.Name)),
+			field("Requests", jen.Lit(l.Requests)),
+			field("Per", durationCode(l.Per)),
+			field("Burst", jen.Lit(int(ir.BurstOf(l)))),
 		))
 	}
-	return Field("RateLimits", jen.Index().Add(rt("RateLimit")).Add(Multi(items...)))
+	return field("RateLimits", jen.Index().Add(rt("RateLimit")).Add(multi(items...)))
 }
 
 // triggerCode is a Flow's Trigger field.
 func triggerCode(tr *spec.Trigger) jen.Code {
-	return Field("Trigger", jen.Op("&").Add(rt("Trigger")).Values(
-		Field("Webhook", jen.Lit(tr.Webhook.Value)),
-		Field("Secret", jen.Lit(tr.Secret.Value)),
+	return field("Trigger", jen.Op("&").Add(rt("Trigger")).Values(
+		field("Webhook", jen.Lit(tr.Webhook.Value)),
+		field("Secret", jen.Lit(tr.Secret.Value)),
 	))
 }
 
@@ -171,68 +171,68 @@ func programName(p *ir.Program) string {
 func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
 	var flows []jen.Code
 	for _, fl := range p.Flows {
-		items := []jen.Code{Field("Name", jen.Lit(fl.Name))}
+		items := []jen.Code{field("Name", jen.Lit(fl.Name))}
 		if fl.Description != "" {
-			items = append(items, Field("Description", jen.Lit(fl.Description)))
+			items = append(items, field("Description", jen.Lit(fl.Description)))
 		}
 		if fl.Schedule != "" {
-			items = append(items, Field("Schedule", jen.Lit(fl.Schedule)))
+			items = append(items, field("Schedule", jen.Lit(fl.Schedule)))
 		}
-		items = append(items, Field("Run", jen.Id(fl.FuncName)))
+		items = append(items, field("Run", jen.Id(fl.FuncName)))
 		var env []jen.Code
 		for _, n := range fl.Env {
 			env = append(env, jen.Lit(n))
 		}
-		items = append(items, Field("Env", jen.Index().String().Add(ValuesFit(env...))))
-		items = append(items, Field("SpecHash", jen.Lit(fl.Hash)))
+		items = append(items, field("Env", jen.Index().String().Add(valuesFit(env...))))
+		items = append(items, field("SpecHash", jen.Lit(fl.Hash)))
 		var steps []jen.Code
 		for _, sh := range fl.StepHashes {
 			steps = append(steps, jen.Lit(sh))
 		}
-		items = append(items, Field("StepHashes", jen.Index().String().Add(Multi(steps...))))
+		items = append(items, field("StepHashes", jen.Index().String().Add(multi(steps...))))
 		if tr := fl.File.Trigger; tr != nil {
 			items = append(items, triggerCode(tr))
 		}
-		flows = append(flows, Multi(items...))
+		flows = append(flows, multi(items...))
 	}
-	items := []jen.Code{Field("Flows", jen.Index().Add(rt("Flow")).Add(Multi(flows...)))}
+	items := []jen.Code{field("Flows", jen.Index().Add(rt("Flow")).Add(multi(flows...)))}
 	if len(p.Env) > 0 {
 		var env []jen.Code
 		for _, v := range p.Env {
-			kv := []jen.Code{Field("Name", jen.Lit(v.Name))}
+			kv := []jen.Code{field("Name", jen.Lit(v.Name))}
 			if v.Required.Value {
-				kv = append(kv, Field("Required", jen.True()))
+				kv = append(kv, field("Required", jen.True()))
 			}
 			if v.Secret.Value {
-				kv = append(kv, Field("Secret", jen.True()))
+				kv = append(kv, field("Secret", jen.True()))
 			}
 			if v.Default.Set() {
-				kv = append(kv, Field("Default", jen.Lit(v.Default.Value)))
+				kv = append(kv, field("Default", jen.Lit(v.Default.Value)))
 			}
 			env = append(env, jen.Values(kv...))
 		}
-		items = append(items, Field("Env", jen.Index().Add(rt("EnvVar")).Add(Multi(env...))))
+		items = append(items, field("Env", jen.Index().Add(rt("EnvVar")).Add(multi(env...))))
 	}
 	if len(p.Cursors) > 0 {
 		var cur []jen.Code
 		for _, cs := range p.Cursors {
-			kv := []jen.Code{Field("Name", jen.Lit(cs.Name)), Field("Initial", jen.Lit(cs.Initial.Value))}
+			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial.Value))}
 			if cs.Format.Value != "" {
-				kv = append(kv, Field("Format", jen.Lit(cs.Format.Value)))
+				kv = append(kv, field("Format", jen.Lit(cs.Format.Value)))
 			}
 			if k := e.prog.CursorKinds[cs.Name]; k != "" {
-				kv = append(kv, Field("Kind", jen.Lit(k)))
+				kv = append(kv, field("Kind", jen.Lit(k)))
 			}
 			cur = append(cur, jen.Values(kv...))
 		}
-		items = append(items, Field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(Multi(cur...))))
+		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
 	}
-	items = append(items, Field("SpecHash", jen.Lit(p.SpecHash)))
+	items = append(items, field("SpecHash", jen.Lit(p.SpecHash)))
 	if path, ok := CursorStorePackages[p.CursorStore]; ok {
-		items = append(items, Field("CursorStore", jen.Qual(path, "Open")))
+		items = append(items, field("CursorStore", jen.Qual(path, "Open")))
 	}
 	if len(p.RateLimits) > 0 {
 		items = append(items, rateLimitsCode(p.RateLimits))
 	}
-	return rt("Program").Add(Multi(items...))
+	return rt("Program").Add(multi(items...))
 }

@@ -26,14 +26,14 @@ func (e *emitter) mapStep(s *ir.Map) []jen.Code {
 	out = append(out, jen.Id(name).Op(e.assignOp(s.Out)).Make(jen.Index().Id(s.Row.Name), jen.Lit(0), jen.Len(src)))
 	var fields []jen.Code
 	for i, f := range s.Row.Fields {
-		fields = append(fields, Field(f.GoName, exprCode(s.Fields[i])))
+		fields = append(fields, field(f.GoName, exprCode(s.Fields[i])))
 	}
 	loop := jen.List(jen.Id("_"), jen.Id(s.LoopVar.GoName)).Op(":=").Range()
 	if !s.LoopVar.Used {
 		loop = jen.Range() // no field reads the element: Go rejects an unused variable
 	}
 	out = append(out, jen.For(loop.Add(src)).Block(
-		jen.Id(name).Op("=").Append(jen.Id(name), jen.Id(s.Row.Name).Add(Multi(fields...))),
+		jen.Id(name).Op("=").Append(jen.Id(name), jen.Id(s.Row.Name).Add(multi(fields...))),
 	))
 	return out
 }
@@ -43,7 +43,7 @@ func (e *emitter) mapStep(s *ir.Map) []jen.Code {
 // once (its declaration is returned to write first), so that nothing is
 // built twice.
 func (e *emitter) source(x *ir.Expr, out string) (jen.Code, []jen.Code) {
-	if plainRef.MatchString(x.Code) {
+	if plainRef.MatchString(exprText(x)) {
 		return exprCode(x), nil
 	}
 	name := e.freeName(out + "Source")

@@ -23,18 +23,18 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 		out = append(out, e.nowDecl(src.NowVar))
 	}
 
-	opts := []jen.Code{Field("Retry", retryCode(src.Retry))}
+	opts := []jen.Code{field("Retry", retryCode(src.Retry))}
 	if src.Timeout > 0 {
-		opts = append(opts, Field("Timeout", DurationCode(src.Timeout)))
+		opts = append(opts, field("Timeout", durationCode(src.Timeout)))
 	}
-	opts = append(opts, Field("ReadAhead", jen.Lit(s.ReadAhead)))
+	opts = append(opts, field("ReadAhead", jen.Lit(s.ReadAhead)))
 	if src.RateLimit != "" {
-		opts = append(opts, Field("RateLimit", jen.Lit(src.RateLimit)))
+		opts = append(opts, field("RateLimit", jen.Lit(src.RateLimit)))
 	}
 
 	outType := e.TypeCode(src.OutType)
 	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.TokenVar).String()).Params(outType, jen.Error()).Block(
-		jen.Return(jen.Qual(src.PkgPath, src.FuncName).Call(jen.Id("ctx"), e.inputLiteral(src.InType, src.With, Field("PageToken", jen.Id(s.TokenVar))))),
+		jen.Return(jen.Qual(src.PkgPath, src.FuncName).Call(jen.Id("ctx"), e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(s.TokenVar))))),
 	)
 
 	page := s.Page.GoName

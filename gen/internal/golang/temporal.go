@@ -100,25 +100,25 @@ func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 
 // programValue is the tprt.Program literal.
 func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
-	items := []jen.Code{Field("Name", jen.Lit(programName(p)))}
+	items := []jen.Code{field("Name", jen.Lit(programName(p)))}
 	var flows []jen.Code
 	for _, fl := range p.Flows {
-		fi := []jen.Code{Field("Name", jen.Lit(fl.Name))}
+		fi := []jen.Code{field("Name", jen.Lit(fl.Name))}
 		if fl.Description != "" {
-			fi = append(fi, Field("Description", jen.Lit(fl.Description)))
+			fi = append(fi, field("Description", jen.Lit(fl.Description)))
 		}
 		if fl.Schedule != "" {
-			fi = append(fi, Field("Schedule", jen.Lit(fl.Schedule)))
+			fi = append(fi, field("Schedule", jen.Lit(fl.Schedule)))
 		}
-		fi = append(fi, Field("Run", jen.Id(fl.FuncName)))
+		fi = append(fi, field("Run", jen.Id(fl.FuncName)))
 		var env []jen.Code
 		for _, n := range fl.Env {
 			env = append(env, jen.Lit(n))
 		}
-		fi = append(fi, Field("Env", jen.Index().String().Values(env...)))
-		flows = append(flows, Multi(fi...))
+		fi = append(fi, field("Env", jen.Index().String().Values(env...)))
+		flows = append(flows, multi(fi...))
 	}
-	items = append(items, Field("Flows", jen.Index().Add(tp("Flow")).Add(Multi(flows...))))
+	items = append(items, field("Flows", jen.Index().Add(tp("Flow")).Add(multi(flows...))))
 	var acts []jen.Code
 	for _, fl := range p.Flows {
 		byKey := map[string]string{} // activity key -> the node it runs
@@ -134,52 +134,52 @@ func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
 			}
 			byKey[key] = node
 			fn := tp("Node").Types(e.TypeCode(a.InType), e.TypeCode(a.OutType)).Call(jen.Qual(a.PkgPath, a.FuncName))
-			acts = append(acts, jen.Values(Field("Name", jen.Lit(fl.Name+"/"+key)), Field("Func", fn)))
+			acts = append(acts, jen.Values(field("Name", jen.Lit(fl.Name+"/"+key)), field("Func", fn)))
 		}
 	}
 	if len(acts) > 0 {
-		items = append(items, Field("Activities", jen.Index().Add(tp("Activity")).Add(Multi(acts...))))
+		items = append(items, field("Activities", jen.Index().Add(tp("Activity")).Add(multi(acts...))))
 	}
 	// Env, Cursors and CursorStore as the standalone program declares them.
 	if len(p.Env) > 0 {
 		var env []jen.Code
 		for _, v := range p.Env {
-			kv := []jen.Code{Field("Name", jen.Lit(v.Name))}
+			kv := []jen.Code{field("Name", jen.Lit(v.Name))}
 			if v.Required.Value {
-				kv = append(kv, Field("Required", jen.True()))
+				kv = append(kv, field("Required", jen.True()))
 			}
 			if v.Secret.Value {
-				kv = append(kv, Field("Secret", jen.True()))
+				kv = append(kv, field("Secret", jen.True()))
 			}
 			if v.Default.Set() {
-				kv = append(kv, Field("Default", jen.Lit(v.Default.Value)))
+				kv = append(kv, field("Default", jen.Lit(v.Default.Value)))
 			}
 			env = append(env, jen.Values(kv...))
 		}
-		items = append(items, Field("Env", jen.Index().Add(rt("EnvVar")).Add(Multi(env...))))
+		items = append(items, field("Env", jen.Index().Add(rt("EnvVar")).Add(multi(env...))))
 	}
 	if len(p.Cursors) > 0 {
 		var cur []jen.Code
 		for _, cs := range p.Cursors {
-			kv := []jen.Code{Field("Name", jen.Lit(cs.Name)), Field("Initial", jen.Lit(cs.Initial.Value))}
+			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial.Value))}
 			if cs.Format.Value != "" {
-				kv = append(kv, Field("Format", jen.Lit(cs.Format.Value)))
+				kv = append(kv, field("Format", jen.Lit(cs.Format.Value)))
 			}
 			if k := e.prog.CursorKinds[cs.Name]; k != "" {
-				kv = append(kv, Field("Kind", jen.Lit(k)))
+				kv = append(kv, field("Kind", jen.Lit(k)))
 			}
 			cur = append(cur, jen.Values(kv...))
 		}
-		items = append(items, Field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(Multi(cur...))))
+		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
 	}
 	if path, ok := CursorStorePackages[p.CursorStore]; ok {
-		items = append(items, Field("CursorStore", jen.Qual(path, "Open")))
+		items = append(items, field("CursorStore", jen.Qual(path, "Open")))
 	}
 	if version != "" {
-		items = append(items, Field("Version", jen.Lit(version)))
+		items = append(items, field("Version", jen.Lit(version)))
 	}
-	items = append(items, Field("SpecHash", jen.Lit(p.SpecHash)))
-	return tp("Program").Add(Multi(items...))
+	items = append(items, field("SpecHash", jen.Lit(p.SpecHash)))
+	return tp("Program").Add(multi(items...))
 }
 
 // activitiesOf lists the node calls of stmts, in source order: call steps,
@@ -286,15 +286,15 @@ func activityOptions(s *ir.Call) jen.Code {
 	}
 	var timeout jen.Code = tp("DefaultTimeout")
 	if s.Timeout > 0 {
-		timeout = DurationCode(s.Timeout)
+		timeout = durationCode(s.Timeout)
 	}
-	return wf("ActivityOptions").Add(Multi(
-		Field("StartToCloseTimeout", timeout),
-		Field("RetryPolicy", jen.Op("&").Qual(temporalSDKTemporal, "RetryPolicy").Add(Multi(
-			Field("InitialInterval", DurationCode(backoff)),
-			Field("BackoffCoefficient", jen.Lit(2)),
-			Field("MaximumInterval", DurationCode(maxBackoff)),
-			Field("MaximumAttempts", jen.Lit(attempts)),
+	return wf("ActivityOptions").Add(multi(
+		field("StartToCloseTimeout", timeout),
+		field("RetryPolicy", jen.Op("&").Qual(temporalSDKTemporal, "RetryPolicy").Add(multi(
+			field("InitialInterval", durationCode(backoff)),
+			field("BackoffCoefficient", jen.Lit(2)),
+			field("MaximumInterval", durationCode(maxBackoff)),
+			field("MaximumAttempts", jen.Lit(attempts)),
 		))),
 	))
 }
@@ -486,7 +486,7 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 	outType := e.TypeCode(src.OutType)
 	input := jen.Func().Params(jen.Id(s.TokenVar).String()).Add(inType).Block(
 		// inputLiteral nests fields promoted from embedded structs.
-		jen.Return(e.inputLiteral(src.InType, src.With, Field("PageToken", jen.Id(s.TokenVar)))),
+		jen.Return(e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(s.TokenVar)))),
 	)
 	page := s.Page.GoName
 	var items jen.Code = jen.Lit(0)

@@ -1,18 +1,24 @@
 package golang
 
 import (
+	"bytes"
 	"fmt"
+	"go/ast"
+	"go/printer"
+	"go/token"
 	"go/types"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/resolute/resolute-gen/gen/ir"
+	"golang.org/x/tools/go/ast/astutil"
 )
 
 // durationCode writes d the way a person would: 2 * time.Second, time.Minute.
-func DurationCode(d time.Duration) jen.Code {
+func durationCode(d time.Duration) jen.Code {
 	units := []struct {
 		d    time.Duration
 		name string
@@ -31,13 +37,13 @@ func DurationCode(d time.Duration) jen.Code {
 
 // valuesFit renders {a, b, c} on one line when it is short, else with one
 // element per line.
-func ValuesFit(items ...jen.Code) *jen.Statement {
+func valuesFit(items ...jen.Code) *jen.Statement {
 	w := 2
 	for _, it := range items {
 		w += exprWidth(it) + 2
 	}
 	if w > 80 {
-		return Multi(items...)
+		return multi(items...)
 	}
 	return jen.Values(items...)
 }
@@ -52,13 +58,123 @@ func exprWidth(x jen.Code) int {
 // program hands the runtime; the file store needs none.
 
 // multi renders {a, b, c} with one element per line.
-func Multi(items ...jen.Code) *jen.Statement {
+func multi(items ...jen.Code) *jen.Statement {
 	return jen.Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, items...)
 }
 
-func Field(name string, v jen.Code) jen.Code { return jen.Id(name).Op(":").Add(v) }
+func field(name string, v jen.Code) jen.Code { return jen.Id(name).Op(":").Add(v) }
 
-func exprCode(x *ir.Expr) *jen.Statement { return jen.Id(x.Code) }
+// exprCode is a checked expression as Go, its references written for the
+// generated program (see exprText).
+func exprCode(x *ir.Expr) *jen.Statement { return jen.Id(exprText(x)) }
+
+// exprText writes a checked expression with its references to the flow
+// written as the generated program reads them: env.NAME as r.Env("NAME"),
+// cursor.NAME as r.Cursor("NAME"), now() as the step's recorded reading,
+// error as err.Error(), input as the failed step's input, step outputs and
+// loop variables by their Go names. The IR's tree is left as it is.
+func exprText(x *ir.Expr) string {
+	refs := map[*ast.Ident]*ir.Binding{}
+	tree := cloneExpr(x.AST, x.Refs, refs)
+	call := func(recv, method, arg string) ast.Expr {
+		return &ast.CallExpr{
+			Fun:  &ast.SelectorExpr{X: ast.NewIdent(recv), Sel: ast.NewIdent(method)},
+			Args: []ast.Expr{&ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(arg)}},
+		}
+	}
+	out := astutil.Apply(tree, func(cur *astutil.Cursor) bool {
+		switch n := cur.Node().(type) {
+		case *ast.SelectorExpr:
+			if id, ok := n.X.(*ast.Ident); ok {
+				if b := refs[id]; b != nil {
+					switch b.Kind {
+					case ir.BindEnv:
+						cur.Replace(call("r", "Env", n.Sel.Name))
+						return false
+					case ir.BindCursor:
+						cur.Replace(call("r", "Cursor", n.Sel.Name))
+						return false
+					}
+				}
+			}
+		case *ast.CallExpr:
+			if id, ok := n.Fun.(*ast.Ident); ok && len(n.Args) == 0 {
+				if b := refs[id]; b != nil && b.Kind == ir.BindNow {
+					cur.Replace(ast.NewIdent(x.NowVar))
+					return false
+				}
+			}
+		case *ast.Ident:
+			b := refs[n]
+			if b == nil {
+				return true
+			}
+			switch b.Kind {
+			case ir.BindError:
+				cur.Replace(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(x.ErrVar), Sel: ast.NewIdent("Error")}})
+			case ir.BindInput:
+				cur.Replace(ast.NewIdent(x.InVar))
+			default:
+				cur.Replace(ast.NewIdent(b.GoName))
+			}
+		}
+		return true
+	}, nil)
+	var buf bytes.Buffer
+	if err := printer.Fprint(&buf, token.NewFileSet(), out); err != nil {
+		panic(fmt.Sprintf("printing a checked expression: %v", err))
+	}
+	return buf.String()
+}
+
+// cloneExpr copies an expression tree (astutil.Apply rewrites in place),
+// carrying the references of its identifiers over to the copy's.
+func cloneExpr(x ast.Expr, refs, out map[*ast.Ident]*ir.Binding) ast.Expr {
+	var clone func(v reflect.Value) reflect.Value
+	clone = func(v reflect.Value) reflect.Value {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if v.IsNil() {
+				return v
+			}
+			if _, isObj := v.Interface().(*ast.Object); isObj {
+				return reflect.Zero(v.Type()) // resolver data, not printed
+			}
+			c := reflect.New(v.Type().Elem())
+			c.Elem().Set(clone(v.Elem()))
+			if id, ok := v.Interface().(*ast.Ident); ok && refs[id] != nil {
+				out[c.Interface().(*ast.Ident)] = refs[id]
+			}
+			return c
+		case reflect.Interface:
+			if v.IsNil() {
+				return v
+			}
+			c := reflect.New(v.Type()).Elem()
+			c.Set(clone(v.Elem()))
+			return c
+		case reflect.Struct:
+			c := reflect.New(v.Type()).Elem()
+			for i := 0; i < v.NumField(); i++ {
+				if c.Field(i).CanSet() {
+					c.Field(i).Set(clone(v.Field(i)))
+				}
+			}
+			return c
+		case reflect.Slice:
+			if v.IsNil() {
+				return v
+			}
+			c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+			for i := 0; i < v.Len(); i++ {
+				c.Index(i).Set(clone(v.Index(i)))
+			}
+			return c
+		}
+		return v
+	}
+	return clone(reflect.ValueOf(x)).Interface().(ast.Expr)
+}
 
 // interpWidth is how wide a line of a string concatenation grows before
 // the emitter breaks it.
@@ -102,7 +218,7 @@ func stringCode(x *ir.Expr) jen.Code {
 func convCode(x *ir.Expr, k ir.ConvKind) jen.Code {
 	operand := exprCode(x)
 	if x.NeedsParens() {
-		operand = jen.Parens(jen.Id(x.Code))
+		operand = jen.Parens(exprCode(x))
 	}
 	switch k {
 	case ir.ConvString:
@@ -134,4 +250,65 @@ func convCode(x *ir.Expr, k ir.ConvKind) jen.Code {
 		return operand.Dot("String").Call()
 	}
 	panic("unreachable: interpolation of " + x.Src)
+}
+
+// literal writes a checked TOML literal as Go.
+func (e *emitter) literal(l *ir.Literal) jen.Code {
+	switch l.Kind {
+	case ir.LitString:
+		return jen.Lit(l.Str)
+	case ir.LitInt:
+		return jen.Op(strconv.FormatInt(l.Int, 10))
+	case ir.LitFloat:
+		return jen.Op(strconv.FormatFloat(l.Float, 'g', -1, 64))
+	case ir.LitBool:
+		return jen.Lit(l.Bool)
+	case ir.LitTime:
+		tm := l.Time
+		return jen.Qual("time", "Date").Call(jen.Lit(tm.Year()), jen.Qual("time", tm.Month().String()), jen.Lit(tm.Day()),
+			jen.Lit(tm.Hour()), jen.Lit(tm.Minute()), jen.Lit(tm.Second()), jen.Lit(tm.Nanosecond()), jen.Qual("time", "UTC"))
+	case ir.LitDuration:
+		return durationCode(l.Duration)
+	case ir.LitPointer:
+		// Go 1.26: new(expr) allocates a copy of expr's value.
+		elem := l.Type.Underlying().(*types.Pointer).Elem()
+		return jen.New(e.TypeCode(elem).Call(e.literal(l.Elems[0])))
+	case ir.LitSlice:
+		var elems []jen.Code
+		for _, el := range l.Elems {
+			elems = append(elems, e.literal(el))
+		}
+		return e.TypeCode(l.Type).Values(elems...)
+	case ir.LitMap:
+		var items []jen.Code
+		for _, f := range l.Fields {
+			items = append(items, jen.Lit(f.Key).Op(":").Add(e.literal(f.Value)))
+		}
+		return e.TypeCode(l.Type).Add(multi(items...))
+	case ir.LitStruct:
+		var items []jen.Code
+		for _, f := range l.Fields {
+			items = append(items, field(f.Key, e.literal(f.Value)))
+		}
+		return e.TypeCode(l.Type).Add(multi(items...))
+	case ir.LitAnyInt:
+		return jen.Int64().Call(jen.Op(strconv.FormatInt(l.Int, 10)))
+	case ir.LitAnyFloat:
+		return jen.Float64().Call(jen.Op(strconv.FormatFloat(l.Float, 'g', -1, 64)))
+	case ir.LitAnySlice:
+		var elems []jen.Code
+		for _, el := range l.Elems {
+			elems = append(elems, e.literal(el))
+		}
+		return jen.Index().Any().Values(elems...)
+	case ir.LitAnyMap:
+		var items []jen.Code
+		for _, f := range l.Fields {
+			items = append(items, jen.Lit(f.Key).Op(":").Add(e.literal(f.Value)))
+		}
+		return jen.Map(jen.String()).Any().Values(items...)
+	case ir.LitRaw:
+		return jen.Lit(l.Str)
+	}
+	panic(fmt.Sprintf("unreachable: literal kind %d", l.Kind))
 }
