@@ -7,14 +7,14 @@ import (
 	"github.com/resolute/resolute-gen/spec"
 )
 
-// inputField is a field a node's `with` can set: a field of the input
+// InputField is a field a node's `with` can set: a field of the input
 // struct, or one promoted from a struct it embeds.
 type InputField struct {
 	Var  *types.Var
 	Path []int // indexes of the embedded fields leading to v, outermost first
 }
 
-// inputFields lists the exported fields of struct type t that `with` can
+// InputFields lists the exported fields of struct type t that `with` can
 // set, by Go's selector rules: a field of an embedded struct is promoted
 // unless a shallower field has its name, or another embedded struct at the
 // same depth has it too (then it is ambiguous and not listed). Embedded
@@ -69,7 +69,7 @@ func InputFields(t types.Type) []InputField {
 	return out
 }
 
-// fieldByName finds the field `with` key name sets.
+// FieldByName finds the field `with` key name sets.
 func FieldByName(fields []InputField, name string) (InputField, bool) {
 	for _, f := range fields {
 		if f.Var.Name() == name {
@@ -79,7 +79,7 @@ func FieldByName(fields []InputField, name string) (InputField, bool) {
 	return InputField{}, false
 }
 
-// stringField reports whether struct type t has a field name of type string.
+// StringField reports whether struct type t has a field name of type string.
 func StringField(t types.Type, name string) bool {
 	st, ok := t.Underlying().(*types.Struct)
 	if !ok {
@@ -93,6 +93,7 @@ func StringField(t types.Type, name string) bool {
 	return false
 }
 
+// BurstOf is a rate limit's burst: 1 unless the spec gives one.
 func BurstOf(l *spec.RateLimit) int64 {
 	if l.Burst.Set() {
 		return l.Burst.Value

@@ -42,18 +42,18 @@ type Program struct {
 	// string, data journaled but never read), positioned like errors.
 	Warnings spec.ErrorList
 
-	Rows []*RowType
-	// main is the generated program's own package (row types live there).
+	Rows []*RowType // the row types of map steps, declared in the program
+	// Main is the generated program's own package (row types live there).
 	Main *types.Package
-	// importNames maps every package path the output may import to its
+	// ImportNames maps every package path the output may import to its
 	// package name, so the output writes `jira`, not an alias guessed from
 	// the path.
 	ImportNames map[string]string
-	// cursorKinds is the kind ("int" or "time") of the values each cursor
+	// CursorKinds is the kind ("int" or "time") of the values each cursor
 	// is advanced to, when every advance agrees; absent: the runtime infers
 	// it from the initial value.
 	CursorKinds map[string]string
-	// takenNames are the names generated declarations must not take: the
+	// TakenNames are the names generated declarations must not take: the
 	// locals of every flow, package names, keywords, row types.
 	TakenNames map[string]bool
 }
@@ -367,6 +367,7 @@ type Stream struct {
 // ConvKind says how an interpolated value becomes text.
 type ConvKind int
 
+// Conversions of interpolated values to text.
 const (
 	ConvString ConvKind = iota + 1
 	ConvNamedString

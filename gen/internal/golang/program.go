@@ -75,7 +75,8 @@ func newEmitter(p *ir.Program) *emitter {
 	return &emitter{TypeWriter: TypeWriter{p.Main}, prog: p, declared: map[*ir.Binding]bool{}}
 }
 
-// emit renders the program as gofmt'd Go source.
+// Generate writes the standalone program (a main package calling
+// runtime.Main) as gofmt'd Go source; version goes in its header.
 func Generate(p *ir.Program, version string) ([]byte, error) {
 	e := newEmitter(p)
 	f := jen.NewFile("main")

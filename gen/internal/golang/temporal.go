@@ -23,6 +23,8 @@ type temporalEmitter struct {
 	keys map[*ir.Call]string
 }
 
+// GenerateTemporal writes a Temporal worker running the program's flows as
+// gofmt'd Go source; version goes in its header.
 func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 	e := &temporalEmitter{emitter: newEmitter(p), keys: map[*ir.Call]string{}}
 	f := jen.NewFile("main")

@@ -7,14 +7,13 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
-// typeWriter writes Go types and their zero values as jennifer code, for
-// the emitters and for the literals the checker builds. Types of the
+// TypeWriter writes Go types and their zero values as jennifer code. Types of the
 // program's own package (main) are written unqualified.
 type TypeWriter struct {
 	Main *types.Package
 }
 
-// typeCode writes t with qualified package names; jennifer picks imports.
+// TypeCode writes t with qualified package names; jennifer picks imports.
 func (w TypeWriter) TypeCode(t types.Type) *jen.Statement {
 	switch t := t.(type) {
 	case *types.Alias:
@@ -70,7 +69,7 @@ func (w TypeWriter) TypeCode(t types.Type) *jen.Statement {
 	panic(fmt.Sprintf("resolute-gen cannot write the type %s", t))
 }
 
-// zeroCode writes the zero value of t.
+// ZeroCode writes the zero value of t.
 func (w TypeWriter) ZeroCode(t types.Type) jen.Code {
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
@@ -88,11 +87,12 @@ func (w TypeWriter) ZeroCode(t types.Type) jen.Code {
 	return jen.Nil()
 }
 
-// typeString writes t as Go source, for comments and messages.
+// TypeString writes t as Go source, for comments and messages.
 func (w TypeWriter) TypeString(t types.Type) string {
 	return types.TypeString(t, Qualifier(w.Main))
 }
 
+// Qualifier writes package names, not paths, and nothing for main.
 func Qualifier(main *types.Package) types.Qualifier {
 	return func(p *types.Package) string {
 		if p == nil || p == main || p.Path() == "main" {
