@@ -32,13 +32,12 @@ func rowTypeNames(files []*spec.File) map[string]bool {
 }
 
 // reservedNames lists the Go names a local variable must not take in the
-// generated file: every package name it may import, and the names the
-// generated code itself uses.
+// generated file: the names the emitter uses (golang.ReservedNames) and
+// every package name of the node packages.
 func (c *checker) reservedNames() map[string]bool {
-	r := map[string]bool{
-		"r": true, "ctx": true, "err": true, "herr": true, "main": true, "program": true,
-		"runtime": true, "context": true, "time": true, "strconv": true, "transform": true, "fmt": true,
-		"pgstore": true, "redisstore": true,
+	r := map[string]bool{}
+	for _, n := range golang.ReservedNames {
+		r[n] = true
 	}
 	for _, p := range c.pkgs.byPattern {
 		if p.Types == nil {

@@ -17,6 +17,15 @@ const (
 	temporalSDKTemporal = "go.temporal.io/sdk/temporal"
 )
 
+// ReservedNames are the names the generated code itself declares (the
+// locals r, ctx, err, herr; main, program) or imports: the name of a step's
+// variable must not be one.
+var ReservedNames = []string{
+	"r", "ctx", "err", "herr", "main", "program",
+	"runtime", "context", "time", "strconv", "transform", "fmt",
+	"pgstore", "redisstore",
+}
+
 // CursorStorePackages maps a cursor_store to the package whose Open
 // opens it.
 var CursorStorePackages = map[string]string{
