@@ -58,6 +58,10 @@ type checker struct {
 	// everyLocal holds the local names of every flow (goNames is reset per
 	// flow): the emitter's package-level names must avoid them all.
 	everyLocal map[string]bool
+	// envDecls and cursorDecls are the declarations of the program, first
+	// one first (Program.Env and Program.Cursors as the spec wrote them).
+	envDecls    []*spec.EnvVar
+	cursorDecls []*spec.Cursor
 	// exprItems is what scanItems found in each expression (inferSelect).
 	exprItems map[*ir.Expr]map[string]itemScan
 }
@@ -82,7 +86,11 @@ func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 		mainPkg:      types.NewPackage("main", "main"),
 		exprItems:    map[*ir.Expr]map[string]itemScan{},
 	}
-	prog := &ir.Program{Files: files}
+	prog := &ir.Program{}
+	for _, f := range files {
+		prog.FileNames = append(prog.FileNames, filepath.Base(f.Path))
+	}
+	flowFile := map[*ir.Flow]*spec.File{}
 	c.checkProgramDecls(prog)
 	c.checkRateLimits(prog)
 
@@ -120,6 +128,7 @@ func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 		}
 		funcNames[fl.FuncName] = f.Flow.Value
 		prog.Flows = append(prog.Flows, fl)
+		flowFile[fl] = f
 	}
 	if len(c.errs) > 0 {
 		return nil, c.errs.Sort()
@@ -127,11 +136,8 @@ func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 	prog.Rows = c.rowList
 	prog.Main = c.mainPkg
 	prog.ImportNames = c.importNames()
-	prog.CursorKinds = map[string]string{}
-	for name := range c.cursorKinds {
-		if k := c.cursorKind(name); k != "" {
-			prog.CursorKinds[name] = k
-		}
+	for _, cur := range prog.Cursors {
+		cur.Kind = c.cursorKind(cur.Name)
 	}
 	prog.TakenNames = map[string]bool{}
 	for _, names := range []map[string]bool{c.everyLocal, c.reserved, c.rowNames} {
@@ -143,7 +149,7 @@ func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 	prog.Warnings = c.warns.Sort()
 	prog.SpecHash = specHash(files)
 	for _, fl := range prog.Flows {
-		fl.Hash, fl.StepHashes = flowHash(fl.File, fl.Env, prog.Env, prog.Cursors)
+		fl.Hash, fl.StepHashes = flowHash(flowFile[fl], fl.Env, c.envDecls, c.cursorDecls)
 	}
 	return prog, nil
 }
@@ -163,11 +169,15 @@ func (c *checker) checkFlow(f *spec.File) *ir.Flow {
 	c.goNames = map[string]string{}
 	c.loop, c.floor, c.floorWhy = nil, nil, ""
 	fl := &ir.Flow{
-		File:        f,
+		FileName:    filepath.Base(f.Path),
+		Pos:         f.Flow.KeyPos,
 		Name:        f.Flow.Value,
 		Description: f.Description.Value,
 		Schedule:    f.Schedule.Value,
 		FuncName:    "run" + golang.ExportedName(f.Flow.Value),
+	}
+	if tr := f.Trigger; tr != nil {
+		fl.Trigger = &ir.Trigger{Webhook: tr.Webhook.Value, Secret: tr.Secret.Value}
 	}
 	root := newScope(nil)
 	root.define(&ir.Binding{ID: "env", Kind: ir.BindEnv})

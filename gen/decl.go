@@ -91,7 +91,8 @@ func (c *checker) checkProgramDecls(prog *ir.Program) {
 				continue
 			}
 			c.envByName[e.Name] = e
-			prog.Env = append(prog.Env, e)
+			c.envDecls = append(c.envDecls, e)
+			prog.Env = append(prog.Env, &ir.EnvVar{Name: e.Name, Required: e.Required.Value, Secret: e.Secret.Value, Default: e.Default.Value, HasDefault: e.Default.Set()})
 		}
 		for _, cur := range f.Cursors {
 			if prev, ok := c.cursorByName[cur.Name]; ok {
@@ -111,7 +112,8 @@ func (c *checker) checkProgramDecls(prog *ir.Program) {
 				continue
 			}
 			c.cursorByName[cur.Name] = cur
-			prog.Cursors = append(prog.Cursors, cur)
+			c.cursorDecls = append(c.cursorDecls, cur)
+			prog.Cursors = append(prog.Cursors, &ir.Cursor{Name: cur.Name, Initial: cur.Initial.Value, Format: cur.Format.Value})
 		}
 	}
 }

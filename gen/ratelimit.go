@@ -17,14 +17,14 @@ func (c *checker) checkRateLimits(prog *ir.Program) {
 	for _, f := range c.files {
 		for _, l := range f.RateLimits {
 			if prev, ok := c.rateLimitByName[l.Name]; ok {
-				if prev.Requests != l.Requests || prev.Per != l.Per || ir.BurstOf(prev) != ir.BurstOf(l) {
+				if prev.Requests != l.Requests || prev.Per != l.Per || burstOf(prev) != burstOf(l) {
 					c.errs.Add(l.Pos, "rate limit %s is %s here but %s at %s; the files of one program share the limit and must declare it alike",
 						l.Name, rateString(l), rateString(prev), prev.Pos)
 				}
 				continue
 			}
 			c.rateLimitByName[l.Name] = l
-			prog.RateLimits = append(prog.RateLimits, l)
+			prog.RateLimits = append(prog.RateLimits, &ir.RateLimit{Name: l.Name, Requests: l.Requests, Per: l.Per, Burst: int(burstOf(l))})
 		}
 	}
 	for _, f := range c.files {
@@ -53,7 +53,7 @@ func (c *checker) checkRateLimits(prog *ir.Program) {
 
 // rateString writes a limit back as TOML, for messages.
 func rateString(l *spec.RateLimit) string {
-	return fmt.Sprintf("{ rate = %q, burst = %d }", l.Rate.Value, ir.BurstOf(l))
+	return fmt.Sprintf("{ rate = %q, burst = %d }", l.Rate.Value, burstOf(l))
 }
 
 // rateLimitRef checks a step's rate_limit and returns the limit's name, or
@@ -82,4 +82,12 @@ func (c *checker) rateLimitRef(st *spec.Step) string {
 	}
 	c.errs.Add(ref.Pos, "%s", msg)
 	return ""
+}
+
+// burstOf is a rate limit's burst: 1 unless the spec gives one.
+func burstOf(l *spec.RateLimit) int64 {
+	if l.Burst.Set() {
+		return l.Burst.Value
+	}
+	return 1
 }

@@ -15,7 +15,7 @@ import (
 func temporalSecretErrors(p *ir.Program) error {
 	secret := map[string]bool{}
 	for _, v := range p.Env {
-		if v.Secret.Value {
+		if v.Secret {
 			secret[v.Name] = true
 		}
 	}

@@ -3,8 +3,6 @@ package ir
 import (
 	"go/types"
 	"sort"
-
-	"github.com/resolute/resolute-gen/spec"
 )
 
 // InputField is a field a node's `with` can set: a field of the input
@@ -91,12 +89,4 @@ func StringField(t types.Type, name string) bool {
 		}
 	}
 	return false
-}
-
-// BurstOf is a rate limit's burst: 1 unless the spec gives one.
-func BurstOf(l *spec.RateLimit) int64 {
-	if l.Burst.Set() {
-		return l.Burst.Value
-	}
-	return 1
 }

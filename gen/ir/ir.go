@@ -26,17 +26,18 @@ import (
 // Program is a checked program: every flow of the spec files that form it,
 // typed and ready to emit.
 type Program struct {
-	Files    []*spec.File
-	Flows    []*Flow
-	Env      []*spec.EnvVar
-	Cursors  []*spec.Cursor
-	SpecHash string
+	// FileNames are the base names of the spec files, in the order given.
+	FileNames []string
+	Flows     []*Flow
+	Env       []*EnvVar
+	Cursors   []*Cursor
+	SpecHash  string
 	// CursorStore is where committed cursors live: "" or "file" (the state
 	// directory), "postgres" or "redis".
 	CursorStore string
 	// RateLimits are the [rate_limit] entries of all the files, first
 	// declaration first.
-	RateLimits []*spec.RateLimit
+	RateLimits []*RateLimit
 	// Warnings are what checks but is probably a mistake (a paged node in
 	// a loop without its termination field, a secret inside a larger
 	// string, data journaled but never read), positioned like errors.
@@ -49,18 +50,51 @@ type Program struct {
 	// package name, so the output writes `jira`, not an alias guessed from
 	// the path.
 	ImportNames map[string]string
-	// CursorKinds is the kind ("int" or "time") of the values each cursor
-	// is advanced to, when every advance agrees; absent: the runtime infers
-	// it from the initial value.
-	CursorKinds map[string]string
 	// TakenNames are the names generated declarations must not take: the
 	// locals of every flow, package names, keywords, row types.
 	TakenNames map[string]bool
 }
 
+// EnvVar is a declared environment variable.
+type EnvVar struct {
+	Name       string
+	Required   bool
+	Secret     bool
+	Default    string
+	HasDefault bool
+}
+
+// Cursor is a declared cursor.
+type Cursor struct {
+	Name    string
+	Initial string
+	Format  string // a Go time layout; "" for RFC 3339
+	// Kind is "int" or "time" when every advance of the cursor agrees on
+	// values of that kind; "" lets the runtime infer it from Initial.
+	Kind string
+}
+
+// RateLimit is a [rate_limit] entry: Requests per Per, with Burst.
+type RateLimit struct {
+	Name     string
+	Requests int
+	Per      time.Duration
+	Burst    int
+}
+
+// Trigger is a flow's webhook trigger.
+type Trigger struct {
+	Webhook string // the signature scheme
+	Secret  string // the secret env var holding the shared secret
+}
+
 // Flow is one checked flow.
 type Flow struct {
-	File        *spec.File
+	// FileName is the base name of the flow's spec file, and Pos the
+	// position of its flow key.
+	FileName    string
+	Pos         spec.Pos
+	Trigger     *Trigger
 	Name        string
 	Description string
 	Schedule    string

@@ -3,34 +3,32 @@ package golang
 import (
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/resolute/resolute-gen/gen/ir"
-	"github.com/resolute/resolute-gen/spec"
 	"golang.org/x/tools/imports"
 )
 
 // rateLimitsCode is the Program's RateLimits field.
-func rateLimitsCode(ls []*spec.RateLimit) jen.Code {
+func rateLimitsCode(ls []*ir.RateLimit) jen.Code {
 	var items []jen.Code
 	for _, l := range ls {
 		items = append(items, jen.Values(
 			field("Name", jen.Lit(l.Name)),
 			field("Requests", jen.Lit(l.Requests)),
 			field("Per", durationCode(l.Per)),
-			field("Burst", jen.Lit(int(ir.BurstOf(l)))),
+			field("Burst", jen.Lit(l.Burst)),
 		))
 	}
 	return field("RateLimits", jen.Index().Add(rt("RateLimit")).Add(multi(items...)))
 }
 
 // triggerCode is a Flow's Trigger field.
-func triggerCode(tr *spec.Trigger) jen.Code {
+func triggerCode(tr *ir.Trigger) jen.Code {
 	return field("Trigger", jen.Op("&").Add(rt("Trigger")).Values(
-		field("Webhook", jen.Lit(tr.Webhook.Value)),
-		field("Secret", jen.Lit(tr.Secret.Value)),
+		field("Webhook", jen.Lit(tr.Webhook)),
+		field("Secret", jen.Lit(tr.Secret)),
 	))
 }
 
@@ -81,9 +79,7 @@ func Generate(p *ir.Program, version string) ([]byte, error) {
 	e := newEmitter(p)
 	f := jen.NewFile("main")
 	var names []string
-	for _, sf := range p.Files {
-		names = append(names, filepath.Base(sf.Path))
-	}
+	names = append(names, p.FileNames...)
 	by := "resolute-gen"
 	if version != "" {
 		by += " " + version
@@ -145,7 +141,7 @@ func Generate(p *ir.Program, version string) ([]byte, error) {
 
 	for i, fl := range p.Flows {
 		f.Line()
-		f.Commentf("%s runs flow %q (%s:%d).", fl.FuncName, fl.Name, filepath.Base(fl.File.Path), fl.File.Flow.KeyPos.Line)
+		f.Commentf("%s runs flow %q (%s:%d).", fl.FuncName, fl.Name, fl.FileName, fl.Pos.Line)
 		f.Add(funcs[i])
 	}
 
@@ -191,7 +187,7 @@ func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
 			steps = append(steps, jen.Lit(sh))
 		}
 		items = append(items, field("StepHashes", jen.Index().String().Add(multi(steps...))))
-		if tr := fl.File.Trigger; tr != nil {
+		if tr := fl.Trigger; tr != nil {
 			items = append(items, triggerCode(tr))
 		}
 		flows = append(flows, multi(items...))
@@ -201,14 +197,14 @@ func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
 		var env []jen.Code
 		for _, v := range p.Env {
 			kv := []jen.Code{field("Name", jen.Lit(v.Name))}
-			if v.Required.Value {
+			if v.Required {
 				kv = append(kv, field("Required", jen.True()))
 			}
-			if v.Secret.Value {
+			if v.Secret {
 				kv = append(kv, field("Secret", jen.True()))
 			}
-			if v.Default.Set() {
-				kv = append(kv, field("Default", jen.Lit(v.Default.Value)))
+			if v.HasDefault {
+				kv = append(kv, field("Default", jen.Lit(v.Default)))
 			}
 			env = append(env, jen.Values(kv...))
 		}
@@ -217,11 +213,11 @@ func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
 	if len(p.Cursors) > 0 {
 		var cur []jen.Code
 		for _, cs := range p.Cursors {
-			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial.Value))}
-			if cs.Format.Value != "" {
-				kv = append(kv, field("Format", jen.Lit(cs.Format.Value)))
+			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial))}
+			if cs.Format != "" {
+				kv = append(kv, field("Format", jen.Lit(cs.Format)))
 			}
-			if k := e.prog.CursorKinds[cs.Name]; k != "" {
+			if k := cs.Kind; k != "" {
 				kv = append(kv, field("Kind", jen.Lit(k)))
 			}
 			cur = append(cur, jen.Values(kv...))

@@ -3,7 +3,6 @@ package golang
 import (
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,9 +28,7 @@ func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 	e := &temporalEmitter{emitter: newEmitter(p), keys: map[*ir.Call]string{}}
 	f := jen.NewFile("main")
 	var names []string
-	for _, sf := range p.Files {
-		names = append(names, filepath.Base(sf.Path))
-	}
+	names = append(names, p.FileNames...)
 	by := "resolute-gen"
 	if version != "" {
 		by += " " + version
@@ -82,7 +79,7 @@ func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 	for _, fl := range p.Flows {
 		e.flow = fl
 		f.Line()
-		f.Commentf("%s is the workflow of flow %q (%s:%d).", fl.FuncName, fl.Name, filepath.Base(fl.File.Path), fl.File.Flow.KeyPos.Line)
+		f.Commentf("%s is the workflow of flow %q (%s:%d).", fl.FuncName, fl.Name, fl.FileName, fl.Pos.Line)
 		e.errScopes = []*bool{nil, new(bool)}
 		body := e.tblock(fl.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
 		body = append(body, jen.Return(jen.Nil()))
@@ -147,14 +144,14 @@ func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
 		var env []jen.Code
 		for _, v := range p.Env {
 			kv := []jen.Code{field("Name", jen.Lit(v.Name))}
-			if v.Required.Value {
+			if v.Required {
 				kv = append(kv, field("Required", jen.True()))
 			}
-			if v.Secret.Value {
+			if v.Secret {
 				kv = append(kv, field("Secret", jen.True()))
 			}
-			if v.Default.Set() {
-				kv = append(kv, field("Default", jen.Lit(v.Default.Value)))
+			if v.HasDefault {
+				kv = append(kv, field("Default", jen.Lit(v.Default)))
 			}
 			env = append(env, jen.Values(kv...))
 		}
@@ -163,11 +160,11 @@ func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
 	if len(p.Cursors) > 0 {
 		var cur []jen.Code
 		for _, cs := range p.Cursors {
-			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial.Value))}
-			if cs.Format.Value != "" {
-				kv = append(kv, field("Format", jen.Lit(cs.Format.Value)))
+			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial))}
+			if cs.Format != "" {
+				kv = append(kv, field("Format", jen.Lit(cs.Format)))
 			}
-			if k := e.prog.CursorKinds[cs.Name]; k != "" {
+			if k := cs.Kind; k != "" {
 				kv = append(kv, field("Kind", jen.Lit(k)))
 			}
 			cur = append(cur, jen.Values(kv...))
