@@ -33,7 +33,7 @@ func (c *checker) checkCall(s *scope, st *spec.Step) ir.Step {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
-	x.Base = ir.Base{Spec: st}
+	x.Base = ir.Base{ID: st.ID.Value, Pos: st.Pos}
 	x.Key = st.ID.Value
 	x.Retry = checkRetry(st.Retry)
 	x.RateLimit = rateLimit
@@ -115,7 +115,7 @@ func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, 
 		return nil
 	}
 	pkgName := nd.fn.Pkg().Name()
-	x := &ir.Call{PkgPath: pkgPath, FuncName: ref.name, InType: nd.in, OutType: nd.out}
+	x := &ir.Call{Node: call.Value, PkgPath: pkgPath, FuncName: ref.name, InType: nd.in, OutType: nd.out}
 	if env.nowVar == "" {
 		env.nowVar = c.peekName("now")
 	}
@@ -335,7 +335,7 @@ func hasExpr(parts []rawPart) bool {
 
 func (c *checker) checkOnError(s *scope, st *spec.Step, x *ir.Call) *ir.OnError {
 	oe := st.OnError
-	out := &ir.OnError{Action: oe.Action.Value}
+	out := &ir.OnError{Action: oe.Action.Value, Pos: oe.Pos}
 	if out.Action == "" {
 		out.Action = "fail"
 	}
@@ -351,7 +351,7 @@ func (c *checker) checkOnError(s *scope, st *spec.Step, x *ir.Call) *ir.OnError 
 	if h == nil {
 		return out
 	}
-	h.Base = ir.Base{Spec: st}
+	h.Base = ir.Base{ID: st.ID.Value, Pos: st.Pos}
 	h.Key = st.ID.Value + ".on_error"
 	if input.Used {
 		x.InVar = env.inVar
@@ -400,7 +400,7 @@ func (c *checker) checkAdvance(s *scope, st *spec.Step, x *ir.Call) *ir.Advance 
 		c.cursorKinds[a.Cursor.Value] = map[string]bool{}
 	}
 	c.cursorKinds[a.Cursor.Value][kind] = true
-	return &ir.Advance{Cursor: a.Cursor.Value, Expr: e, Kind: kind}
+	return &ir.Advance{Cursor: a.Cursor.Value, Expr: e, Kind: kind, Pos: a.Pos}
 }
 
 // cursorKind is the kind of the values a cursor is advanced to when every

@@ -276,7 +276,7 @@ func (c *checker) checkStepKind(s *scope, st *spec.Step) ir.Step {
 		if st.ID.Set() {
 			c.bindBlockID(s, st)
 		}
-		return &ir.Seq{Base: ir.Base{Spec: st}, Body: c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the do block at %s", st.Pos))}
+		return &ir.Seq{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, Body: c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the do block at %s", st.Pos))}
 	case spec.StepStream:
 		return c.checkStream(s, st)
 	case spec.StepResetCursor:
@@ -284,7 +284,7 @@ func (c *checker) checkStepKind(s *scope, st *spec.Step) ir.Step {
 			c.bindBlockID(s, st)
 		}
 		if c.checkCursorName(st.ResetCursor) {
-			return &ir.Reset{Base: ir.Base{Spec: st}, Cursor: st.ResetCursor.Value}
+			return &ir.Reset{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, Cursor: st.ResetCursor.Value}
 		}
 	}
 	return nil

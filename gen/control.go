@@ -9,7 +9,7 @@ import (
 )
 
 func (c *checker) checkIf(s *scope, st *spec.Step) ir.Step {
-	x := &ir.If{Base: ir.Base{Spec: st}}
+	x := &ir.If{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}}
 	if st.ID.Set() {
 		c.bindBlockID(s, st)
 	}
@@ -37,7 +37,7 @@ func (c *checker) blockKey(st *spec.Step, kind string) string {
 }
 
 func (c *checker) checkWhile(s *scope, st *spec.Step) ir.Step {
-	x := &ir.While{Base: ir.Base{Spec: st}, Key: c.blockKey(st, "while"), Max: st.MaxIterations.Value}
+	x := &ir.While{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, Key: c.blockKey(st, "while"), Max: st.MaxIterations.Value}
 	if st.ID.Set() {
 		c.bindBlockID(s, st)
 	}
@@ -67,7 +67,7 @@ func (c *checker) bindBlockID(s *scope, st *spec.Step) {
 }
 
 func (c *checker) checkParallel(s *scope, st *spec.Step) ir.Step {
-	x := &ir.Parallel{Base: ir.Base{Spec: st}, Key: c.blockKey(st, "parallel")}
+	x := &ir.Parallel{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, Key: c.blockKey(st, "parallel")}
 	if st.ID.Set() {
 		c.bindBlockID(s, st)
 	}
@@ -106,7 +106,7 @@ func (c *checker) checkParallel(s *scope, st *spec.Step) ir.Step {
 }
 
 func (c *checker) checkForEach(s *scope, st *spec.Step) ir.Step {
-	x := &ir.ForEach{Base: ir.Base{Spec: st}, Key: c.blockKey(st, "for_each"), Concurrency: 1}
+	x := &ir.ForEach{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, Key: c.blockKey(st, "for_each"), Concurrency: 1}
 	if st.Concurrency.Set() {
 		x.Concurrency = st.Concurrency.Value
 	}

@@ -62,7 +62,7 @@ func (c *checker) checkMap(s *scope, st *spec.Step) ir.Step {
 	if !c.requireID(st) {
 		return nil
 	}
-	x := &ir.Map{Base: ir.Base{Spec: st}}
+	x := &ir.Map{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}}
 	x.Src = c.sourceExpr(s, st.Source, "")
 	var elem types.Type
 	if x.Src != nil {
@@ -142,7 +142,7 @@ func (c *checker) rowType(st *spec.Step, fields []ir.RowField) *ir.RowType {
 	}
 	if prev, ok := c.rows[name]; ok {
 		if !st.Type.Set() {
-			c.errs.Add(st.ID.Pos, "the row type of step %s would be %s, already generated for step %s at %s; set type = \"...\" to share it on purpose, or rename the step", st.ID.Value, name, prev.Spec.ID.Value, prev.Pos)
+			c.errs.Add(st.ID.Pos, "the row type of step %s would be %s, already generated for step %s at %s; set type = \"...\" to share it on purpose, or rename the step", st.ID.Value, name, prev.StepID, prev.Pos)
 			return nil
 		}
 		if msg := sameFields(prev.Fields, fields, c); msg != "" {
@@ -158,7 +158,7 @@ func (c *checker) rowType(st *spec.Step, fields []ir.RowField) *ir.RowType {
 		c.errs.Add(pos, "type name %q must be an exported Go name (start with an upper-case letter)", name)
 		return nil
 	}
-	rt := &ir.RowType{Name: name, Pos: pos, Spec: st, File: c.specFile(), Fields: fields}
+	rt := &ir.RowType{Name: name, Pos: pos, StepID: st.ID.Value, StepPos: st.Pos, File: c.specFile(), Fields: fields}
 	var vars []*types.Var
 	for _, f := range fields {
 		vars = append(vars, types.NewField(token.NoPos, c.mainPkg, f.GoName, f.Type, false))
@@ -190,7 +190,7 @@ func (c *checker) checkFilter(s *scope, st *spec.Step) ir.Step {
 	if !c.requireID(st) {
 		return nil
 	}
-	x := &ir.Filter{Base: ir.Base{Spec: st}}
+	x := &ir.Filter{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}}
 	x.Src = c.sourceExpr(s, st.Source, "")
 	if x.Src != nil {
 		x.Elem = c.storableElem(x.Src, "filter")
@@ -225,7 +225,7 @@ func (c *checker) checkUnique(s *scope, st *spec.Step) ir.Step {
 	if !c.requireID(st) {
 		return nil
 	}
-	x := &ir.Unique{Base: ir.Base{Spec: st}}
+	x := &ir.Unique{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, By: st.Key.Value}
 	x.Src = c.sourceExpr(s, st.Source, "")
 	if x.Src != nil {
 		x.Elem = c.storableElem(x.Src, "unique")
@@ -305,7 +305,7 @@ func (c *checker) checkMerge(s *scope, st *spec.Step) ir.Step {
 	if !c.requireID(st) {
 		return nil
 	}
-	x := &ir.Merge{Base: ir.Base{Spec: st}}
+	x := &ir.Merge{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}}
 	var elem types.Type
 	ok := true
 	for _, m := range st.Merge {

@@ -36,7 +36,7 @@ func sliceField(t types.Type, name string) bool {
 }
 
 func (c *checker) checkStream(s *scope, st *spec.Step) ir.Step {
-	x := &ir.Stream{Base: ir.Base{Spec: st}, Key: st.ID.Value, ReadAhead: 1}
+	x := &ir.Stream{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, Key: st.ID.Value, ReadAhead: 1}
 	rateLimit := c.rateLimitRef(st)
 	if st.ReadAhead.Set() {
 		x.ReadAhead = int(st.ReadAhead.Value)
@@ -108,7 +108,7 @@ func (c *checker) checkStream(s *scope, st *spec.Step) ir.Step {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
-	src.Base = ir.Base{Spec: st}
+	src.Base = ir.Base{ID: st.ID.Value, Pos: st.Pos}
 	src.Key = st.ID.Value
 	src.Retry = checkRetry(st.Retry)
 	src.RateLimit = rateLimit

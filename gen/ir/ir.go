@@ -110,17 +110,20 @@ type Flow struct {
 }
 
 // Step is one checked step: one of the pointer types below.
-type Step interface{ SpecStep() *spec.Step }
+type Step interface{ base() *Base }
 
-// Base is what every step has: the spec step it was checked from.
-type Base struct{ Spec *spec.Step }
+// Base is what every step has: its id ("" for none) and where it is.
+type Base struct {
+	ID  string
+	Pos spec.Pos
+}
 
-// SpecStep returns the spec step.
-func (b Base) SpecStep() *spec.Step { return b.Spec }
+func (b *Base) base() *Base { return b }
 
 // Call is a checked call = "pkg.Func": a node call through runtime.Call.
 type Call struct {
 	Base
+	Node      string   // the call as the spec wrote it: "jira.FetchIssues"
 	Key       string   // journal key within the run scope
 	Out       *Binding // the step's output
 	PkgPath   string
@@ -168,14 +171,16 @@ type WithValue struct {
 type Advance struct {
 	Cursor string
 	Expr   *Expr
-	Kind   string // of the value: "int", "time" or "text"
+	Kind   string   // of the value: "int", "time" or "text"
+	Pos    spec.Pos // of the advance key
 }
 
 // OnError is a checked on_error: "continue" or "fail", after an optional
 // handler call.
 type OnError struct {
-	Action  string // "continue" or "fail"
-	Handler *Call  // nil for the plain forms
+	Action  string   // "continue" or "fail"
+	Handler *Call    // nil for the plain forms
+	Pos     spec.Pos // of the on_error key
 }
 
 // Map is a checked map = "expr", builds a slice of a generated row type.
@@ -208,6 +213,7 @@ type Unique struct {
 	Elem     types.Type
 	KeyField string
 	KeyType  types.Type
+	By       string // the key as the spec wrote it
 }
 
 // Merge is a checked merge = ["a", "b"].
@@ -273,12 +279,14 @@ type Reset struct {
 
 // RowType is a struct type generated for map steps.
 type RowType struct {
-	Name   string
-	Pos    spec.Pos
-	Spec   *spec.Step
-	File   string
-	Fields []RowField
-	Named  *types.Named
+	Name string
+	Pos  spec.Pos
+	File string
+	// StepID and StepPos are the map step that made the type first.
+	StepID  string
+	StepPos spec.Pos
+	Fields  []RowField
+	Named   *types.Named
 }
 
 // RowField is one field of a generated row type.

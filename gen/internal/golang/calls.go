@@ -79,7 +79,7 @@ func (e *emitter) options(s *ir.Call, recover bool) jen.Code {
 	if s.RateLimit != "" {
 		items = append(items, field("RateLimit", jen.Lit(s.RateLimit)))
 	}
-	return e.namedOptions("Options", items, s.Key, e.where(s.Spec))
+	return e.namedOptions("Options", items, s.Key, e.where(s.Pos))
 }
 
 // input renders the node's input struct literal.
@@ -118,9 +118,9 @@ func (e *emitter) callValue(s *ir.Call, recover bool) jen.Code {
 }
 
 func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
-	st := s.Spec
+	st := &s.Base
 	var out []jen.Code
-	out = append(out, commentf("step %q (%s): %s", st.ID.Value, e.where(st), st.Call.Value))
+	out = append(out, commentf("step %q (%s): %s", st.ID, e.where(st.Pos), s.Node))
 	if s.NowVar != "" {
 		out = append(out, e.nowDecl(s.NowVar))
 	}
@@ -185,15 +185,15 @@ func (e *emitter) onError(s *ir.Call, ret retFunc) []jen.Code {
 	}
 	if oe.Handler != nil {
 		h := oe.Handler
-		out = append(out, commentf("on_error (%s): %s, then %s", posOf(s.Spec.OnError.Pos), h.Spec.OnError.Call.Value, oe.Action))
+		out = append(out, commentf("on_error (%s): %s, then %s", posOf(s.OnError.Pos), h.Node, oe.Action))
 		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(e.callValue(h, false)), jen.Id("herr").Op("!=").Nil()).Block(
 			ret(jen.Id("herr")),
 		))
 	} else {
-		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(s.Spec.OnError.Pos)))
+		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(s.OnError.Pos)))
 	}
 	if oe.Action == "continue" {
-		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.Spec.ID.Value), jen.Err()))
+		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.ID), jen.Err()))
 	}
 	return append(out, ret(jen.Err()))
 }

@@ -75,7 +75,7 @@ func (e *emitter) stmt(s ir.Step, ret retFunc) []jen.Code {
 		return e.stream(s, ret)
 	case *ir.Reset:
 		return []jen.Code{
-			commentf("reset cursor %s (%s): the flow starts over from its initial value", s.Cursor, e.where(s.Spec)),
+			commentf("reset cursor %s (%s): the flow starts over from its initial value", s.Cursor, e.where(s.Pos)),
 			jen.Id("r").Dot("ResetCursor").Call(jen.Lit(s.Cursor)),
 		}
 	}
@@ -102,7 +102,7 @@ func (e *emitter) nowDecl(name string) jen.Code {
 }
 
 func (e *emitter) ifStep(s *ir.If, ret retFunc) []jen.Code {
-	out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Spec))}
+	out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Pos))}
 	if s.NowVar != "" {
 		out = append(out, e.nowDecl(s.NowVar))
 	}
@@ -117,12 +117,12 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 	// where names the loop in the run's error when it exceeds its bound.
 	var where string
 	var out []jen.Code
-	if s.Spec.ID.Set() {
-		where = fmt.Sprintf("while loop %s (%s)", s.Spec.ID.Value, e.where(s.Spec))
-		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.Spec.ID.Value, e.where(s.Spec), s.Cond.Src, s.Max))
+	if s.ID != "" {
+		where = fmt.Sprintf("while loop %s (%s)", s.ID, e.where(s.Pos))
+		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.ID, e.where(s.Pos), s.Cond.Src, s.Max))
 	} else {
-		where = fmt.Sprintf("while loop (%s)", e.where(s.Spec))
-		out = append(out, commentf("while %s (%s): at most %d iterations", s.Cond.Src, e.where(s.Spec), s.Max))
+		where = fmt.Sprintf("while loop (%s)", e.where(s.Pos))
+		out = append(out, commentf("while %s (%s): at most %d iterations", s.Cond.Src, e.where(s.Pos), s.Max))
 	}
 	i := s.IterVar
 	e.push()
@@ -204,10 +204,10 @@ func usesRun(stmts []ir.Step) bool {
 
 func (e *emitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	name := "parallel"
-	if s.Spec.ID.Set() {
-		name = fmt.Sprintf("parallel %q", s.Spec.ID.Value)
+	if s.ID != "" {
+		name = fmt.Sprintf("parallel %q", s.ID)
 	}
-	out := []jen.Code{commentf("%s (%s): %d branches; the first failure cancels the others", name, e.where(s.Spec), len(s.Branches))}
+	out := []jen.Code{commentf("%s (%s): %d branches; the first failure cancels the others", name, e.where(s.Pos), len(s.Branches))}
 	var decls []jen.Code
 	for _, b := range s.Outs {
 		if b.Used {
@@ -238,13 +238,13 @@ func (e *emitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
 // (how says how items run at once, after "N at a time"), and the item
 // function's result type, its zero value and the value it returns.
 func (e *emitter) forEachHead(s *ir.ForEach, how string) (comment, result, zero, value jen.Code) {
-	st := s.Spec
-	desc := fmt.Sprintf("for_each %q (%s): over %s", st.ID.Value, e.where(st), s.Src.Src)
-	if !st.ID.Set() {
-		desc = fmt.Sprintf("for_each over %s (%s)", s.Src.Src, e.where(st))
+	st := &s.Base
+	desc := fmt.Sprintf("for_each %q (%s): over %s", st.ID, e.where(st.Pos), s.Src.Src)
+	if st.ID == "" {
+		desc = fmt.Sprintf("for_each over %s (%s)", s.Src.Src, e.where(st.Pos))
 	}
 	if s.Concurrency > 1 {
-		if st.ID.Set() {
+		if st.ID != "" {
 			desc += ","
 		} else {
 			desc += ":"

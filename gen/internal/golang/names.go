@@ -48,8 +48,8 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func (e *emitter) where(s *spec.Step) string {
-	return posOf(s.Pos)
+func (e *emitter) where(p spec.Pos) string {
+	return posOf(p)
 }
 
 // posOf is where p is, for comments: file:line.

@@ -130,7 +130,7 @@ func Generate(p *ir.Program, version string) ([]byte, error) {
 
 	for _, row := range p.Rows {
 		f.Line()
-		f.Commentf("%s is one record made by step %q (%s:%d).", row.Name, row.Spec.ID.Value, row.File, row.Spec.Pos.Line)
+		f.Commentf("%s is one record made by step %q (%s:%d).", row.Name, row.StepID, row.File, row.StepPos.Line)
 		var fields []jen.Code
 		for _, rf := range row.Fields {
 			tag := fmt.Sprintf("`json:%q db:%q`", rf.Column, rf.Column)

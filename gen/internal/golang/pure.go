@@ -15,8 +15,8 @@ func (e *emitter) pureAssign(b *ir.Binding, v jen.Code) jen.Code {
 }
 
 func (e *emitter) mapStep(s *ir.Map) []jen.Code {
-	st := s.Spec
-	out := []jen.Code{commentf("step %q (%s): map over %s", st.ID.Value, e.where(st), s.Src.Src)}
+	st := &s.Base
+	out := []jen.Code{commentf("step %q (%s): map over %s", st.ID, e.where(st.Pos), s.Src.Src)}
 	if s.NowVar != "" {
 		out = append(out, e.nowDecl(s.NowVar))
 	}
@@ -51,8 +51,8 @@ func (e *emitter) source(x *ir.Expr, out string) (jen.Code, []jen.Code) {
 }
 
 func (e *emitter) filter(s *ir.Filter) []jen.Code {
-	st := s.Spec
-	out := []jen.Code{commentf("step %q (%s): filter %s where %s", st.ID.Value, e.where(st), s.Src.Src, s.Where.Src)}
+	st := &s.Base
+	out := []jen.Code{commentf("step %q (%s): filter %s where %s", st.ID, e.where(st.Pos), s.Src.Src, s.Where.Src)}
 	if s.NowVar != "" {
 		out = append(out, e.nowDecl(s.NowVar))
 	}
@@ -69,10 +69,10 @@ func (e *emitter) filter(s *ir.Filter) []jen.Code {
 }
 
 func (e *emitter) unique(s *ir.Unique) []jen.Code {
-	st := s.Spec
+	st := &s.Base
 	param := "item"
 	return []jen.Code{
-		commentf("step %q (%s): unique %s by %s, the last of each key wins", st.ID.Value, e.where(st), s.Src.Src, st.Key.Value),
+		commentf("step %q (%s): unique %s by %s, the last of each key wins", st.ID, e.where(st.Pos), s.Src.Src, s.By),
 		e.pureAssign(s.Out, jen.Qual(TransformPath, "UniqueBy").Call(exprCode(s.Src),
 			jen.Func().Params(jen.Id(param).Add(e.TypeCode(s.Elem))).Add(e.TypeCode(s.KeyType)).Block(
 				jen.Return(jen.Id(param).Dot(s.KeyField)),
@@ -81,7 +81,7 @@ func (e *emitter) unique(s *ir.Unique) []jen.Code {
 }
 
 func (e *emitter) merge(s *ir.Merge) []jen.Code {
-	st := s.Spec
+	st := &s.Base
 	var args []jen.Code
 	var srcs []string
 	for _, x := range s.Srcs {
@@ -89,7 +89,7 @@ func (e *emitter) merge(s *ir.Merge) []jen.Code {
 		srcs = append(srcs, x.Src)
 	}
 	return []jen.Code{
-		commentf("step %q (%s): merge %s", st.ID.Value, e.where(st), strings.Join(srcs, ", ")),
+		commentf("step %q (%s): merge %s", st.ID, e.where(st.Pos), strings.Join(srcs, ", ")),
 		e.pureAssign(s.Out, jen.Qual(TransformPath, "Concat").Call(args...)),
 	}
 }

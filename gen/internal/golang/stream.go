@@ -8,7 +8,7 @@ import (
 )
 
 func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
-	st := s.Spec
+	st := &s.Base
 	ahead := "no page read ahead"
 	switch s.ReadAhead {
 	case 0:
@@ -17,7 +17,7 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	default:
 		ahead = fmt.Sprintf("%d pages read ahead", s.ReadAhead)
 	}
-	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID.Value, e.where(st), st.Stream.Value, ahead)}
+	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID, e.where(st.Pos), s.Src.Node, ahead)}
 	src := s.Src
 	if src.NowVar != "" {
 		out = append(out, e.nowDecl(src.NowVar))
@@ -53,7 +53,7 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 		if len(body) > 0 {
 			body = append(body, jen.Line())
 		}
-		body = append(body, commentf("advance (%s): staged with the page's journal record", posOf(st.Advance.Pos)))
+		body = append(body, commentf("advance (%s): staged with the page's journal record", posOf(s.Advance.Pos)))
 		if s.AdvanceNow != "" {
 			body = append(body, e.nowDecl(s.AdvanceNow))
 		}
@@ -64,7 +64,7 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	e.pop()
 	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
 
-	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.namedOptions("StreamOptions", opts, s.Key, e.where(st)),
+	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.namedOptions("StreamOptions", opts, s.Key, e.where(st.Pos)),
 		jen.Line().Add(fetch), jen.Line().Add(next), jen.Line().Add(fn))
 	if !s.Out.Used {
 		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))

@@ -67,7 +67,7 @@ func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 
 	for _, row := range p.Rows {
 		f.Line()
-		f.Commentf("%s is one record made by step %q (%s:%d).", row.Name, row.Spec.ID.Value, row.File, row.Spec.Pos.Line)
+		f.Commentf("%s is one record made by step %q (%s:%d).", row.Name, row.StepID, row.File, row.StepPos.Line)
 		var fields []jen.Code
 		for _, rf := range row.Fields {
 			tag := fmt.Sprintf("`json:%q db:%q`", rf.Column, rf.Column)
@@ -243,7 +243,7 @@ func (e *temporalEmitter) tstmt(s ir.Step, ret retFunc) []jen.Code {
 	case *ir.Merge:
 		return e.merge(s)
 	case *ir.If:
-		out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Spec))}
+		out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Pos))}
 		if s.NowVar != "" {
 			out = append(out, e.nowDecl(s.NowVar))
 		}
@@ -264,7 +264,7 @@ func (e *temporalEmitter) tstmt(s ir.Step, ret retFunc) []jen.Code {
 		return e.tstream(s, ret)
 	case *ir.Reset:
 		return []jen.Code{
-			commentf("reset cursor %s (%s): staged in the workflow, committed when the run succeeds", s.Cursor, e.where(s.Spec)),
+			commentf("reset cursor %s (%s): staged in the workflow, committed when the run succeeds", s.Cursor, e.where(s.Pos)),
 			jen.Id("r").Dot("ResetCursor").Call(jen.Lit(s.Cursor)),
 		}
 	}
@@ -308,8 +308,8 @@ func (e *temporalEmitter) callValue(s *ir.Call) jen.Code {
 }
 
 func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
-	st := s.Spec
-	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID.Value, e.where(st), st.Call.Value, e.flow.Name+"/"+e.keys[s])}
+	st := &s.Base
+	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID, e.where(st.Pos), s.Node, e.flow.Name+"/"+e.keys[s])}
 	if s.NowVar != "" {
 		out = append(out, e.nowDecl(s.NowVar))
 	}
@@ -324,7 +324,7 @@ func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
 	handle := e.tonError(s, ret)
 	var success []jen.Code
 	if s.Advance != nil {
-		success = append(success, commentf("advance (%s): staged in the workflow, committed when the run succeeds", posOf(st.Advance.Pos)),
+		success = append(success, commentf("advance (%s): staged in the workflow, committed when the run succeeds", posOf(s.Advance.Pos)),
 			advanceCode(s.Advance))
 	}
 	used := s.Out != nil && s.Out.Used
@@ -367,15 +367,15 @@ func (e *temporalEmitter) tonError(s *ir.Call, ret retFunc) []jen.Code {
 	}
 	if oe.Handler != nil {
 		h := oe.Handler
-		out = append(out, commentf("on_error (%s): %s as activity %q, then %s", posOf(s.Spec.OnError.Pos), h.Spec.OnError.Call.Value, e.flow.Name+"/"+e.keys[h], oe.Action))
+		out = append(out, commentf("on_error (%s): %s as activity %q, then %s", posOf(s.OnError.Pos), h.Node, e.flow.Name+"/"+e.keys[h], oe.Action))
 		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(e.callValue(h)), jen.Id("herr").Op("!=").Nil()).Block(
 			ret(jen.Id("herr")),
 		))
 	} else {
-		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(s.Spec.OnError.Pos)))
+		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(s.OnError.Pos)))
 	}
 	if oe.Action == "continue" {
-		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.Spec.ID.Value), jen.Err()))
+		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.ID), jen.Err()))
 	}
 	return append(out, ret(jen.Err()))
 }
@@ -383,11 +383,11 @@ func (e *temporalEmitter) tonError(s *ir.Call, ret retFunc) []jen.Code {
 func (e *temporalEmitter) twhile(s *ir.While, ret retFunc) []jen.Code {
 	var where string
 	var out []jen.Code
-	if s.Spec.ID.Set() {
-		where = fmt.Sprintf("while loop %s (%s)", s.Spec.ID.Value, e.where(s.Spec))
-		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.Spec.ID.Value, e.where(s.Spec), s.Cond.Src, s.Max))
+	if s.ID != "" {
+		where = fmt.Sprintf("while loop %s (%s)", s.ID, e.where(s.Pos))
+		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.ID, e.where(s.Pos), s.Cond.Src, s.Max))
 	} else {
-		where = fmt.Sprintf("while %s (%s)", oneLine(s.Cond.Src), e.where(s.Spec))
+		where = fmt.Sprintf("while %s (%s)", oneLine(s.Cond.Src), e.where(s.Pos))
 		out = append(out, commentf("%s: at most %d iterations", where, s.Max))
 	}
 	i := s.IterVar
@@ -415,10 +415,10 @@ func (e *temporalEmitter) twhile(s *ir.While, ret retFunc) []jen.Code {
 
 func (e *temporalEmitter) tparallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	name := "parallel"
-	if s.Spec.ID.Set() {
-		name = fmt.Sprintf("parallel %q", s.Spec.ID.Value)
+	if s.ID != "" {
+		name = fmt.Sprintf("parallel %q", s.ID)
 	}
-	out := []jen.Code{commentf("%s (%s): %d branches, each in workflow.Go; the first failure cancels the others", name, e.where(s.Spec), len(s.Branches))}
+	out := []jen.Code{commentf("%s (%s): %d branches, each in workflow.Go; the first failure cancels the others", name, e.where(s.Pos), len(s.Branches))}
 	var decls []jen.Code
 	for _, b := range s.Outs {
 		if b.Used {
@@ -470,13 +470,13 @@ func (e *temporalEmitter) tforEach(s *ir.ForEach, ret retFunc) []jen.Code {
 }
 
 func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
-	st := s.Spec
+	st := &s.Base
 	ahead := "the next page fetched while this one's body runs"
 	if s.ReadAhead == 0 {
 		ahead = "no page read ahead"
 	}
 	out := []jen.Code{commentf("stream %q (%s): %s page by page, one activity %q per page, %s; the run continues as new every --pages-per-run pages, carrying the page token and the staged cursors",
-		st.ID.Value, e.where(st), st.Stream.Value, e.flow.Name+"/"+e.keys[s.Src], ahead)}
+		st.ID, e.where(st.Pos), s.Src.Node, e.flow.Name+"/"+e.keys[s.Src], ahead)}
 	src := s.Src
 	if src.NowVar != "" {
 		out = append(out, e.nowDecl(src.NowVar))
@@ -502,7 +502,7 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 		if len(body) > 0 {
 			body = append(body, jen.Line())
 		}
-		body = append(body, commentf("advance (%s): staged in the workflow after the page's body, committed when the run succeeds", posOf(st.Advance.Pos)))
+		body = append(body, commentf("advance (%s): staged in the workflow after the page's body, committed when the run succeeds", posOf(s.Advance.Pos)))
 		if s.AdvanceNow != "" {
 			body = append(body, e.nowDecl(s.AdvanceNow))
 		}
