@@ -7,8 +7,35 @@
 // cursor.NAME and now(). Problems are reported all at once, each at the
 // file:line:col of the spec key or value at fault.
 //
-// Code generation uses jennifer: imports are never written by hand, and
-// local names are chosen so that they never shadow a package.
+// The pipeline has three parts that meet only at data: this package (the
+// checker) turns spec files into an ir.Program (package gen/ir: types,
+// expressions as go/ast with typed references, literals as data), and the
+// emitters (package gen/internal/golang, both targets) write Go from it
+// with jennifer. The checker writes no Go and the emitters call no checker;
+// a test in gen/internal/golang keeps it so.
+//
+// The checker's files, one concept each, as go/types arranges its own:
+//
+//	gen.go           the entry points: Check, Generate, GenerateTemporal
+//	check.go         the driver: a program, its flows, blocks and steps
+//	decl.go          program declarations: env, cursors, descriptions
+//	scope.go         binding step ids, and when they are visible
+//	names.go         Go names for locals, row types and package names
+//	call.go          node calls, their with values, on_error, advance, retry
+//	infer.go         type inference of generic nodes, assignability
+//	pure.go          map, filter, unique, merge
+//	control.go       if, while, parallel, for_each
+//	stream.go        paged sources
+//	expr.go          expressions
+//	literal.go       TOML literals as Go values of a field's type
+//	types.go         type names and kinds in messages
+//	warn.go          warnings
+//	ratelimit.go     [rate_limit] entries and triggers
+//	selectfields.go  inferring the fields a paged node must fetch
+//	temporal_secrets.go what the Temporal target refuses of secrets
+//	hash.go          flow and spec hashes
+//	load.go          loading the node packages
+//	providers.go     the built-in providers' packages
 package gen
 
 import (
