@@ -29,3 +29,17 @@ func TestSeams(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckerWritesNoGo: the checker (package gen) builds data, not code:
+// it imports no jennifer itself (only through the emitter it calls).
+func TestCheckerWritesNoGo(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "github.com/resolute/resolute-gen/gen").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, imp := range strings.Fields(string(out)) {
+		if imp == "github.com/dave/jennifer/jen" {
+			t.Errorf("package gen imports %s", imp)
+		}
+	}
+}
