@@ -18,47 +18,6 @@ import (
 	"github.com/resolute/resolute-gen/spec"
 )
 
-// scope is one level of names: the flow, or a block.
-type scope struct {
-	parent *scope
-	names  map[string]*ir.Binding
-	order  []*ir.Binding
-}
-
-func newScope(parent *scope) *scope {
-	return &scope{parent: parent, names: map[string]*ir.Binding{}}
-}
-
-func (s *scope) lookup(name string) *ir.Binding {
-	for ; s != nil; s = s.parent {
-		if b, ok := s.names[name]; ok {
-			return b
-		}
-	}
-	return nil
-}
-
-func (s *scope) define(b *ir.Binding) {
-	s.names[b.ID] = b
-	s.order = append(s.order, b)
-}
-
-// visible lists every visible name, for suggestions.
-func (s *scope) visible() []string {
-	var names []string
-	seen := map[string]bool{}
-	for ; s != nil; s = s.parent {
-		for n := range s.names {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
 // exprEnv is what an expression is checked against.
 type exprEnv struct {
 	scope  *scope
