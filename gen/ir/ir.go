@@ -162,7 +162,7 @@ type WithValue struct {
 	Note   string // a comment for code
 	// Path is set when field is promoted from an embedded struct: the
 	// indexes of the embedded fields that lead to it, outermost first (the
-	// input literal then nests their literals; see inputFields).
+	// input literal then nests their literals; see InputFields).
 	Path []int
 }
 
@@ -317,7 +317,7 @@ type Binding struct {
 	Pos    spec.Pos
 	Kind   BindKind
 	Used   bool
-	// where is set when the binding's block has closed, to explain why it is
+	// Where is set when the binding's block has closed, to explain why it is
 	// no longer visible ("inside the then block of the if at sync.toml:27:1").
 	Where string
 	// block is set for the id of a step without a value: the step's kind
