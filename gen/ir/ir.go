@@ -320,14 +320,14 @@ type Binding struct {
 	// Where is set when the binding's block has closed, to explain why it is
 	// no longer visible ("inside the then block of the if at sync.toml:27:1").
 	Where string
-	// block is set for the id of a step without a value: the step's kind
+	// Block is set for the id of a step without a value: the step's kind
 	// ("while").
 	Block string
-	// predeclared is true when the generated code declares the variable
+	// Predeclared is true when the generated code declares the variable
 	// before the step that assigns it (parallel branch outputs) or when a
 	// step re-binds it inside a loop: such steps assign with =.
 	Predeclared bool
-	// broken marks the output of a step that failed to check: expressions
+	// Broken marks the output of a step that failed to check: expressions
 	// using it are not checked, as the step's own error says enough.
 	Broken bool
 }
