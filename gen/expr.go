@@ -1,12 +1,10 @@
 package gen
 
 import (
-	"bytes"
 	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/parser"
-	"go/printer"
 	"go/scanner"
 	"go/token"
 	"go/types"
@@ -16,106 +14,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/tools/go/ast/astutil"
-
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
-
-// bindKind says what a name in an expression's scope stands for.
-type bindKind int
-
-const (
-	bindStep    bindKind = iota // a step's output
-	bindLoopVar                 // the `as` variable of map, filter, for_each
-	bindEnv                     // env.NAME
-	bindCursor                  // cursor.NAME
-	bindNow                     // now()
-	bindError                   // error, in an on_error handler: the failure's text
-	bindInput                   // input, in an on_error handler: the failed step's input
-)
-
-// binding is a name visible to expressions.
-type binding struct {
-	id     string // the name in the spec
-	goName string // the Go identifier in generated code
-	typ    types.Type
-	pos    spec.Pos
-	kind   bindKind
-	used   bool
-	// where is set when the binding's block has closed, to explain why it is
-	// no longer visible ("inside the then block of the if at sync.toml:27:1").
-	where string
-	// block is set for the id of a step without a value: the step's kind
-	// ("while").
-	block string
-	// predeclared is true when the generated code declares the variable
-	// before the step that assigns it (parallel branch outputs) or when a
-	// step re-binds it inside a loop: such steps assign with =.
-	predeclared bool
-	// broken marks the output of a step that failed to check: expressions
-	// using it are not checked, as the step's own error says enough.
-	broken bool
-}
-
-// scope is one level of names: the flow, or a block.
-type scope struct {
-	parent *scope
-	names  map[string]*binding
-	order  []*binding
-}
-
-func newScope(parent *scope) *scope {
-	return &scope{parent: parent, names: map[string]*binding{}}
-}
-
-func (s *scope) lookup(name string) *binding {
-	for ; s != nil; s = s.parent {
-		if b, ok := s.names[name]; ok {
-			return b
-		}
-	}
-	return nil
-}
-
-func (s *scope) define(b *binding) {
-	s.names[b.id] = b
-	s.order = append(s.order, b)
-}
-
-// visible lists every visible name, for suggestions.
-func (s *scope) visible() []string {
-	var names []string
-	seen := map[string]bool{}
-	for ; s != nil; s = s.parent {
-		for n := range s.names {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
-// expr is a checked Go expression from the spec, ready to emit.
-type expr struct {
-	src  string
-	pos  spec.Pos
-	ast  ast.Expr
-	typ  types.Type
-	val  types.TypeAndValue
-	code string // the Go source to emit, names rewritten for the generated program
-	// items is what scanItems found, before names were rewritten.
-	items map[string]itemScan
-	now   bool // calls now()
-}
-
-// part is a piece of an interpolated string: text, or an expression.
-type part struct {
-	text string
-	e    *expr
-}
 
 // exprEnv is what an expression is checked against.
 type exprEnv struct {
@@ -225,7 +126,7 @@ func bareExpr(s spec.String) exprSrc {
 
 // checkExpr parses and type-checks an expression in env. Problems go
 // to c.errs; the result is nil if the expression is unusable.
-func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
+func (c *checker) checkExpr(env exprEnv, xs exprSrc) *ir.Expr {
 	src, pos := xs.text, xs.pos(0)
 	x, err := parser.ParseExprFrom(c.fset, "", src, parser.SkipObjectResolution)
 	if err != nil {
@@ -247,12 +148,12 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 		return xs.pos(off)
 	}
 	// src reads in messages and generated comments: one line.
-	e := &expr{src: strings.Join(strings.Fields(src), " "), pos: pos, ast: x}
+	e := &ir.Expr{Src: strings.Join(strings.Fields(src), " "), Pos: pos, AST: x}
 
 	// Resolve names ourselves first: go/types would say "undefined: x",
 	// where a reader deserves to know that x is defined later, or inside a
 	// closed block, or is a typo of y.
-	used := map[*binding]bool{}
+	used := map[*ir.Binding]bool{}
 	ok := true
 	var visit func(n ast.Node) bool
 	visit = func(n ast.Node) bool {
@@ -263,9 +164,9 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 			return false
 		case *ast.SelectorExpr:
 			if id, isIdent := n.X.(*ast.Ident); isIdent {
-				if b := env.scope.lookup(id.Name); b != nil && (b.kind == bindEnv || b.kind == bindCursor) {
+				if b := env.scope.lookup(id.Name); b != nil && (b.Kind == ir.BindEnv || b.Kind == ir.BindCursor) {
 					used[b] = true
-					if !c.checkEnvCursor(b.kind, n.Sel.Name, at(n.Sel.Pos())) {
+					if !c.checkEnvCursor(b.Kind, n.Sel.Name, at(n.Sel.Pos())) {
 						ok = false
 					}
 					return false
@@ -290,7 +191,7 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 	}
 	ast.Inspect(x, visit)
 	for b := range used {
-		if b.broken {
+		if b.Broken {
 			return nil
 		}
 	}
@@ -299,16 +200,16 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 	}
 	// Type-check in a package whose scope holds exactly the names used.
 	pkg := types.NewPackage("main", "main")
-	objs := map[types.Object]*binding{}
+	objs := map[types.Object]*ir.Binding{}
 	for b := range used {
-		obj := types.NewVar(token.NoPos, pkg, b.id, c.bindingType(b, pkg))
+		obj := types.NewVar(token.NoPos, pkg, b.ID, c.bindingType(b, pkg))
 		pkg.Scope().Insert(obj)
 		objs[obj] = b
 	}
 	// The row types generated so far are types of the program: []Row{row}.
 	for _, rt := range c.rowList {
-		if pkg.Scope().Lookup(rt.name) == nil {
-			pkg.Scope().Insert(types.NewTypeName(token.NoPos, pkg, rt.name, rt.named))
+		if pkg.Scope().Lookup(rt.Name) == nil {
+			pkg.Scope().Insert(types.NewTypeName(token.NoPos, pkg, rt.Name, rt.Named))
 		}
 	}
 	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}}
@@ -324,39 +225,45 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *expr {
 		}
 		return nil
 	}
-	e.val = info.Types[x]
-	e.typ = e.val.Type
+	e.TV = info.Types[x]
+	e.Type = e.TV.Type
 	if msg := c.notAValue(e, env); msg != "" {
 		c.errs.Add(pos, "%s", msg)
 		return nil
 	}
-	e.items = scanItems(x, info)
-	if b, isBasic := e.typ.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
-		e.typ = types.Default(e.typ)
+	c.exprItems[e] = scanItems(x, info)
+	if b, isBasic := e.Type.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
+		e.Type = types.Default(e.Type)
 		// An untyped constant takes its default type where nothing else
 		// gives it one (text around ${...}, an any field): it must fit.
-		if v := e.val.Value; v != nil && !fitsDefault(v, e.typ) {
-			c.errs.Add(pos, "the constant %s overflows %s, the type it takes here", quoteShort(e.src), e.typ)
+		if v := e.TV.Value; v != nil && !fitsDefault(v, e.Type) {
+			c.errs.Add(pos, "the constant %s overflows %s, the type it takes here", quoteShort(e.Src), e.Type)
 			return nil
 		}
 	}
 	for b := range used {
-		b.used = true
-		if b.kind == bindNow {
-			e.now = true
+		b.Used = true
+		if b.Kind == ir.BindNow {
+			e.Now = true
 		}
 	}
-	e.code = c.rewrite(x, info, objs, env)
+	e.Refs = map[*ast.Ident]*ir.Binding{}
+	for id, obj := range info.Uses {
+		if b := objs[obj]; b != nil {
+			e.Refs[id] = b
+		}
+	}
+	e.NowVar, e.InVar, e.ErrVar = env.nowVar, env.inVar, env.errVar
 	return e
 }
 
-func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) spec.Pos, used map[*binding]bool, ok *bool) {
+func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) spec.Pos, used map[*ir.Binding]bool, ok *bool) {
 	if id.Name == "_" {
 		return
 	}
 	if b := env.scope.lookup(id.Name); b != nil {
-		if b.kind == bindEnv || b.kind == bindCursor {
-			c.errs.Add(at(id.Pos()), "%s alone is not a value; write %s.NAME", b.id, b.id)
+		if b.Kind == ir.BindEnv || b.Kind == ir.BindCursor {
+			c.errs.Add(at(id.Pos()), "%s alone is not a value; write %s.NAME", b.ID, b.ID)
 			*ok = false
 			return
 		}
@@ -377,12 +284,12 @@ func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) sp
 	*ok = false
 	if def, known := c.defined[id.Name]; known {
 		switch {
-		case def.block != "":
-			c.errs.Add(at(id.Pos()), "%s is the id of the %s step at %s, which has no value", id.Name, def.block, def.pos)
-		case def.where != "":
-			c.errs.Add(at(id.Pos()), "%s is defined at %s, %s, and is not visible here", id.Name, def.pos, def.where)
+		case def.Block != "":
+			c.errs.Add(at(id.Pos()), "%s is the id of the %s step at %s, which has no value", id.Name, def.Block, def.Pos)
+		case def.Where != "":
+			c.errs.Add(at(id.Pos()), "%s is defined at %s, %s, and is not visible here", id.Name, def.Pos, def.Where)
 		default:
-			c.errs.Add(at(id.Pos()), "%s is not defined yet: step %s is at %s, after this expression", id.Name, id.Name, def.pos)
+			c.errs.Add(at(id.Pos()), "%s is not defined yet: step %s is at %s, after this expression", id.Name, id.Name, def.Pos)
 		}
 		return
 	}
@@ -404,29 +311,29 @@ func (c *checker) resolveIdent(env exprEnv, id *ast.Ident, at func(token.Pos) sp
 // notAValue explains why a type-checked expression cannot be used as a
 // value in generated code: a builtin or a type, untyped nil where the type
 // comes from the value, a function not called; "" if it can.
-func (c *checker) notAValue(e *expr, env exprEnv) string {
+func (c *checker) notAValue(e *ir.Expr, env exprEnv) string {
 	switch {
-	case e.val.IsBuiltin():
-		return fmt.Sprintf("%s is a built-in function, not a value; call it, such as %s(x)", e.src, strings.TrimSpace(e.src))
-	case e.val.IsType():
-		return fmt.Sprintf("%s is a type, not a value; convert a value to it, such as %s(x)", e.src, strings.TrimSpace(e.src))
-	case e.val.IsNil():
+	case e.TV.IsBuiltin():
+		return fmt.Sprintf("%s is a built-in function, not a value; call it, such as %s(x)", e.Src, strings.TrimSpace(e.Src))
+	case e.TV.IsType():
+		return fmt.Sprintf("%s is a type, not a value; convert a value to it, such as %s(x)", e.Src, strings.TrimSpace(e.Src))
+	case e.TV.IsNil():
 		if env.allowNil {
 			return ""
 		}
 		return "nil has no type here, and the type of this value is taken from the value; use a typed value, such as a step output"
-	case e.typ == nil || e.typ == types.Typ[types.Invalid]:
-		return fmt.Sprintf("%s has no value", e.src)
+	case e.Type == nil || e.Type == types.Typ[types.Invalid]:
+		return fmt.Sprintf("%s has no value", e.Src)
 	}
-	if sig, isFunc := types.Unalias(e.typ).(*types.Signature); isFunc {
+	if sig, isFunc := types.Unalias(e.Type).(*types.Signature); isFunc {
 		args := "()"
 		if sig.Params().Len() > 0 {
 			args = "(...)"
 		}
-		return fmt.Sprintf("%s is a function (%s), not a value; call it: %s%s", e.src, c.typeString(e.typ), strings.TrimSpace(e.src), args)
+		return fmt.Sprintf("%s is a function (%s), not a value; call it: %s%s", e.Src, c.typeString(e.Type), strings.TrimSpace(e.Src), args)
 	}
-	if tup, isTuple := e.typ.(*types.Tuple); isTuple {
-		return fmt.Sprintf("%s has %d values; expected one", e.src, tup.Len())
+	if tup, isTuple := e.Type.(*types.Tuple); isTuple {
+		return fmt.Sprintf("%s has %d values; expected one", e.Src, tup.Len())
 	}
 	return ""
 }
@@ -450,7 +357,7 @@ func quoteShort(src string) string {
 func (c *checker) suggestName(name string, s *scope) string {
 	var own, builtin []string
 	for _, n := range s.visible() {
-		if b := s.lookup(n); b != nil && (b.kind == bindStep || b.kind == bindLoopVar) {
+		if b := s.lookup(n); b != nil && (b.Kind == ir.BindStep || b.Kind == ir.BindLoopVar) {
 			own = append(own, n)
 		} else {
 			builtin = append(builtin, n)
@@ -470,8 +377,8 @@ var stdPackages = map[string]bool{
 }
 
 // checkEnvCursor checks env.NAME and cursor.NAME against the declarations.
-func (c *checker) checkEnvCursor(kind bindKind, name string, pos spec.Pos) bool {
-	if kind == bindEnv {
+func (c *checker) checkEnvCursor(kind ir.BindKind, name string, pos spec.Pos) bool {
+	if kind == ir.BindEnv {
 		if _, ok := c.envByName[name]; ok {
 			if c.flowEnv != nil {
 				c.flowEnv[name] = true
@@ -489,16 +396,16 @@ func (c *checker) checkEnvCursor(kind bindKind, name string, pos spec.Pos) bool 
 }
 
 // bindingType is the Go type a binding has inside expressions.
-func (c *checker) bindingType(b *binding, pkg *types.Package) types.Type {
-	switch b.kind {
-	case bindEnv:
+func (c *checker) bindingType(b *ir.Binding, pkg *types.Package) types.Type {
+	switch b.Kind {
+	case ir.BindEnv:
 		return namesStruct(pkg, sortedKeys(c.envByName))
-	case bindCursor:
+	case ir.BindCursor:
 		return namesStruct(pkg, sortedKeys(c.cursorByName))
-	case bindNow:
+	case ir.BindNow:
 		return types.NewSignatureType(nil, nil, nil, nil, types.NewTuple(types.NewVar(token.NoPos, nil, "", c.timeType)), false)
 	}
-	return b.typ
+	return b.Type
 }
 
 // namesStruct is the type of env and cursor inside expressions: a struct
@@ -590,66 +497,6 @@ func (c *checker) typeErrorMsg(msg string) string {
 // rewrite renders x as Go for the generated program: step names become their
 // Go variables, env.X becomes r.Env("X"), cursor.x becomes r.Cursor("x"),
 // now() becomes the step's recorded instant.
-func (c *checker) rewrite(x ast.Expr, info *types.Info, objs map[types.Object]*binding, env exprEnv) string {
-	call := func(recv, method, arg string) ast.Expr {
-		return &ast.CallExpr{
-			Fun:  &ast.SelectorExpr{X: ast.NewIdent(recv), Sel: ast.NewIdent(method)},
-			Args: []ast.Expr{&ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(arg)}},
-		}
-	}
-	out := astutil.Apply(x, func(cur *astutil.Cursor) bool {
-		switch n := cur.Node().(type) {
-		case *ast.SelectorExpr:
-			if id, ok := n.X.(*ast.Ident); ok {
-				if b := objs[info.Uses[id]]; b != nil {
-					switch b.kind {
-					case bindEnv:
-						cur.Replace(call("r", "Env", n.Sel.Name))
-						return false
-					case bindCursor:
-						cur.Replace(call("r", "Cursor", n.Sel.Name))
-						return false
-					}
-				}
-			}
-		case *ast.CallExpr:
-			if id, ok := n.Fun.(*ast.Ident); ok && len(n.Args) == 0 {
-				if b := objs[info.Uses[id]]; b != nil && b.kind == bindNow {
-					cur.Replace(ast.NewIdent(env.nowVar))
-					return false
-				}
-			}
-		case *ast.Ident:
-			b := objs[info.Uses[n]]
-			if b == nil {
-				return true
-			}
-			switch b.kind {
-			case bindError:
-				cur.Replace(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(env.errVar), Sel: ast.NewIdent("Error")}})
-			case bindInput:
-				cur.Replace(ast.NewIdent(env.inVar))
-			default:
-				cur.Replace(ast.NewIdent(b.goName))
-			}
-		}
-		return true
-	}, nil)
-	var buf bytes.Buffer
-	if err := printer.Fprint(&buf, token.NewFileSet(), out); err != nil {
-		panic(fmt.Sprintf("printing a checked expression: %v", err))
-	}
-	return buf.String()
-}
-
-// needsParens reports whether e must be parenthesized as an operand.
-func (e *expr) needsParens() bool {
-	switch e.ast.(type) {
-	case *ast.BinaryExpr, *ast.UnaryExpr, *ast.StarExpr:
-		return true
-	}
-	return false
-}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

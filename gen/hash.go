@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"time"
@@ -118,4 +119,16 @@ func canonical(h hash.Hash, v reflect.Value) {
 	default:
 		panic("canonical: unexpected kind " + v.Kind().String())
 	}
+}
+
+// specHash identifies the spec files' content: a resumed run refuses to
+// continue under a changed spec. Paths are reduced to base names so the
+// hash does not depend on the directory generation ran in.
+func specHash(files []*spec.File) string {
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(f.Path), len(f.Source))
+		h.Write(f.Source)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

@@ -8,25 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dave/jennifer/jen"
-
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
-// checkLiteral checks a TOML literal against a field's type and records
-// the Go code for it in c.litCode.
-func (c *checker) checkLiteral(v *spec.Value, t types.Type, field string) bool {
-	code, ok := c.literal(v, t, field)
-	if ok {
-		c.litCode[v] = code
-	}
-	return ok
-}
-
-// literal converts a TOML value to Go code of type t, or reports why it
+// literal checks a TOML value as a value of type t, or reports why it
 // cannot be one.
-func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, bool) {
-	bad := func(expected string) (jen.Code, bool) {
+func (c *checker) literal(v *spec.Value, t types.Type, what string) (*ir.Literal, bool) {
+	bad := func(expected string) (*ir.Literal, bool) {
 		c.errs.Add(v.Pos, "%s is %s; expected %s, not a TOML %s%s", what, c.typeString(t), expected, v.Kind, unquoteHint(v, t))
 		return nil, false
 	}
@@ -42,7 +31,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				c.errs.Add(v.Pos, "%s is time.Duration; %q is not a Go duration such as \"30s\", \"5m\" or \"1h30m\"", what, v.Str.Value)
 				return nil, false
 			}
-			return durationCode(d), true
+			return &ir.Literal{Kind: ir.LitDuration, Type: t, Duration: d}, true
 		case "Time":
 			if v.Kind != spec.KindDateTime && v.Kind != spec.KindLocalDateTime && v.Kind != spec.KindLocalDate {
 				return bad("a TOML date-time like 2026-01-02T15:04:05Z")
@@ -52,9 +41,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				c.errs.Add(v.Pos, "%s: %v", what, err)
 				return nil, false
 			}
-			tm = tm.UTC()
-			return jen.Qual("time", "Date").Call(jen.Lit(tm.Year()), jen.Qual("time", tm.Month().String()), jen.Lit(tm.Day()),
-				jen.Lit(tm.Hour()), jen.Lit(tm.Minute()), jen.Lit(tm.Second()), jen.Lit(tm.Nanosecond()), jen.Qual("time", "UTC")), true
+			return &ir.Literal{Kind: ir.LitTime, Type: t, Time: tm.UTC()}, true
 		}
 	}
 	switch u := t.Underlying().(type) {
@@ -65,7 +52,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 			if v.Kind != spec.KindString {
 				return bad("a string")
 			}
-			return jen.Lit(v.Str.Value), true
+			return &ir.Literal{Kind: ir.LitString, Type: t, Str: v.Str.Value}, true
 		case info&types.IsInteger != 0:
 			if v.Kind != spec.KindInt {
 				return bad("an integer")
@@ -74,46 +61,44 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				c.errs.Add(v.Pos, "%s is %s, which holds %s; %d does not fit", what, c.typeString(t), intRange(u.Kind()), v.Int)
 				return nil, false
 			}
-			return jen.Op(strconv.FormatInt(v.Int, 10)), true
+			return &ir.Literal{Kind: ir.LitInt, Type: t, Int: v.Int}, true
 		case info&types.IsFloat != 0:
 			switch v.Kind {
 			case spec.KindInt:
-				return jen.Op(strconv.FormatInt(v.Int, 10)), true
+				return &ir.Literal{Kind: ir.LitInt, Type: t, Int: v.Int}, true
 			case spec.KindFloat:
 				if math.IsInf(v.Float, 0) || math.IsNaN(v.Float) {
 					c.errs.Add(v.Pos, "%s: inf and nan are not supported", what)
 					return nil, false
 				}
-				s := strconv.FormatFloat(v.Float, 'g', -1, 64)
-				return jen.Op(s), true
+				return &ir.Literal{Kind: ir.LitFloat, Type: t, Float: v.Float}, true
 			}
 			return bad("a number")
 		case info&types.IsBoolean != 0:
 			if v.Kind != spec.KindBool {
 				return bad("true or false")
 			}
-			return jen.Lit(v.Bool), true
+			return &ir.Literal{Kind: ir.LitBool, Type: t, Bool: v.Bool}, true
 		}
 	case *types.Pointer:
 		inner, ok := c.literal(v, u.Elem(), what)
 		if !ok {
 			return nil, false
 		}
-		// Go 1.26: new(expr) allocates a copy of expr's value.
-		return jen.New(c.typeCode(u.Elem()).Call(inner)), true
+		return &ir.Literal{Kind: ir.LitPointer, Type: t, Elems: []*ir.Literal{inner}}, true
 	case *types.Slice:
 		if v.Kind != spec.KindArray {
 			return bad("an array")
 		}
-		var elems []jen.Code
+		lit := &ir.Literal{Kind: ir.LitSlice, Type: t}
 		for i, e := range v.Array {
-			code, ok := c.literal(e, u.Elem(), fmt.Sprintf("%s[%d]", what, i))
+			el, ok := c.literal(e, u.Elem(), fmt.Sprintf("%s[%d]", what, i))
 			if !ok {
 				return nil, false
 			}
-			elems = append(elems, code)
+			lit.Elems = append(lit.Elems, el)
 		}
-		return c.typeCode(t).Values(elems...), true
+		return lit, true
 	case *types.Map:
 		if v.Kind != spec.KindTable {
 			return bad("a table")
@@ -123,15 +108,15 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 		}
 		// Keys in the spec's order, which is deterministic and reads like
 		// the spec.
-		var items []jen.Code
+		lit := &ir.Literal{Kind: ir.LitMap, Type: t}
 		for _, f := range v.Fields {
-			code, ok := c.literal(f.Value, u.Elem(), fmt.Sprintf("%s[%q]", what, f.Key))
+			el, ok := c.literal(f.Value, u.Elem(), fmt.Sprintf("%s[%q]", what, f.Key))
 			if !ok {
 				return nil, false
 			}
-			items = append(items, jen.Lit(f.Key).Op(":").Add(code))
+			lit.Fields = append(lit.Fields, ir.LiteralField{Key: f.Key, Value: el})
 		}
-		return c.typeCode(t).Add(multi(items...)), true
+		return lit, true
 	case *types.Struct:
 		if v.Kind != spec.KindTable {
 			return bad("a table of its fields")
@@ -144,7 +129,7 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				names = append(names, f.Name())
 			}
 		}
-		var items []jen.Code
+		lit := &ir.Literal{Kind: ir.LitStruct, Type: t}
 		ok := true
 		for _, kv := range v.Fields {
 			f := fields[kv.Key]
@@ -153,50 +138,50 @@ func (c *checker) literal(v *spec.Value, t types.Type, what string) (jen.Code, b
 				ok = false
 				continue
 			}
-			code, good := c.literal(kv.Value, f.Type(), what+"."+kv.Key)
+			el, good := c.literal(kv.Value, f.Type(), what+"."+kv.Key)
 			if !good {
 				ok = false
 				continue
 			}
-			items = append(items, field(kv.Key, code))
+			lit.Fields = append(lit.Fields, ir.LiteralField{Key: kv.Key, Value: el})
 		}
 		if !ok {
 			return nil, false
 		}
-		return c.typeCode(t).Add(multi(items...)), true
+		return lit, true
 	case *types.Interface:
 		if u.Empty() {
-			return c.anyLiteral(v), true
+			return anyLiteral(v), true
 		}
 	}
 	return bad("a value that a TOML literal cannot express; use \"${expr}\"")
 }
 
-// anyLiteral writes v as the Go value encoding/json would decode it to.
-func (c *checker) anyLiteral(v *spec.Value) jen.Code {
+// anyLiteral is v as the Go value encoding/json would decode it to.
+func anyLiteral(v *spec.Value) *ir.Literal {
 	switch v.Kind {
 	case spec.KindString:
-		return jen.Lit(v.Str.Value)
+		return &ir.Literal{Kind: ir.LitString, Str: v.Str.Value}
 	case spec.KindInt:
-		return jen.Int64().Call(jen.Op(strconv.FormatInt(v.Int, 10)))
+		return &ir.Literal{Kind: ir.LitAnyInt, Int: v.Int}
 	case spec.KindFloat:
-		return jen.Float64().Call(jen.Op(strconv.FormatFloat(v.Float, 'g', -1, 64)))
+		return &ir.Literal{Kind: ir.LitAnyFloat, Float: v.Float}
 	case spec.KindBool:
-		return jen.Lit(v.Bool)
+		return &ir.Literal{Kind: ir.LitBool, Bool: v.Bool}
 	case spec.KindArray:
-		var elems []jen.Code
+		lit := &ir.Literal{Kind: ir.LitAnySlice}
 		for _, e := range v.Array {
-			elems = append(elems, c.anyLiteral(e))
+			lit.Elems = append(lit.Elems, anyLiteral(e))
 		}
-		return jen.Index().Any().Values(elems...)
+		return lit
 	case spec.KindTable:
-		var items []jen.Code
+		lit := &ir.Literal{Kind: ir.LitAnyMap}
 		for _, f := range v.Fields {
-			items = append(items, jen.Lit(f.Key).Op(":").Add(c.anyLiteral(f.Value)))
+			lit.Fields = append(lit.Fields, ir.LiteralField{Key: f.Key, Value: anyLiteral(f.Value)})
 		}
-		return jen.Map(jen.String()).Any().Values(items...)
+		return lit
 	}
-	return jen.Lit(v.Raw)
+	return &ir.Literal{Kind: ir.LitRaw, Str: v.Raw}
 }
 
 func parseTOMLTime(v *spec.Value) (time.Time, error) {
@@ -279,24 +264,6 @@ func intFits(v int64, k types.BasicKind) bool {
 	return true
 }
 
-// durationCode writes d the way a person would: 2 * time.Second, time.Minute.
-func durationCode(d time.Duration) jen.Code {
-	units := []struct {
-		d    time.Duration
-		name string
-	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}}
-	for _, u := range units {
-		if d%u.d == 0 {
-			n := int64(d / u.d)
-			if n == 1 {
-				return jen.Qual("time", u.name)
-			}
-			return jen.Op(strconv.FormatInt(n, 10)).Op("*").Qual("time", u.name)
-		}
-	}
-	return jen.Qual("time", "Duration").Call(jen.Op(strconv.FormatInt(int64(d), 10)))
-}
-
 // checkJSONType checks that values of t survive the journal: they are
 // written as JSON and read back on replay.
 // what names the value and cannot says what it cannot be ("cannot be
@@ -375,58 +342,6 @@ func hasMethod(n *types.Named, name string) bool {
 func isStringKind(t types.Type) bool {
 	b, ok := t.Underlying().(*types.Basic)
 	return ok && b.Info()&types.IsString != 0
-}
-
-// stringConv says how an interpolated value becomes text.
-type convKind int
-
-const (
-	convString convKind = iota + 1
-	convNamedString
-	convInt
-	convFloat
-	convBool
-	convTime
-	convStringer
-)
-
-func (c *checker) stringConv(e *expr) (convKind, bool) {
-	t := e.typ
-	if types.Identical(t, c.timeType) {
-		return convTime, true
-	}
-	// A type's own String method says how it reads, before its kind does.
-	if n, ok := types.Unalias(t).(*types.Named); ok && hasStringMethod(n) {
-		return convStringer, true
-	}
-	if b, ok := t.Underlying().(*types.Basic); ok {
-		switch {
-		case b.Info()&types.IsString != 0:
-			if types.Identical(t, types.Typ[types.String]) {
-				return convString, true
-			}
-			return convNamedString, true
-		case b.Info()&types.IsInteger != 0:
-			return convInt, true
-		case b.Info()&types.IsFloat != 0:
-			return convFloat, true
-		case b.Info()&types.IsBoolean != 0:
-			return convBool, true
-		}
-	}
-	return 0, false
-}
-
-// hasStringMethod reports whether n has the method String() string, on
-// its value (an addressable value is not guaranteed in an expression).
-func hasStringMethod(n *types.Named) bool {
-	obj, _, _ := types.LookupFieldOrMethod(n, false, nil, "String")
-	fn, ok := obj.(*types.Func)
-	if !ok {
-		return false
-	}
-	sig := fn.Type().(*types.Signature)
-	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.String])
 }
 
 // unwritable says why the generated program cannot name the type t (it

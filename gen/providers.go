@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/resolute/resolute-gen/gen/internal/golang"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -17,7 +18,7 @@ func ProviderPackages() []string {
 	for _, p := range builtins {
 		all = append(all, p)
 	}
-	for _, p := range cursorStorePackages {
+	for _, p := range golang.CursorStorePackages {
 		all = append(all, p)
 	}
 	return sortedUnique(all)
@@ -36,7 +37,7 @@ func ModuleImports(paths ...string) []string {
 			continue
 		}
 		files = append(files, f)
-		if p, ok := cursorStorePackages[f.CursorStore.Value]; ok {
+		if p, ok := golang.CursorStorePackages[f.CursorStore.Value]; ok {
 			all = append(all, p)
 		}
 	}

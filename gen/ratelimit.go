@@ -5,15 +5,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dave/jennifer/jen"
-
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
 // checkRateLimits gathers the [rate_limit] entries of every file of the
 // program: a limit may be declared in several files only alike, since its
 // steps share one token bucket. It also checks each file's trigger.
-func (c *checker) checkRateLimits(prog *Program) {
+func (c *checker) checkRateLimits(prog *ir.Program) {
 	c.rateLimitByName = map[string]*spec.RateLimit{}
 	for _, f := range c.files {
 		for _, l := range f.RateLimits {
@@ -25,7 +24,7 @@ func (c *checker) checkRateLimits(prog *Program) {
 				continue
 			}
 			c.rateLimitByName[l.Name] = l
-			prog.RateLimits = append(prog.RateLimits, l)
+			prog.RateLimits = append(prog.RateLimits, &ir.RateLimit{Name: l.Name, Requests: l.Requests, Per: l.Per, Burst: int(burstOf(l))})
 		}
 	}
 	for _, f := range c.files {
@@ -50,13 +49,6 @@ func (c *checker) checkRateLimits(prog *Program) {
 			c.errs.Add(tr.Secret.Pos, "trigger secret %s must be declared with secret = true (at %s), so that its value is redacted from logs and never journaled", tr.Secret.Value, ev.Pos)
 		}
 	}
-}
-
-func burstOf(l *spec.RateLimit) int64 {
-	if l.Burst.Set() {
-		return l.Burst.Value
-	}
-	return 1
 }
 
 // rateString writes a limit back as TOML, for messages.
@@ -92,24 +84,10 @@ func (c *checker) rateLimitRef(st *spec.Step) string {
 	return ""
 }
 
-// rateLimitsCode is the Program's RateLimits field.
-func rateLimitsCode(ls []*spec.RateLimit) jen.Code {
-	var items []jen.Code
-	for _, l := range ls {
-		items = append(items, jen.Values(
-			field("Name", jen.Lit(l.Name)),
-			field("Requests", jen.Lit(l.Requests)),
-			field("Per", durationCode(l.Per)),
-			field("Burst", jen.Lit(int(burstOf(l)))),
-		))
+// burstOf is a rate limit's burst: 1 unless the spec gives one.
+func burstOf(l *spec.RateLimit) int64 {
+	if l.Burst.Set() {
+		return l.Burst.Value
 	}
-	return field("RateLimits", jen.Index().Add(rt("RateLimit")).Add(multi(items...)))
-}
-
-// triggerCode is a Flow's Trigger field.
-func triggerCode(tr *spec.Trigger) jen.Code {
-	return field("Trigger", jen.Op("&").Add(rt("Trigger")).Values(
-		field("Webhook", jen.Lit(tr.Webhook.Value)),
-		field("Secret", jen.Lit(tr.Secret.Value)),
-	))
+	return 1
 }

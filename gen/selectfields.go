@@ -5,7 +5,7 @@ import (
 	"go/types"
 	"slices"
 
-	"github.com/dave/jennifer/jen"
+	"github.com/resolute/resolute-gen/gen/ir"
 )
 
 // Fetching only what the flow reads (issue 7): a built-in source whose
@@ -31,11 +31,12 @@ var selectables = []selectable{
 }
 
 // inferSelect fills Select for the calls of prog that allow it.
-func inferSelect(prog *Program) {
+// items is what scanItems found in each expression.
+func inferSelect(prog *ir.Program, items map[*ir.Expr]map[string]itemScan) {
 	for _, sel := range selectables {
-		u := &itemUses{sel: sel, fields: map[string]bool{}}
+		u := &itemUses{sel: sel, fields: map[string]bool{}, items: items}
 		for _, fl := range prog.Flows {
-			u.stmts(fl.body)
+			u.stmts(fl.Body)
 		}
 		if u.all || len(u.fields) == 0 {
 			continue
@@ -46,23 +47,19 @@ func inferSelect(prog *Program) {
 		}
 		slices.Sort(names)
 		for _, fl := range prog.Flows {
-			forEachCallStmt(fl.body, func(cs *callStmt) {
-				if cs.pkgPath != sel.pkgPath || !slices.Contains(sel.nodes, cs.fnName) {
+			forEachCallStmt(fl.Body, func(cs *ir.Call) {
+				if cs.PkgPath != sel.pkgPath || !slices.Contains(sel.nodes, cs.FuncName) {
 					return
 				}
-				for _, w := range cs.with {
-					if w.field == "Select" {
+				for _, w := range cs.With {
+					if w.Field == "Select" {
 						return // the spec says what it wants
 					}
 				}
-				lits := make([]jen.Code, len(names))
-				for i, n := range names {
-					lits[i] = jen.Lit(n)
-				}
-				cs.with = append(cs.with, &withValue{
-					field: "Select",
-					code:  jen.Index().String().Add(valuesFit(lits...)),
-					note:  "the fields this program reads",
+				cs.With = append(cs.With, &ir.WithValue{
+					Field:  "Select",
+					Select: names,
+					Note:   "the fields this program reads",
 				})
 			})
 		}
@@ -71,30 +68,30 @@ func inferSelect(prog *Program) {
 
 // forEachCallStmt calls f for every call statement (and stream source) in
 // stmts, nested blocks and on_error handlers included.
-func forEachCallStmt(stmts []stmt, f func(*callStmt)) {
+func forEachCallStmt(stmts []ir.Step, f func(*ir.Call)) {
 	for _, s := range stmts {
 		switch s := s.(type) {
-		case *callStmt:
+		case *ir.Call:
 			f(s)
-			if s.onError != nil && s.onError.handler != nil {
-				f(s.onError.handler)
+			if s.OnError != nil && s.OnError.Handler != nil {
+				f(s.OnError.Handler)
 			}
-		case *streamStmt:
-			f(s.src)
-			forEachCallStmt(s.body, f)
-		case *ifStmt:
-			forEachCallStmt(s.then, f)
-			forEachCallStmt(s.els, f)
-		case *whileStmt:
-			forEachCallStmt(s.body, f)
-		case *parallelStmt:
-			for _, b := range s.branches {
+		case *ir.Stream:
+			f(s.Src)
+			forEachCallStmt(s.Body, f)
+		case *ir.If:
+			forEachCallStmt(s.Then, f)
+			forEachCallStmt(s.Else, f)
+		case *ir.While:
+			forEachCallStmt(s.Body, f)
+		case *ir.Parallel:
+			for _, b := range s.Branches {
 				forEachCallStmt(b, f)
 			}
-		case *forEachStmt:
-			forEachCallStmt(s.body, f)
-		case *seqStmt:
-			forEachCallStmt(s.body, f)
+		case *ir.ForEach:
+			forEachCallStmt(s.Body, f)
+		case *ir.Seq:
+			forEachCallStmt(s.Body, f)
 		}
 	}
 }
@@ -104,74 +101,75 @@ type itemUses struct {
 	sel    selectable
 	fields map[string]bool
 	all    bool // an item value is used whole somewhere
+	items  map[*ir.Expr]map[string]itemScan
 }
 
-func (u *itemUses) stmts(stmts []stmt) {
+func (u *itemUses) stmts(stmts []ir.Step) {
 	for _, s := range stmts {
 		switch s := s.(type) {
-		case *callStmt:
+		case *ir.Call:
 			u.call(s)
-		case *streamStmt:
-			u.call(s.src)
-			u.advance(s.advance)
-			u.stmts(s.body)
-		case *mapStmt:
-			u.expr(s.src, true)
-			for _, f := range s.fields {
+		case *ir.Stream:
+			u.call(s.Src)
+			u.advance(s.Advance)
+			u.stmts(s.Body)
+		case *ir.Map:
+			u.expr(s.Src, true)
+			for _, f := range s.Fields {
 				u.expr(f, false)
 			}
-		case *filterStmt:
-			u.expr(s.src, true)
-			u.expr(s.where, false)
-		case *uniqueStmt:
-			u.expr(s.src, true)
-			if u.isItem(s.elem) {
-				u.fields[s.keyField] = true
+		case *ir.Filter:
+			u.expr(s.Src, true)
+			u.expr(s.Where, false)
+		case *ir.Unique:
+			u.expr(s.Src, true)
+			if u.isItem(s.Elem) {
+				u.fields[s.KeyField] = true
 			}
-		case *mergeStmt:
-			for _, x := range s.srcs {
+		case *ir.Merge:
+			for _, x := range s.Srcs {
 				u.expr(x, true)
 			}
-		case *ifStmt:
-			u.expr(s.cond, false)
-			u.stmts(s.then)
-			u.stmts(s.els)
-		case *whileStmt:
-			u.expr(s.cond, false)
-			u.stmts(s.body)
-		case *parallelStmt:
-			for _, b := range s.branches {
+		case *ir.If:
+			u.expr(s.Cond, false)
+			u.stmts(s.Then)
+			u.stmts(s.Else)
+		case *ir.While:
+			u.expr(s.Cond, false)
+			u.stmts(s.Body)
+		case *ir.Parallel:
+			for _, b := range s.Branches {
 				u.stmts(b)
 			}
-		case *forEachStmt:
-			u.expr(s.src, true)
-			u.stmts(s.body)
-			u.expr(s.collect, false)
-		case *seqStmt:
-			u.stmts(s.body)
+		case *ir.ForEach:
+			u.expr(s.Src, true)
+			u.stmts(s.Body)
+			u.expr(s.Collect, false)
+		case *ir.Seq:
+			u.stmts(s.Body)
 		}
 	}
 }
 
-func (u *itemUses) call(s *callStmt) {
+func (u *itemUses) call(s *ir.Call) {
 	if s == nil {
 		return
 	}
-	for _, w := range s.with {
-		u.expr(w.e, false)
-		for _, p := range w.parts {
-			u.expr(p.e, false)
+	for _, w := range s.With {
+		u.expr(w.Expr, false)
+		for _, p := range w.Parts {
+			u.expr(p.Expr, false)
 		}
 	}
-	u.advance(s.advance)
-	if s.onError != nil {
-		u.call(s.onError.handler)
+	u.advance(s.Advance)
+	if s.OnError != nil {
+		u.call(s.OnError.Handler)
 	}
 }
 
-func (u *itemUses) advance(a *advanceIR) {
+func (u *itemUses) advance(a *ir.Advance) {
 	if a != nil {
-		u.expr(a.e, false)
+		u.expr(a.Expr, false)
 	}
 }
 
@@ -179,15 +177,16 @@ func (u *itemUses) advance(a *advanceIR) {
 // uses an item value whole. A source expression (of a map, filter, unique,
 // merge or for_each) may be a slice of items: its elements are bound to a
 // variable whose own uses are scanned.
-func (u *itemUses) expr(x *expr, source bool) {
+func (u *itemUses) expr(x *ir.Expr, source bool) {
 	if x == nil || u.all {
 		return
 	}
-	if x.items == nil {
+	items, ok := u.items[x]
+	if !ok {
 		u.all = true // not scanned: assume the worst
 		return
 	}
-	sc := x.items[u.sel.pkgPath+"."+u.sel.itemType]
+	sc := items[u.sel.pkgPath+"."+u.sel.itemType]
 	for _, f := range sc.fields {
 		u.fields[f] = true
 	}

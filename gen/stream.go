@@ -6,26 +6,9 @@ import (
 	"go/types"
 	"time"
 
-	"github.com/dave/jennifer/jen"
-
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
-
-// streamStmt: stream = "pkg.Func", a paged source read page by page with
-// a body per page (runtime.Stream).
-type streamStmt struct {
-	base
-	key       string
-	out       *binding   // runtime.StreamResult, after the block
-	src       *callStmt  // the page fetch: node, input, retry, timeout
-	page      *binding   // the page inside the body (as)
-	tokenVar  string     // the fetch closure's page token parameter
-	items     bool       // Out has an Items slice: count it
-	body      []stmt     // run once per page
-	advance   *advanceIR // evaluated on each page, after its body
-	advNow    string     // the body's now variable when advance calls now()
-	readAhead int
-}
 
 // streamResultType is runtime.StreamResult as the checker sees it.
 func streamResultType() types.Type {
@@ -35,20 +18,6 @@ func streamResultType() types.Type {
 		types.NewField(token.NoPos, pkg, "Items", types.Typ[types.Int], false),
 	}, nil)
 	return types.NewNamed(types.NewTypeName(token.NoPos, pkg, "StreamResult", nil), st, nil)
-}
-
-// stringField reports whether struct type t has a field name of type string.
-func stringField(t types.Type, name string) bool {
-	st, ok := t.Underlying().(*types.Struct)
-	if !ok {
-		return false
-	}
-	for i := 0; i < st.NumFields(); i++ {
-		if f := st.Field(i); f.Name() == name {
-			return types.Identical(f.Type(), types.Typ[types.String])
-		}
-	}
-	return false
 }
 
 // sliceField reports whether struct type t has a slice field name.
@@ -66,11 +35,11 @@ func sliceField(t types.Type, name string) bool {
 	return false
 }
 
-func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
-	x := &streamStmt{base: base{st}, key: st.ID.Value, readAhead: 1}
+func (c *checker) checkStream(s *scope, st *spec.Step) ir.Step {
+	x := &ir.Stream{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, Key: st.ID.Value, ReadAhead: 1}
 	rateLimit := c.rateLimitRef(st)
 	if st.ReadAhead.Set() {
-		x.readAhead = int(st.ReadAhead.Value)
+		x.ReadAhead = int(st.ReadAhead.Value)
 	}
 	// The body re-runs as a unit when its page is fetched again after a
 	// crash; what it cannot undo or replay is refused here.
@@ -105,12 +74,12 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 	}
 	src := c.checkNodeCall(s, st.Stream, with, st.WithPos, exprEnv{scope: s})
 	if src != nil {
-		in, out := c.typeString(src.inType), c.typeString(src.outType)
+		in, out := c.typeString(src.InType), c.typeString(src.OutType)
 		switch {
-		case !stringField(src.inType, "PageToken"):
+		case !ir.StringField(src.InType, "PageToken"):
 			c.errs.Add(st.Stream.Pos, "%s is not a paged source: its input %s has no PageToken string field; a paged source takes the page token in In.PageToken and returns the next page's in Out.NextPageToken", st.Stream.Value, in)
 			src = nil
-		case !stringField(src.outType, "NextPageToken"):
+		case !ir.StringField(src.OutType, "NextPageToken"):
 			c.errs.Add(st.Stream.Pos, "%s is not a paged source: its output %s has no NextPageToken string field; a paged source takes the page token in In.PageToken and returns the next page's in Out.NextPageToken", st.Stream.Value, out)
 			src = nil
 		}
@@ -120,17 +89,17 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 	if st.As.Set() {
 		name, pos = st.As.Value, st.As.Pos
 	}
-	if prev := s.lookup(name); prev != nil && prev.kind == bindStep {
-		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.pos)
+	if prev := s.lookup(name); prev != nil && prev.Kind == ir.BindStep {
+		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.Pos)
 	}
-	x.page = &binding{id: name, goName: c.localName(name, "(page)"), pos: pos, kind: bindLoopVar, broken: src == nil}
+	x.Page = &ir.Binding{ID: name, GoName: c.localName(name, "(page)"), Pos: pos, Kind: ir.BindLoopVar, Broken: src == nil}
 	if src != nil {
-		x.page.typ = src.outType
+		x.Page.Type = src.OutType
 	}
-	inner.define(x.page)
+	inner.define(x.Page)
 	body := newScope(inner)
 	leave := c.enterConcurrent(body, "a stream's body runs once per page and a resumed run skips the pages already done")
-	x.body = c.checkBlock(body, st.Do, fmt.Sprintf("inside the stream at %s", st.Pos))
+	x.Body = c.checkBlock(body, st.Do, fmt.Sprintf("inside the stream at %s", st.Pos))
 	leave()
 	if src == nil {
 		if st.Advance != nil {
@@ -139,126 +108,28 @@ func (c *checker) checkStream(s *scope, st *spec.Step) stmt {
 		c.bindBroken(s, st.ID)
 		return nil
 	}
-	src.base = base{st}
-	src.key = st.ID.Value
-	src.retry = st.Retry
-	src.rateLimit = rateLimit
+	src.Base = ir.Base{ID: st.ID.Value, Pos: st.Pos}
+	src.Key = st.ID.Value
+	src.Retry = checkRetry(st.Retry)
+	src.RateLimit = rateLimit
 	if st.Timeout.Set() {
 		if d, err := time.ParseDuration(st.Timeout.Value); err == nil && d > 0 {
-			src.timeout = d
+			src.Timeout = d
 		}
 	}
-	x.src = src
-	x.items = sliceField(src.outType, "Items")
-	x.tokenVar = c.newName("pageToken")
+	x.Src = src
+	x.Items = sliceField(src.OutType, "Items")
+	x.TokenVar = c.newName("pageToken")
 	if st.Advance != nil {
 		// Evaluated on each page, inside the body: a now() there is the
 		// page's own reading.
-		tmp := &callStmt{}
-		x.advance = c.checkAdvance(inner, st, tmp)
-		x.advNow = tmp.nowVar
+		tmp := &ir.Call{}
+		x.Advance = c.checkAdvance(inner, st, tmp)
+		x.AdvanceNow = tmp.NowVar
 	}
-	x.out = c.bind(s, st.ID, streamResultType(), "stream")
-	if x.out == nil {
+	x.Out = c.bind(s, st.ID, streamResultType(), "stream")
+	if x.Out == nil {
 		return nil
 	}
 	return x
-}
-
-// ---- emit ----
-
-func retryCode(r *spec.Retry) jen.Code {
-	if r == nil {
-		return rt("DefaultRetry")
-	}
-	var items []jen.Code
-	if r.Attempts.Set() {
-		items = append(items, field("Attempts", jen.Lit(int(r.Attempts.Value))))
-	}
-	if r.Backoff.Set() {
-		d, _ := time.ParseDuration(r.Backoff.Value)
-		items = append(items, field("Backoff", durationCode(d)))
-	}
-	if r.MaxBackoff.Set() {
-		d, _ := time.ParseDuration(r.MaxBackoff.Value)
-		items = append(items, field("MaxBackoff", durationCode(d)))
-	}
-	return rt("Retry").Values(items...)
-}
-
-func (e *emitter) stream(s *streamStmt, ret retFunc) []jen.Code {
-	st := s.step
-	ahead := "no page read ahead"
-	switch s.readAhead {
-	case 0:
-	case 1:
-		ahead = "1 page read ahead"
-	default:
-		ahead = fmt.Sprintf("%d pages read ahead", s.readAhead)
-	}
-	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID.Value, e.where(st), st.Stream.Value, ahead)}
-	src := s.src
-	if src.nowVar != "" {
-		out = append(out, e.nowDecl(src.nowVar))
-	}
-
-	opts := []jen.Code{field("Retry", retryCode(src.retry))}
-	if src.timeout > 0 {
-		opts = append(opts, field("Timeout", durationCode(src.timeout)))
-	}
-	opts = append(opts, field("ReadAhead", jen.Lit(s.readAhead)))
-	if src.rateLimit != "" {
-		opts = append(opts, field("RateLimit", jen.Lit(src.rateLimit)))
-	}
-
-	outType := e.c.typeCode(src.outType)
-	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.tokenVar).String()).Params(outType, jen.Error()).Block(
-		jen.Return(jen.Qual(src.pkgPath, src.fnName).Call(jen.Id("ctx"), e.inputLiteral(src.inType, src.with, field("PageToken", jen.Id(s.tokenVar))))),
-	)
-
-	page := s.page.goName
-	var items jen.Code = jen.Lit(0)
-	if s.items {
-		items = jen.Len(jen.Id(page).Dot("Items"))
-	}
-	next := jen.Func().Params(jen.Id(page).Add(e.c.typeCode(src.outType))).Params(jen.String(), jen.Int()).Block(
-		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
-	)
-
-	e.pushFunc()
-	e.inPage++
-	body := e.block(s.body, func(err jen.Code) jen.Code { return jen.Return(err) })
-	if a := s.advance; a != nil {
-		if len(body) > 0 {
-			body = append(body, jen.Line())
-		}
-		body = append(body, commentf("advance (%s): staged with the page's journal record", e.c.posOf(st.Advance.Pos)))
-		if s.advNow != "" {
-			body = append(body, e.nowDecl(s.advNow))
-		}
-		value := e.c.cursorValueCode(a.e)
-		if a.layout != "" {
-			value = jen.Add(exprCode(a.e)).Dot("UTC").Call().Dot("Format").Call(jen.Lit(a.layout))
-		}
-		body = append(body, jen.Id("r").Dot("Advance").Call(jen.Lit(a.cursor), value))
-	}
-	body = append(body, jen.Return(jen.Nil()))
-	e.inPage--
-	e.pop()
-	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
-
-	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.key), e.namedOptions("StreamOptions", opts, s.key, e.where(st)),
-		jen.Line().Add(fetch), jen.Line().Add(next), jen.Line().Add(fn))
-	if !s.out.used {
-		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
-	}
-	op := e.assignOp(s.out)
-	if op == "=" && !e.errInScope() {
-		out = append(out, jen.Var().Err().Error())
-	}
-	e.declareErr()
-	return append(out,
-		jen.List(jen.Id(s.out.goName), jen.Err()).Op(op).Add(call),
-		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
-	)
 }

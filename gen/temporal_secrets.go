@@ -1,9 +1,7 @@
 package gen
 
 import (
-	"strconv"
-	"strings"
-
+	"github.com/resolute/resolute-gen/gen/ir"
 	"github.com/resolute/resolute-gen/spec"
 )
 
@@ -14,10 +12,10 @@ import (
 // condition, a row, a cursor) would be the marker there, or would need the
 // marker to be replaced inside data, where text from a source could forge
 // it; temporalSecretErrors rejects those uses, positioned.
-func temporalSecretErrors(p *Program) error {
+func temporalSecretErrors(p *ir.Program) error {
 	secret := map[string]bool{}
 	for _, v := range p.Env {
-		if v.Secret.Value {
+		if v.Secret {
 			secret[v.Name] = true
 		}
 	}
@@ -25,99 +23,99 @@ func temporalSecretErrors(p *Program) error {
 		return nil
 	}
 	var errs spec.ErrorList
-	uses := func(x *expr) string {
+	uses := func(x *ir.Expr) string {
 		if x == nil {
 			return ""
 		}
-		for name := range secret {
-			if strings.Contains(x.code, "r.Env("+strconv.Quote(name)+")") {
+		for _, name := range x.EnvNames() {
+			if secret[name] {
 				return name
 			}
 		}
 		return ""
 	}
-	report := func(x *expr, name, where string) {
-		errs.Add(x.pos, "env.%s is a secret: on the Temporal target it may only be a with value of its own (Field = \"${env.%s}\"), "+
+	report := func(x *ir.Expr, name, where string) {
+		errs.Add(x.Pos, "env.%s is a secret: on the Temporal target it may only be a with value of its own (Field = \"${env.%s}\"), "+
 			"because workflow code and its history hold a placeholder for it, never the value; %s", name, name, where)
 	}
-	var walk func(stmts []stmt)
-	call := func(cs *callStmt) {
+	var walk func(stmts []ir.Step)
+	call := func(cs *ir.Call) {
 		if cs == nil {
 			return
 		}
-		for _, w := range cs.with {
-			if w.e != nil {
-				if name := uses(w.e); name != "" && w.e.code != "r.Env("+strconv.Quote(name)+")" {
-					report(w.e, name, "here it is part of a larger expression")
+		for _, w := range cs.With {
+			if w.Expr != nil {
+				if name := uses(w.Expr); name != "" && !w.Expr.EnvAlone() {
+					report(w.Expr, name, "here it is part of a larger expression")
 				}
 			}
-			for _, pt := range w.parts {
-				if name := uses(pt.e); name != "" {
-					report(pt.e, name, "here it is interpolated into a larger string")
+			for _, pt := range w.Parts {
+				if name := uses(pt.Expr); name != "" {
+					report(pt.Expr, name, "here it is interpolated into a larger string")
 				}
 			}
 		}
-		if cs.advance != nil {
-			if name := uses(cs.advance.e); name != "" {
-				report(cs.advance.e, name, "here it would be a cursor's value")
+		if cs.Advance != nil {
+			if name := uses(cs.Advance.Expr); name != "" {
+				report(cs.Advance.Expr, name, "here it would be a cursor's value")
 			}
 		}
 	}
-	other := func(x *expr) {
+	other := func(x *ir.Expr) {
 		if name := uses(x); name != "" {
 			report(x, name, "here it is read by workflow code")
 		}
 	}
-	walk = func(stmts []stmt) {
+	walk = func(stmts []ir.Step) {
 		for _, s := range stmts {
 			switch s := s.(type) {
-			case *callStmt:
+			case *ir.Call:
 				call(s)
-				if s.onError != nil {
-					call(s.onError.handler)
+				if s.OnError != nil {
+					call(s.OnError.Handler)
 				}
-			case *streamStmt:
-				call(s.src)
-				if s.advance != nil {
-					other(s.advance.e)
+			case *ir.Stream:
+				call(s.Src)
+				if s.Advance != nil {
+					other(s.Advance.Expr)
 				}
-				walk(s.body)
-			case *mapStmt:
-				other(s.src)
-				for _, f := range s.fields {
+				walk(s.Body)
+			case *ir.Map:
+				other(s.Src)
+				for _, f := range s.Fields {
 					other(f)
 				}
-			case *filterStmt:
-				other(s.src)
-				other(s.where)
-			case *uniqueStmt:
-				other(s.src)
-			case *mergeStmt:
-				for _, x := range s.srcs {
+			case *ir.Filter:
+				other(s.Src)
+				other(s.Where)
+			case *ir.Unique:
+				other(s.Src)
+			case *ir.Merge:
+				for _, x := range s.Srcs {
 					other(x)
 				}
-			case *ifStmt:
-				other(s.cond)
-				walk(s.then)
-				walk(s.els)
-			case *whileStmt:
-				other(s.cond)
-				walk(s.body)
-			case *parallelStmt:
-				for _, b := range s.branches {
+			case *ir.If:
+				other(s.Cond)
+				walk(s.Then)
+				walk(s.Else)
+			case *ir.While:
+				other(s.Cond)
+				walk(s.Body)
+			case *ir.Parallel:
+				for _, b := range s.Branches {
 					walk(b)
 				}
-			case *forEachStmt:
-				other(s.src)
-				other(s.collect)
-				walk(s.body)
-			case *seqStmt:
-				walk(s.body)
+			case *ir.ForEach:
+				other(s.Src)
+				other(s.Collect)
+				walk(s.Body)
+			case *ir.Seq:
+				walk(s.Body)
 			}
 		}
 	}
 	for _, fl := range p.Flows {
-		walk(fl.body)
+		walk(fl.Body)
 	}
 	if len(errs) == 0 {
 		return nil

@@ -272,3 +272,55 @@ func TestCursorAddedSinceStartsFromInitial(t *testing.T) {
 		})
 	}
 }
+
+// TestTypedAdvances: AdvanceInt and AdvanceTime compare typed values (the
+// cursor's kind comes from its spec, not from the text), move cursors only
+// forward, ignore the zero time and pinned cursors, and write times in UTC
+// in the cursor's layout; Advance ignores empty text and orders text
+// cursors not at all.
+func TestTypedAdvances(t *testing.T) {
+	p := Program{Cursors: []CursorSpec{
+		{Name: "n", Initial: "0", Kind: CursorInt},
+		{Name: "t", Initial: "2024-01-01T00:00:00Z", Kind: CursorTime},
+		{Name: "jql", Initial: "2026-01-01 00:00", Format: "2006-01-02 15:04", Kind: CursorTime},
+		{Name: "s", Initial: "", Kind: CursorText},
+		{Name: "pinned", Initial: "1", Kind: CursorInt},
+	}}
+	h := newHarness(t, p, nil)
+	h.e.store.Commit(context.Background(), map[string]string{"n": "100"}, nil)
+	paris := time.FixedZone("CET", 3600)
+	_, err := h.run(func(ctx context.Context, r *Run) error {
+		r.AdvanceInt("n", 99) // behind the committed 100: ignored
+		r.AdvanceInt("n", 150)
+		r.AdvanceInt("n", 120) // behind the staged 150: ignored
+		r.Advance("n", "130")  // text of an integer cursor, compared as an integer: ignored
+		r.AdvanceTime("t", time.Time{})
+		r.AdvanceTime("t", time.Date(2024, 6, 1, 2, 0, 0, 0, paris))
+		r.AdvanceTime("t", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)) // earlier: ignored
+		r.AdvanceTime("jql", time.Date(2026, 3, 2, 11, 0, 0, 0, paris))
+		r.AdvanceTime("jql", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)) // earlier: ignored
+		r.AdvanceTime("jql", time.Time{})                                 // zero: ignored
+		r.Advance("s", "10")
+		r.Advance("s", "9") // text has no order: accepted
+		r.Advance("s", "")  // empty: ignored
+		r.Rollback("pinned")
+		r.AdvanceInt("pinned", 5) // pinned: ignored
+		r.AdvanceInt("nope", 1)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.cursors()
+	want := map[string]string{"n": "150", "t": "2024-06-01T01:00:00Z", "jql": "2026-03-02 10:00", "s": "9", "pinned": "1"}
+	for name, v := range want {
+		if c[name] != v {
+			t.Errorf("cursor %s = %q, want %q (all: %v)", name, c[name], v, c)
+		}
+	}
+	mustContain(t, "logs", h.logs.String(),
+		"from=100 to=99", "from=150 to=120", "from=150 to=130",
+		"from=2024-06-01T01:00:00Z to=2024-03-01T00:00:00Z", "from=\"2026-03-02 10:00\" to=\"2026-02-01 00:00\"",
+		"advance to the zero time ignored", "advance to an empty value ignored",
+		"the cursor was rolled back in this run", "advance of an unknown cursor ignored")
+}

@@ -12,11 +12,11 @@
 // A generated program declares the version of this package's API it was
 // generated for ([APIVersion]) by requiring a method of [ThisAPIVersion]:
 //
-//	var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+//	var _ interface{ GeneratedForAPIVersion2() } = runtime.ThisAPIVersion
 //
 // Built against another version of this package it fails to compile at that
-// line, with an error naming both versions ("runtime.APIVersion2 does not
-// implement interface{ GeneratedForAPIVersion1() }"); regenerate it with the
+// line, with an error naming both versions ("runtime.APIVersion3 does not
+// implement interface{ GeneratedForAPIVersion2() }"); regenerate it with the
 // matching resolute-gen.
 //
 // # State directory

@@ -84,12 +84,99 @@ func (r *Run) Cursor(name string) string {
 	return v
 }
 
-// Advance stages value for the cursor; it is committed only if the run
-// succeeds. An empty value is ignored, as is any value for a cursor pinned by
-// [Run.Rollback]. Cursors only move forward: when the current value (staged,
-// else committed) and the new one both parse as integers, or both as RFC 3339
-// times, a smaller new value is ignored with a warning.
+// Advance stages value, in the cursor's text form, for the cursor; it is
+// committed only if the run succeeds. Generated programs call the typed
+// forms, [Run.AdvanceInt] and [Run.AdvanceTime], for integer and time values,
+// and Advance for text.
+//
+// An empty value is ignored, as is the zero time in the cursor's layout and
+// any value for a cursor pinned by [Run.Rollback]. Cursors only move
+// forward, in the order of the cursor's kind ([CursorSpec].Kind): for an
+// integer cursor, a value that parses as a smaller integer than the current
+// one (staged, else committed) is ignored with a warning, and so is, for a
+// time cursor, a time in the cursor's layout before the current one. Text
+// has no order: any value of a text cursor is accepted.
 func (r *Run) Advance(name, value string) {
+	r.advance(name, func(spec CursorSpec) (cursorValue, string) {
+		if value == "" {
+			return cursorValue{}, "advance to an empty value ignored"
+		}
+		t, err := time.Parse(spec.layout(), value)
+		if err == nil && t.IsZero() {
+			// A fetch that found nothing reports the zero time.
+			return cursorValue{}, "advance to the zero time ignored"
+		}
+		v := cursorValue{text: value}
+		switch spec.kind() {
+		case CursorInt:
+			if n, err := strconv.ParseInt(value, 10, 64); err == nil {
+				v.kind, v.n = CursorInt, n
+			}
+		case CursorTime:
+			if err == nil {
+				v.kind, v.t = CursorTime, t
+			}
+		}
+		return v, ""
+	})
+}
+
+// AdvanceInt stages v for the cursor, as [Run.Advance] does, comparing it
+// as an integer with the current value: a smaller v is ignored with a
+// warning.
+func (r *Run) AdvanceInt(name string, v int64) {
+	r.advance(name, func(CursorSpec) (cursorValue, string) {
+		return cursorValue{kind: CursorInt, n: v, text: strconv.FormatInt(v, 10)}, ""
+	})
+}
+
+// AdvanceTime stages v for the cursor, as [Run.Advance] does, written in UTC
+// in the cursor's layout ([CursorSpec].Format, else RFC 3339) and compared
+// as a time with the current value: an earlier v is ignored with a warning,
+// and so is the zero time (what a fetch that found nothing reports).
+func (r *Run) AdvanceTime(name string, v time.Time) {
+	r.advance(name, func(spec CursorSpec) (cursorValue, string) {
+		if v.IsZero() {
+			return cursorValue{}, "advance to the zero time ignored"
+		}
+		text := v.UTC().Format(spec.layout())
+		// Compare what is committed: the time as the layout keeps it.
+		t, err := time.Parse(spec.layout(), text)
+		if err != nil {
+			t = v
+		}
+		return cursorValue{kind: CursorTime, t: t, text: text}, ""
+	})
+}
+
+// cursorValue is a value an advance stages: its text, and the integer or
+// time it stands for when kind says so ("" for text, which has no order).
+type cursorValue struct {
+	kind string
+	n    int64
+	t    time.Time
+	text string
+}
+
+// before reports whether v is before the current value cur (a cursor's
+// text), compared in v's kind; text is never before anything.
+func (v cursorValue) before(cur string, layout string) bool {
+	switch v.kind {
+	case CursorInt:
+		n, err := strconv.ParseInt(cur, 10, 64)
+		return err == nil && v.n < n
+	case CursorTime:
+		t, err := time.Parse(layout, cur)
+		return err == nil && v.t.Before(t)
+	}
+	return false
+}
+
+// advance stages the value value makes of the cursor's spec, unless value
+// says why it is ignored, the cursor is unknown or pinned, or the value is
+// behind the current one. Inside a stream page the value is staged with the
+// page's record.
+func (r *Run) advance(name string, value func(CursorSpec) (v cursorValue, ignored string)) {
 	st := r.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -98,17 +185,13 @@ func (r *Run) Advance(name, value string) {
 		st.log.Warn("advance of an unknown cursor ignored", "cursor", name)
 		return
 	}
-	if value == "" {
-		st.log.Info("advance to an empty value ignored", "cursor", name)
-		return
-	}
-	if t, err := time.Parse(spec.layout(), value); err == nil && t.IsZero() {
-		// A fetch that found nothing reports the zero time.
-		st.log.Info("advance to the zero time ignored", "cursor", name)
+	v, ignored := value(spec)
+	if ignored != "" {
+		st.log.Info(ignored, "cursor", name)
 		return
 	}
 	if st.pinned[name] {
-		st.log.Info("advance ignored: the cursor was rolled back in this run", "cursor", name, "value", value)
+		st.log.Info("advance ignored: the cursor was rolled back in this run", "cursor", name, "value", v.text)
 		return
 	}
 	old, ok := st.staged[name]
@@ -119,35 +202,19 @@ func (r *Run) Advance(name, value string) {
 		// Inside a stream page: staged with the page's record.
 		r.page.mu.Lock()
 		defer r.page.mu.Unlock()
-		if v, ok := r.page.staged[name]; ok {
-			old = v
+		if s, ok := r.page.staged[name]; ok {
+			old = s
 		}
 	}
-	if backwards(old, value, spec.layout()) {
-		st.log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", value)
+	if v.before(old, spec.layout()) {
+		st.log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", v.text)
 		return
 	}
 	if r.page != nil {
-		r.page.staged[name] = value
+		r.page.staged[name] = v.text
 		return
 	}
-	st.staged[name] = value
-}
-
-// backwards reports whether to is before from, when both are integers or
-// both are times in the cursor's layout.
-func backwards(from, to, layout string) bool {
-	if a, err := strconv.ParseInt(from, 10, 64); err == nil {
-		if b, err := strconv.ParseInt(to, 10, 64); err == nil {
-			return b < a
-		}
-	}
-	if a, err := time.Parse(layout, from); err == nil {
-		if b, err := time.Parse(layout, to); err == nil {
-			return b.Before(a)
-		}
-	}
-	return false
+	st.staged[name] = v.text
 }
 
 // Rollback discards the values staged for the named cursors and pins them:

@@ -103,7 +103,7 @@ func TestStreamResumesFromPageRecord(t *testing.T) {
 				if _, err := Call(ctx, r, "upserted", Options{}, func(context.Context) (int, error) { return len(p.Items), nil }); err != nil {
 					return err
 				}
-				r.Advance("c", strconv.FormatInt(p.MaxUpdated, 10))
+				r.AdvanceInt("c", p.MaxUpdated)
 				if n == failAt {
 					return Permanent(errors.New("sink down"))
 				}
@@ -150,7 +150,7 @@ func TestStreamRestoresStagedCursors(t *testing.T) {
 	flow := func(ctx context.Context, r *Run) error {
 		if _, err := Stream(ctx, r, "pages", StreamOptions{}, src.fetch, pageNext,
 			func(ctx context.Context, r *Run, p testPage) error {
-				r.Advance("c", strconv.FormatInt(p.MaxUpdated, 10))
+				r.AdvanceInt("c", p.MaxUpdated)
 				return nil
 			}); err != nil {
 			return err

@@ -138,38 +138,105 @@ func (r *Run) Now() time.Time {
 	return t
 }
 
-// Advance stages value for the cursor; it is committed only if the run
-// succeeds. As in the standalone runtime, an empty value, the zero time, a
-// value for a cursor rolled back in this run and a value behind the staged
-// (else committed) one are ignored.
+// Advance stages value, in the cursor's text form, for the cursor; it is
+// committed only if the run succeeds. As in the standalone runtime, an
+// empty value, the zero time, a value for a cursor rolled back in this run
+// and a value behind the staged (else committed) one, in the order of the
+// cursor's kind, are ignored; text has no order.
 func (r *Run) Advance(name, value string) {
+	r.advance(name, func(spec runtime.CursorSpec) (cursorValue, string) {
+		if value == "" {
+			return cursorValue{}, "advance to an empty value ignored"
+		}
+		t, err := time.Parse(layout(spec), value)
+		if err == nil && t.IsZero() {
+			return cursorValue{}, "advance to the zero time ignored"
+		}
+		v := cursorValue{text: value}
+		switch kind(spec) {
+		case runtime.CursorInt:
+			if n, err := strconv.ParseInt(value, 10, 64); err == nil {
+				v.kind, v.n = runtime.CursorInt, n
+			}
+		case runtime.CursorTime:
+			if err == nil {
+				v.kind, v.t = runtime.CursorTime, t
+			}
+		}
+		return v, ""
+	})
+}
+
+// AdvanceInt stages v for the cursor, compared as an integer.
+func (r *Run) AdvanceInt(name string, v int64) {
+	r.advance(name, func(runtime.CursorSpec) (cursorValue, string) {
+		return cursorValue{kind: runtime.CursorInt, n: v, text: strconv.FormatInt(v, 10)}, ""
+	})
+}
+
+// AdvanceTime stages v for the cursor, written in UTC in the cursor's
+// layout and compared as a time; the zero time is ignored.
+func (r *Run) AdvanceTime(name string, v time.Time) {
+	r.advance(name, func(spec runtime.CursorSpec) (cursorValue, string) {
+		if v.IsZero() {
+			return cursorValue{}, "advance to the zero time ignored"
+		}
+		text := v.UTC().Format(layout(spec))
+		t, err := time.Parse(layout(spec), text)
+		if err != nil {
+			t = v
+		}
+		return cursorValue{kind: runtime.CursorTime, t: t, text: text}, ""
+	})
+}
+
+// cursorValue is a value an advance stages, typed as in the runtime.
+type cursorValue struct {
+	kind string // runtime.CursorInt, runtime.CursorTime, or "" for text
+	n    int64
+	t    time.Time
+	text string
+}
+
+// before reports whether v is before the cursor text cur, in v's kind.
+func (v cursorValue) before(cur, layout string) bool {
+	switch v.kind {
+	case runtime.CursorInt:
+		n, err := strconv.ParseInt(cur, 10, 64)
+		return err == nil && v.n < n
+	case runtime.CursorTime:
+		t, err := time.Parse(layout, cur)
+		return err == nil && v.t.Before(t)
+	}
+	return false
+}
+
+func (r *Run) advance(name string, value func(runtime.CursorSpec) (v cursorValue, ignored string)) {
 	st := r.st
 	log := workflow.GetLogger(st.ctx)
 	spec, ok := st.cursor(name)
-	switch {
-	case !ok:
+	if !ok {
 		log.Warn("advance of an unknown cursor ignored", "cursor", name)
 		return
-	case value == "":
-		log.Info("advance to an empty value ignored", "cursor", name)
+	}
+	v, ignored := value(spec)
+	switch {
+	case ignored != "":
+		log.Info(ignored, "cursor", name)
 		return
 	case st.pinned[name]:
 		log.Info("advance ignored: the cursor was rolled back in this run", "cursor", name)
-		return
-	}
-	if t, err := time.Parse(layout(spec), value); err == nil && t.IsZero() {
-		log.Info("advance to the zero time ignored", "cursor", name)
 		return
 	}
 	old, ok := st.carry.Staged[name]
 	if !ok {
 		old = st.carry.Snapshot[name]
 	}
-	if backwards(old, value, layout(spec)) {
-		log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", value)
+	if v.before(old, layout(spec)) {
+		log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", v.text)
 		return
 	}
-	st.carry.Staged[name] = value
+	st.carry.Staged[name] = v.text
 }
 
 // Rollback discards the values staged for the named cursors and pins them
@@ -216,20 +283,22 @@ func layout(c runtime.CursorSpec) string {
 	return time.RFC3339Nano
 }
 
-// backwards reports whether to is before from, when both are integers or
-// both are times in the cursor's layout (as runtime does).
-func backwards(from, to, layout string) bool {
-	if a, err := strconv.ParseInt(from, 10, 64); err == nil {
-		if b, err := strconv.ParseInt(to, 10, 64); err == nil {
-			return b < a
-		}
+// kind is the cursor's kind, inferred as the runtime does when the spec
+// leaves it empty.
+func kind(c runtime.CursorSpec) string {
+	switch {
+	case c.Kind != "":
+		return c.Kind
+	case c.Format != "":
+		return runtime.CursorTime
 	}
-	if a, err := time.Parse(layout, from); err == nil {
-		if b, err := time.Parse(layout, to); err == nil {
-			return b.Before(a)
-		}
+	if _, err := strconv.ParseInt(c.Initial, 10, 64); err == nil {
+		return runtime.CursorInt
 	}
-	return false
+	if _, err := time.Parse(time.RFC3339Nano, c.Initial); err == nil {
+		return runtime.CursorTime
+	}
+	return runtime.CursorText
 }
 
 // beginResult is what the begin activity reads.

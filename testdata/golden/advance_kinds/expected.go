@@ -16,9 +16,9 @@ func main() {
 	runtime.Main(program)
 }
 
-// The version lock: this program was generated for version 1 of the runtime's API; built against
+// The version lock: this program was generated for version 2 of the runtime's API; built against
 // another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
-var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+var _ interface{ GeneratedForAPIVersion2() } = runtime.ThisAPIVersion
 
 var program = runtime.Program{
 	Flows: []runtime.Flow{
@@ -64,7 +64,7 @@ func runCursors(ctx context.Context, r *runtime.Run) error {
 	if err != nil {
 		return err
 	}
-	r.Advance("by_time", src.MaxUpdated.UTC().Format(time.RFC3339Nano))
+	r.AdvanceTime("by_time", src.MaxUpdated)
 
 	// step "src2" (sync.toml:18): github.com/resolute/resolute-gen/internal/testnodes.FetchSource
 	src2, err := runtime.Call(ctx, r, "src2", defaultOptions,
@@ -80,7 +80,7 @@ func runCursors(ctx context.Context, r *runtime.Run) error {
 	if err != nil {
 		return err
 	}
-	r.Advance("by_int", strconv.FormatInt(src2.Cursor, 10))
+	r.AdvanceInt("by_int", src2.Cursor)
 
 	// step "page" (sync.toml:24): github.com/resolute/resolute-gen/internal/testnodes.FetchPage
 	page, err := runtime.Call(ctx, r, "page", defaultOptions,
@@ -102,6 +102,6 @@ func runCursors(ctx context.Context, r *runtime.Run) error {
 	if err != nil {
 		return err
 	}
-	r.Advance("by_kind", strconv.FormatInt(int64(summary.Kind), 10))
+	r.AdvanceInt("by_kind", int64(summary.Kind))
 	return nil
 }

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime"
@@ -17,9 +16,9 @@ func main() {
 	runtime.Main(program)
 }
 
-// The version lock: this program was generated for version 1 of the runtime's API; built against
+// The version lock: this program was generated for version 2 of the runtime's API; built against
 // another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
-var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+var _ interface{ GeneratedForAPIVersion2() } = runtime.ThisAPIVersion
 
 var program = runtime.Program{
 	Flows: []runtime.Flow{
@@ -79,7 +78,7 @@ func runGithubConfluence(ctx context.Context, r *runtime.Run) error {
 	if err != nil {
 		return err
 	}
-	r.Advance("github_sync", strconv.FormatInt(issues.MaxUpdated, 10))
+	r.AdvanceInt("github_sync", issues.MaxUpdated)
 
 	// step "pages" (sync.toml:30): confluence.FetchPages
 	pages, err := runtime.Call(ctx, r, "pages", defaultOptions,
@@ -96,7 +95,7 @@ func runGithubConfluence(ctx context.Context, r *runtime.Run) error {
 	if err != nil {
 		return err
 	}
-	r.Advance("confluence_sync", strconv.FormatInt(pages.MaxUpdated, 10))
+	r.AdvanceInt("confluence_sync", pages.MaxUpdated)
 
 	// step "issue_page" (sync.toml:42): github.FetchPage
 	_, err = runtime.Call(ctx, r, "issue_page", defaultOptions,

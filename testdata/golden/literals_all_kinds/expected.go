@@ -15,9 +15,9 @@ func main() {
 	runtime.Main(program)
 }
 
-// The version lock: this program was generated for version 1 of the runtime's API; built against
+// The version lock: this program was generated for version 2 of the runtime's API; built against
 // another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
-var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+var _ interface{ GeneratedForAPIVersion2() } = runtime.ThisAPIVersion
 
 var program = runtime.Program{
 	Flows: []runtime.Flow{

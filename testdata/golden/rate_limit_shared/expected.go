@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/resolute/resolute-gen/internal/testnodes"
@@ -17,9 +16,9 @@ func main() {
 	runtime.Main(program)
 }
 
-// The version lock: this program was generated for version 1 of the runtime's API; built against
+// The version lock: this program was generated for version 2 of the runtime's API; built against
 // another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
-var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+var _ interface{ GeneratedForAPIVersion2() } = runtime.ThisAPIVersion
 
 var program = runtime.Program{
 	Flows: []runtime.Flow{
@@ -167,7 +166,7 @@ func runRateLimitedSync(ctx context.Context, r *runtime.Run) error {
 			}
 
 			// advance (sync.toml:53): staged with the page's journal record
-			r.Advance("jira_sync", strconv.FormatInt(page.MaxUpdated, 10))
+			r.AdvanceInt("jira_sync", page.MaxUpdated)
 			return nil
 		})
 	if err != nil {

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/resolute/resolute-gen/internal/testnodes"
 	"github.com/resolute/resolute-gen/runtime"
@@ -15,9 +14,9 @@ func main() {
 	runtime.Main(program)
 }
 
-// The version lock: this program was generated for version 1 of the runtime's API; built against
+// The version lock: this program was generated for version 2 of the runtime's API; built against
 // another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
-var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+var _ interface{ GeneratedForAPIVersion2() } = runtime.ThisAPIVersion
 
 var program = runtime.Program{
 	Flows: []runtime.Flow{
@@ -65,7 +64,7 @@ func runSafeSync(ctx context.Context, r *runtime.Run) error {
 	if err != nil {
 		return err
 	}
-	r.Advance("jira_sync", strconv.FormatInt(data.Cursor, 10))
+	r.AdvanceInt("jira_sync", data.Cursor)
 
 	// step "processed" (sync.toml:14): github.com/resolute/resolute-gen/internal/testnodes.Process
 	_, err = runtime.Call(ctx, r, "processed", processedOptions,

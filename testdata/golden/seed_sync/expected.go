@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime"
@@ -20,9 +19,9 @@ func main() {
 	runtime.Main(program)
 }
 
-// The version lock: this program was generated for version 1 of the runtime's API; built against
+// The version lock: this program was generated for version 2 of the runtime's API; built against
 // another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
-var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+var _ interface{ GeneratedForAPIVersion2() } = runtime.ThisAPIVersion
 
 var program = runtime.Program{
 	Flows: []runtime.Flow{
@@ -95,7 +94,7 @@ func runJiraWarehouseSync(ctx context.Context, r *runtime.Run) error {
 	if err != nil {
 		return err
 	}
-	r.Advance("jira_sync", strconv.FormatInt(issues.MaxUpdated, 10))
+	r.AdvanceInt("jira_sync", issues.MaxUpdated)
 
 	// if len(issues.Items) > 0 (sync.toml:27)
 	if len(issues.Items) > 0 {

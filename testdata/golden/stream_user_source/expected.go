@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/resolute/resolute-gen/runtime"
 	"github.com/resolute/resolute-gen/testdata/golden/stream_user_source/feed"
@@ -15,9 +14,9 @@ func main() {
 	runtime.Main(program)
 }
 
-// The version lock: this program was generated for version 1 of the runtime's API; built against
+// The version lock: this program was generated for version 2 of the runtime's API; built against
 // another version it fails here, with an error naming both: regenerate it with the matching resolute-gen.
-var _ interface{ GeneratedForAPIVersion1() } = runtime.ThisAPIVersion
+var _ interface{ GeneratedForAPIVersion2() } = runtime.ThisAPIVersion
 
 var program = runtime.Program{
 	Flows: []runtime.Flow{
@@ -95,7 +94,7 @@ func runEvents(ctx context.Context, r *runtime.Run) error {
 
 			// advance (sync.toml:15): staged with the page's journal record
 			now := r.Now() // read for this page
-			r.Advance("events", now.UTC().Format(time.RFC3339Nano))
+			r.AdvanceTime("events", now)
 			return nil
 		})
 	if err != nil {

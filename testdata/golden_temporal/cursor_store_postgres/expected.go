@@ -6,7 +6,6 @@
 package main
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/resolute/resolute-gen/internal/testnodes"
@@ -60,6 +59,6 @@ func runPgCursors(ctx workflow.Context, r *tprt.Run) error {
 		return err
 	}
 	// advance (sync.toml:11): staged in the workflow, committed when the run succeeds
-	r.Advance("since", strconv.FormatInt(src.Cursor, 10))
+	r.AdvanceInt("since", src.Cursor)
 	return nil
 }

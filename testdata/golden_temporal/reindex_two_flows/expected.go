@@ -9,7 +9,6 @@
 package main
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/resolute/resolute-gen/internal/testnodes"
@@ -168,6 +167,6 @@ func runJiraWarehouseSync(ctx workflow.Context, r *tprt.Run) error {
 		return err
 	}
 	// advance (sync.toml:14): staged in the workflow, committed when the run succeeds
-	r.Advance("jira_sync", strconv.FormatInt(data.Cursor, 10))
+	r.AdvanceInt("jira_sync", data.Cursor)
 	return nil
 }

@@ -6,7 +6,6 @@
 package main
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/resolute/resolute-gen/internal/testnodes"
@@ -60,7 +59,7 @@ func runSafeSync(ctx workflow.Context, r *tprt.Run) error {
 		return err
 	}
 	// advance (sync.toml:11): staged in the workflow, committed when the run succeeds
-	r.Advance("jira_sync", strconv.FormatInt(data.Cursor, 10))
+	r.AdvanceInt("jira_sync", data.Cursor)
 
 	// step "processed" (sync.toml:14): github.com/resolute/resolute-gen/internal/testnodes.Process, activity "safe-sync/processed"
 	if _, err := tprt.Call[testnodes.ProcessOut](ctx, r, "processed", workflow.ActivityOptions{

@@ -6,7 +6,6 @@
 package main
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime"
@@ -87,7 +86,7 @@ func runJiraWarehouseSync(ctx workflow.Context, r *tprt.Run) error {
 		return err
 	}
 	// advance (sync.toml:19): staged in the workflow, committed when the run succeeds
-	r.Advance("jira_sync", strconv.FormatInt(issues.MaxUpdated, 10))
+	r.AdvanceInt("jira_sync", issues.MaxUpdated)
 
 	// if len(issues.Items) > 0 (sync.toml:27)
 	if len(issues.Items) > 0 {

@@ -6,7 +6,6 @@
 package main
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/resolute/resolute-gen/runtime"
@@ -122,7 +121,7 @@ func runJiraStreamSync(ctx workflow.Context, r *tprt.Run) error {
 			}
 
 			// advance (sync.toml:21): staged in the workflow after the page's body, committed when the run succeeds
-			r.Advance("jira_sync", strconv.FormatInt(page.MaxUpdated, 10))
+			r.AdvanceInt("jira_sync", page.MaxUpdated)
 			return nil
 		})
 	if err != nil {

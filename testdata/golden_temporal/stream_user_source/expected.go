@@ -101,7 +101,7 @@ func runEvents(ctx workflow.Context, r *tprt.Run) error {
 
 			// advance (sync.toml:15): staged in the workflow after the page's body, committed when the run succeeds
 			now := r.Now() // recorded: a replay sees the same instant
-			r.Advance("events", now.UTC().Format(time.RFC3339Nano))
+			r.AdvanceTime("events", now)
 			return nil
 		}); err != nil {
 		return err

@@ -1,14 +1,61 @@
-package gen
+package golang
 
 import (
 	"fmt"
 	"go/token"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/resolute/resolute-gen/spec"
 )
+
+// commentf is a // comment on one line: the spec text it quotes
+// (expressions, calls) may span lines, which would make jennifer write a
+// /* */ block.
+func commentf(format string, args ...any) *jen.Statement {
+	return jen.Comment(oneLine(fmt.Sprintf(format, args...)))
+}
+
+// wrap breaks text into lines of at most width bytes at spaces (a word
+// longer than width stays whole); an empty text is one empty line.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Split(text, " ") {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = w
+			continue
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
+}
+
+// oneLine joins the lines of s with single spaces.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func (e *emitter) where(p spec.Pos) string {
+	return posOf(p)
+}
+
+// posOf is where p is, for comments: file:line.
+func posOf(p spec.Pos) string {
+	return filepath.Base(p.File) + ":" + strconv.Itoa(p.Line)
+}
 
 // Package-level names the emitter chooses: the options of each step's call
 // (its retry policy, timeout and rate limit) are declared once, at package
@@ -28,7 +75,7 @@ func (e *emitter) freeName(base string) string {
 		e.taken = map[string]bool{}
 	}
 	name := base
-	for n := 2; e.taken[name] || e.c.everyLocal[name] || e.c.reserved[name] || e.c.rowNames[name] || token.IsKeyword(name); n++ {
+	for n := 2; e.taken[name] || e.prog.TakenNames[name] || token.IsKeyword(name); n++ {
 		name = fmt.Sprintf("%s%d", base, n)
 	}
 	e.taken[name] = true
@@ -53,7 +100,7 @@ func identFromKey(key string) string {
 	}
 	name := b.String()
 	if name == "" || !unicode.IsLetter([]rune(name)[0]) {
-		name = "step" + exportedName(name)
+		name = "step" + ExportedName(name)
 	}
 	return name
 }
@@ -106,3 +153,37 @@ func (e *emitter) optionsDecl(f *jen.File) {
 // plainRef matches a Go expression that builds nothing: a name or a chain
 // of field selections (issues.Items, page.Items).
 var plainRef = regexp.MustCompile(`^[\pL_][\pL\pN_]*(\.[\pL_][\pL\pN_]*)*$`)
+
+// ExportedName turns a spec name (issue_key, jira-warehouse-sync) into an
+// exported Go name (IssueKey, JiraWarehouseSync).
+func ExportedName(s string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			up = true
+			continue
+		}
+		if b.Len() == 0 && unicode.IsDigit(r) {
+			b.WriteString("X")
+		}
+		if up {
+			b.WriteRune(unicode.ToUpper(r))
+			up = false
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	if r, _ := utf8.DecodeRuneInString(out); out != "" && !unicode.IsUpper(r) {
+		// A letter without case (名前) cannot start an exported name.
+		out = "X" + out
+	}
+	// Go initialisms read better: IssueId -> IssueID, Url -> URL.
+	for _, w := range []string{"Id", "Url", "Api", "Http", "Json", "Sql", "Uuid"} {
+		if strings.HasSuffix(out, w) {
+			out = out[:len(out)-len(w)] + strings.ToUpper(w)
+		}
+	}
+	return out
+}

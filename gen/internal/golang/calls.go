@@ -1,0 +1,218 @@
+package golang
+
+import (
+	"go/types"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/resolute/resolute-gen/gen/ir"
+)
+
+// inputLiteral renders the literal of input type t setting the with
+// values (and extra, top-level items): a promoted field is set inside the
+// literal of the struct that declares it, as Go requires
+// (jira.FetchInput{Auth: jira.Auth{Token: ...}}).
+func (e *emitter) inputLiteral(t types.Type, with []*ir.WithValue, extra ...jen.Code) jen.Code {
+	items := e.nestedItems(t, with, 0)
+	items = append(items, extra...)
+	if len(items) == 0 {
+		return e.TypeCode(t).Values()
+	}
+	return e.TypeCode(t).Add(multi(items...))
+}
+
+// nestedItems renders the items of the literal of t at embedding depth
+// depth, in the order the with keys first reach them.
+func (e *emitter) nestedItems(t types.Type, with []*ir.WithValue, depth int) []jen.Code {
+	st, _ := t.Underlying().(*types.Struct)
+	var items []jen.Code
+	done := map[int]bool{}
+	for i, w := range with {
+		if len(w.Path) == depth {
+			items = append(items, field(w.Field, e.withCode(w)))
+			continue
+		}
+		idx := w.Path[depth]
+		if done[idx] || st == nil {
+			continue
+		}
+		done[idx] = true
+		var group []*ir.WithValue
+		for _, o := range with[i:] {
+			if len(o.Path) > depth && o.Path[depth] == idx {
+				group = append(group, o)
+			}
+		}
+		emb := st.Field(idx)
+		inner := e.nestedItems(emb.Type(), group, depth+1)
+		items = append(items, field(emb.Name(), e.TypeCode(emb.Type()).Add(multi(inner...))))
+	}
+	return items
+}
+
+// retryCode writes a checked retry policy as a runtime.Retry.
+func retryCode(r *ir.RetryPolicy) jen.Code {
+	if r == nil {
+		return rt("DefaultRetry")
+	}
+	var items []jen.Code
+	if r.Attempts != 0 {
+		items = append(items, field("Attempts", jen.Lit(r.Attempts)))
+	}
+	if r.Backoff != 0 {
+		items = append(items, field("Backoff", durationCode(r.Backoff)))
+	}
+	if r.MaxBackoff != 0 {
+		items = append(items, field("MaxBackoff", durationCode(r.MaxBackoff)))
+	}
+	return rt("Retry").Values(items...)
+}
+
+func (e *emitter) options(s *ir.Call, recover bool) jen.Code {
+	var items []jen.Code
+	items = append(items, field("Retry", retryCode(s.Retry)))
+	if s.Timeout > 0 {
+		items = append(items, field("Timeout", durationCode(s.Timeout)))
+	}
+	if recover {
+		items = append(items, field("Recover", jen.True()))
+	}
+	if s.RateLimit != "" {
+		items = append(items, field("RateLimit", jen.Lit(s.RateLimit)))
+	}
+	return e.namedOptions("Options", items, s.Key, e.where(s.Pos))
+}
+
+// input renders the node's input struct literal.
+func (e *emitter) input(s *ir.Call) jen.Code {
+	return e.inputLiteral(s.InType, s.With)
+}
+
+func (e *emitter) withCode(w *ir.WithValue) jen.Code {
+	switch {
+	case w.Select != nil:
+		lits := make([]jen.Code, len(w.Select))
+		for i, n := range w.Select {
+			lits[i] = jen.Lit(n)
+		}
+		return jen.Index().String().Add(valuesFit(lits...))
+	case w.Lit != nil:
+		return e.literal(w.Lit)
+	case w.Expr != nil:
+		return exprCode(w.Expr)
+	case w.Parts != nil:
+		return interpCode(w.Parts)
+	}
+	panic("unreachable: a with value without a value")
+}
+
+// callValue renders runtime.Call(ctx, r, key, opts, func...).
+func (e *emitter) callValue(s *ir.Call, recover bool) jen.Code {
+	var arg jen.Code = e.input(s)
+	if s.InVar != "" {
+		arg = jen.Id(s.InVar)
+	}
+	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context")).Params(e.TypeCode(s.OutType), jen.Error()).Block(
+		jen.Return(jen.Qual(s.PkgPath, s.FuncName).Call(jen.Id("ctx"), arg)),
+	)
+	return rt("Call").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.options(s, recover), jen.Line().Add(fn))
+}
+
+func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
+	st := &s.Base
+	var out []jen.Code
+	out = append(out, commentf("step %q (%s): %s", st.ID, e.where(st.Pos), s.Node))
+	if s.NowVar != "" {
+		out = append(out, e.nowDecl(s.NowVar))
+	}
+	if s.OnError != nil && s.OnError.Handler != nil && s.OnError.Handler.NowVar != "" {
+		out = append(out, e.nowDecl(s.OnError.Handler.NowVar))
+	}
+	if s.InVar != "" {
+		out = append(out, jen.Id(s.InVar).Op(":=").Add(e.input(s)))
+	}
+	recover := s.OnError != nil && s.OnError.Action == "continue"
+	call := e.callValue(s, recover)
+	handle := e.onError(s, ret)
+	var success []jen.Code
+	if s.Advance != nil {
+		success = append(success, advanceCode(s.Advance))
+	}
+
+	used := s.Out != nil && s.Out.Used
+	if !used {
+		out = append(out, e.discard(call))
+	} else {
+		op := e.assignOp(s.Out)
+		if op == "=" && !e.errInScope() {
+			out = append(out, jen.Var().Err().Error())
+		}
+		e.declareErr()
+		out = append(out, jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call))
+	}
+	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
+	if len(success) > 0 {
+		if recover {
+			cond = cond.Else().Block(success...)
+			return append(out, cond)
+		}
+		out = append(out, cond)
+		return append(out, success...)
+	}
+	return append(out, cond)
+}
+
+// discard writes `_, err := call`, or `_, err = call` when err is already
+// declared in the function: an output nobody reads, its error checked by
+// the statement that follows.
+func (e *emitter) discard(call jen.Code) jen.Code {
+	op := ":="
+	if e.errInScope() {
+		op = "="
+	}
+	e.declareErr()
+	return jen.List(jen.Id("_"), jen.Err()).Op(op).Add(call)
+}
+
+// onError renders what happens when the step's call fails for good.
+func (e *emitter) onError(s *ir.Call, ret retFunc) []jen.Code {
+	var out []jen.Code
+	for _, name := range s.Rollback {
+		out = append(out, jen.Id("r").Dot("Rollback").Call(jen.Lit(name)))
+	}
+	oe := s.OnError
+	if oe == nil {
+		return append(out, ret(jen.Err()))
+	}
+	if oe.Handler != nil {
+		h := oe.Handler
+		out = append(out, commentf("on_error (%s): %s, then %s", posOf(s.OnError.Pos), h.Node, oe.Action))
+		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(e.callValue(h, false)), jen.Id("herr").Op("!=").Nil()).Block(
+			ret(jen.Id("herr")),
+		))
+	} else {
+		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(s.OnError.Pos)))
+	}
+	if oe.Action == "continue" {
+		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.ID), jen.Err()))
+	}
+	return append(out, ret(jen.Err()))
+}
+
+// advanceCode stages the advance's value for its cursor with the runtime's
+// typed method: an integer with AdvanceInt (even if it has a String method:
+// a cursor is compared and stored, not read), a time.Time with AdvanceTime
+// (which writes it in the cursor's layout), text with Advance.
+func advanceCode(a *ir.Advance) jen.Code {
+	x := a.Expr
+	switch a.Kind {
+	case "int":
+		v := exprCode(x)
+		if b, ok := x.Type.(*types.Basic); !ok || b.Kind() != types.Int64 {
+			v = jen.Int64().Call(v)
+		}
+		return jen.Id("r").Dot("AdvanceInt").Call(jen.Lit(a.Cursor), v)
+	case "time":
+		return jen.Id("r").Dot("AdvanceTime").Call(jen.Lit(a.Cursor), exprCode(x))
+	}
+	return jen.Id("r").Dot("Advance").Call(jen.Lit(a.Cursor), stringCode(x))
+}

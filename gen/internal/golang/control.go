@@ -1,0 +1,290 @@
+package golang
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/resolute/resolute-gen/gen/ir"
+)
+
+type retFunc func(err jen.Code) jen.Code
+
+func (e *emitter) push()     { e.errScopes = append(e.errScopes, new(bool)) }
+func (e *emitter) pushFunc() { e.errScopes = append(e.errScopes, nil, new(bool)) }
+func (e *emitter) pop() {
+	e.errScopes = e.errScopes[:len(e.errScopes)-1]
+	if n := len(e.errScopes); n > 0 && e.errScopes[n-1] == nil {
+		e.errScopes = e.errScopes[:n-1]
+	}
+}
+
+// errInScope reports whether err is declared in the current function's
+// enclosing blocks.
+func (e *emitter) errInScope() bool {
+	for i := len(e.errScopes) - 1; i >= 0 && e.errScopes[i] != nil; i-- {
+		if *e.errScopes[i] {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *emitter) declareErr() { *e.errScopes[len(e.errScopes)-1] = true }
+
+func (e *emitter) block(stmts []ir.Step, ret retFunc) []jen.Code {
+	var out []jen.Code
+	for i, s := range stmts {
+		if i > 0 {
+			out = append(out, jen.Line())
+		}
+		out = append(out, e.stmt(s, ret)...)
+	}
+	return out
+}
+
+// nested emits stmts as the body of a Go block.
+func (e *emitter) nested(stmts []ir.Step, ret retFunc) []jen.Code {
+	e.push()
+	defer e.pop()
+	return e.block(stmts, ret)
+}
+
+func (e *emitter) stmt(s ir.Step, ret retFunc) []jen.Code {
+	switch s := s.(type) {
+	case *ir.Call:
+		return e.call(s, ret)
+	case *ir.Map:
+		return e.mapStep(s)
+	case *ir.Filter:
+		return e.filter(s)
+	case *ir.Unique:
+		return e.unique(s)
+	case *ir.Merge:
+		return e.merge(s)
+	case *ir.If:
+		return e.ifStep(s, ret)
+	case *ir.While:
+		return e.while(s, ret)
+	case *ir.Parallel:
+		return e.parallel(s, ret)
+	case *ir.ForEach:
+		return e.forEach(s, ret)
+	case *ir.Seq:
+		return e.block(s.Body, ret)
+	case *ir.Stream:
+		return e.stream(s, ret)
+	case *ir.Reset:
+		return []jen.Code{
+			commentf("reset cursor %s (%s): the flow starts over from its initial value", s.Cursor, e.where(s.Pos)),
+			jen.Id("r").Dot("ResetCursor").Call(jen.Lit(s.Cursor)),
+		}
+	}
+	panic(fmt.Sprintf("unknown statement %T", s))
+}
+
+// assign writes `x, err := v`, `x, err = v` or, for an unused output, the
+// caller uses the if-init form. It reports the operator.
+func (e *emitter) assignOp(b *ir.Binding) string {
+	if e.declared[b] {
+		return "="
+	}
+	e.declared[b] = true
+	return ":="
+}
+
+func (e *emitter) nowDecl(name string) jen.Code {
+	if e.inPage > 0 {
+		// A stream page is re-run whole after a crash, so its reading is
+		// not journaled (runtime.Stream).
+		return jen.Id(name).Op(":=").Id("r").Dot("Now").Call().Comment("read for this page")
+	}
+	return jen.Id(name).Op(":=").Id("r").Dot("Now").Call().Comment("recorded: a replay sees the same instant")
+}
+
+func (e *emitter) ifStep(s *ir.If, ret retFunc) []jen.Code {
+	out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Pos))}
+	if s.NowVar != "" {
+		out = append(out, e.nowDecl(s.NowVar))
+	}
+	stmt := jen.If(exprCode(s.Cond)).Block(e.nested(s.Then, ret)...)
+	if len(s.Else) > 0 {
+		stmt = stmt.Else().Block(e.nested(s.Else, ret)...)
+	}
+	return append(out, stmt)
+}
+
+func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
+	// where names the loop in the run's error when it exceeds its bound.
+	var where string
+	var out []jen.Code
+	if s.ID != "" {
+		where = fmt.Sprintf("while loop %s (%s)", s.ID, e.where(s.Pos))
+		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.ID, e.where(s.Pos), s.Cond.Src, s.Max))
+	} else {
+		where = fmt.Sprintf("while loop (%s)", e.where(s.Pos))
+		out = append(out, commentf("while %s (%s): at most %d iterations", s.Cond.Src, e.where(s.Pos), s.Max))
+	}
+	i := s.IterVar
+	e.push()
+	var body []jen.Code
+	body = append(body, jen.If(jen.Id(i).Op("==").Lit(int(s.Max))).Block(
+		ret(rt("MaxIterations").Call(jen.Lit(where), jen.Lit(int(s.Max)))),
+	))
+	cond := exprCode(s.Cond)
+	if s.NowVar != "" {
+		// The condition reads the clock: record it once per iteration.
+		body = append(body, e.nowDecl(s.NowVar), jen.If(jen.Op("!").Parens(exprCode(s.Cond))).Block(jen.Break()))
+		cond = nil
+	}
+	if usesRun(s.Body) {
+		// The body runs with the iteration's handle: its journal keys are
+		// the loop's key and i, so a resumed run finds each iteration.
+		body = append(body, jen.Id("r").Op(":=").Id("r").Dot("Iteration").Call(jen.Lit(s.Key), jen.Id(i)).
+			Comment(fmt.Sprintf("shadows r: journal keys below are scoped to iteration %s of %q", i, s.Key)))
+	}
+	// A paged source re-bound by the loop is guarded: a page token it hands
+	// back twice (a loop that restarted at the first page) fails the run at
+	// once instead of at max_iterations.
+	guards := map[*ir.Call]string{}
+	for _, st := range s.Body {
+		if cs, ok := st.(*ir.Call); ok && e.declared[cs.Out] && ir.StringField(cs.InType, "PageToken") && ir.StringField(cs.OutType, "NextPageToken") {
+			g := cs.Out.GoName + "Tokens"
+			guards[cs] = g
+			out = append(out, jen.Id(g).Op(":=").Add(rt("NewPageTokens")).Call(jen.Lit(cs.Out.ID), jen.Id(cs.Out.GoName).Dot("NextPageToken")))
+		}
+	}
+	for n, st := range s.Body {
+		if n > 0 {
+			body = append(body, jen.Line())
+		}
+		body = append(body, e.stmt(st, ret)...)
+		if cs, ok := st.(*ir.Call); ok && guards[cs] != "" {
+			body = append(body, jen.If(jen.Err().Op(":=").Id(guards[cs]).Dot("Next").Call(jen.Id(cs.Out.GoName).Dot("NextPageToken")), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+		}
+	}
+	e.pop()
+	head := jen.For(jen.Id(i).Op(":=").Lit(0), cond, jen.Id(i).Op("++"))
+	if cond == nil {
+		head = jen.For(jen.Id(i).Op(":=").Lit(0), jen.Empty(), jen.Id(i).Op("++"))
+	}
+	return append(out, head.Block(body...))
+}
+
+// usesRun reports whether stmts refer to r: then a loop body needs its own
+// journal scope.
+func usesRun(stmts []ir.Step) bool {
+	for _, s := range stmts {
+		switch s := s.(type) {
+		case *ir.Call, *ir.Parallel, *ir.ForEach, *ir.Reset, *ir.Stream:
+			return true
+		case *ir.Map:
+			if s.NowVar != "" {
+				return true
+			}
+		case *ir.Filter:
+			if s.NowVar != "" {
+				return true
+			}
+		case *ir.If:
+			if s.NowVar != "" || usesRun(s.Then) || usesRun(s.Else) {
+				return true
+			}
+		case *ir.While:
+			if s.NowVar != "" || usesRun(s.Body) {
+				return true
+			}
+		case *ir.Seq:
+			if usesRun(s.Body) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (e *emitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
+	name := "parallel"
+	if s.ID != "" {
+		name = fmt.Sprintf("parallel %q", s.ID)
+	}
+	out := []jen.Code{commentf("%s (%s): %d branches; the first failure cancels the others", name, e.where(s.Pos), len(s.Branches))}
+	var decls []jen.Code
+	for _, b := range s.Outs {
+		if b.Used {
+			decls = append(decls, jen.Id(b.GoName).Add(e.TypeCode(b.Type)))
+			e.declared[b] = true
+		}
+	}
+	switch len(decls) {
+	case 0:
+	case 1:
+		out = append(out, jen.Var().Add(decls[0]))
+	default:
+		out = append(out, jen.Var().Defs(decls...))
+	}
+	args := []jen.Code{jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key)}
+	for _, br := range s.Branches {
+		e.pushFunc()
+		body := e.block(br, func(err jen.Code) jen.Code { return jen.Return(err) })
+		e.pop()
+		body = append(body, jen.Return(jen.Nil()))
+		args = append(args, jen.Line().Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run"))).Error().Block(body...))
+	}
+	args = append(args, jen.Line())
+	return append(out, jen.If(jen.Err().Op(":=").Add(rt("Parallel")).Call(args...), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+}
+
+// forEachHead is what both targets' for_each share: the step's comment
+// (how says how items run at once, after "N at a time"), and the item
+// function's result type, its zero value and the value it returns.
+func (e *emitter) forEachHead(s *ir.ForEach, how string) (comment, result, zero, value jen.Code) {
+	st := &s.Base
+	desc := fmt.Sprintf("for_each %q (%s): over %s", st.ID, e.where(st.Pos), s.Src.Src)
+	if st.ID == "" {
+		desc = fmt.Sprintf("for_each over %s (%s)", s.Src.Src, e.where(st.Pos))
+	}
+	if s.Concurrency > 1 {
+		if st.ID != "" {
+			desc += ","
+		} else {
+			desc += ":"
+		}
+		desc += fmt.Sprintf(" %d at a time%s", s.Concurrency, how)
+	}
+	result, zero, value = jen.Struct(), jen.Struct().Values(), jen.Struct().Values()
+	if s.Result != nil {
+		result = e.TypeCode(s.Result)
+		zero = e.ZeroCode(s.Result)
+		switch {
+		case s.Collect != nil:
+			value = exprCode(s.Collect)
+		case s.Last != nil:
+			value = jen.Id(s.Last.GoName)
+		}
+	}
+	return commentf("%s", desc), result, zero, value
+}
+
+func (e *emitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
+	comment, result, zero, value := e.forEachHead(s, "")
+	out := []jen.Code{comment}
+	e.pushFunc()
+	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
+	e.pop()
+	body = append(body, jen.Return(value, jen.Nil()))
+	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(s.LoopVar.GoName).Add(e.TypeCode(s.Elem))).
+		Params(result, jen.Error()).Block(body...)
+	call := rt("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), exprCode(s.Src), jen.Lit(int(s.Concurrency)), jen.Line().Add(fn))
+	if s.Out == nil || !s.Out.Used {
+		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+	}
+	op := e.assignOp(s.Out)
+	if op == "=" && !e.errInScope() {
+		out = append(out, jen.Var().Err().Error())
+	}
+	e.declareErr()
+	return append(out,
+		jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call),
+		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
+	)
+}

@@ -1,0 +1,81 @@
+package golang
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/resolute/resolute-gen/gen/ir"
+)
+
+func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
+	st := &s.Base
+	ahead := "no page read ahead"
+	switch s.ReadAhead {
+	case 0:
+	case 1:
+		ahead = "1 page read ahead"
+	default:
+		ahead = fmt.Sprintf("%d pages read ahead", s.ReadAhead)
+	}
+	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID, e.where(st.Pos), s.Src.Node, ahead)}
+	src := s.Src
+	if src.NowVar != "" {
+		out = append(out, e.nowDecl(src.NowVar))
+	}
+
+	opts := []jen.Code{field("Retry", retryCode(src.Retry))}
+	if src.Timeout > 0 {
+		opts = append(opts, field("Timeout", durationCode(src.Timeout)))
+	}
+	opts = append(opts, field("ReadAhead", jen.Lit(s.ReadAhead)))
+	if src.RateLimit != "" {
+		opts = append(opts, field("RateLimit", jen.Lit(src.RateLimit)))
+	}
+
+	outType := e.TypeCode(src.OutType)
+	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.TokenVar).String()).Params(outType, jen.Error()).Block(
+		jen.Return(jen.Qual(src.PkgPath, src.FuncName).Call(jen.Id("ctx"), e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(s.TokenVar))))),
+	)
+
+	page := s.Page.GoName
+	var items jen.Code = jen.Lit(0)
+	if s.Items {
+		items = jen.Len(jen.Id(page).Dot("Items"))
+	}
+	next := jen.Func().Params(jen.Id(page).Add(e.TypeCode(src.OutType))).Params(jen.String(), jen.Int()).Block(
+		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
+	)
+
+	e.pushFunc()
+	e.inPage++
+	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
+	if a := s.Advance; a != nil {
+		if len(body) > 0 {
+			body = append(body, jen.Line())
+		}
+		body = append(body, commentf("advance (%s): staged with the page's journal record", posOf(s.Advance.Pos)))
+		if s.AdvanceNow != "" {
+			body = append(body, e.nowDecl(s.AdvanceNow))
+		}
+		body = append(body, advanceCode(a))
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	e.inPage--
+	e.pop()
+	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
+
+	call := rt("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.namedOptions("StreamOptions", opts, s.Key, e.where(st.Pos)),
+		jen.Line().Add(fetch), jen.Line().Add(next), jen.Line().Add(fn))
+	if !s.Out.Used {
+		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+	}
+	op := e.assignOp(s.Out)
+	if op == "=" && !e.errInScope() {
+		out = append(out, jen.Var().Err().Error())
+	}
+	e.declareErr()
+	return append(out,
+		jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call),
+		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
+	)
+}
