@@ -70,18 +70,22 @@ func TestGetClassifiesTransportFailures(t *testing.T) {
 	defer hang.Close()
 	defer close(block)
 
+	// The servers that answer get a deadline no loaded machine misses (a
+	// TLS handshake can take longer than the hanging server's 100ms).
+	const answers = 10 * time.Second
 	cases := []struct {
 		target    string
+		timeout   time.Duration
 		permanent bool
 		want      string
 	}{
-		{strings.Replace(plain.URL, "http://", "https://", 1), true, "answered plain HTTP to a TLS handshake"},
-		{strings.Replace(tlsSrv.URL, "https://", "http://", 1), false, "status 400 Bad Request"}, // Go's TLS server answers 400
-		{tlsSrv.URL, true, "TLS certificate is not valid"},
-		{hang.URL, false, "no complete answer within RequestTimeout 100ms"},
+		{strings.Replace(plain.URL, "http://", "https://", 1), answers, true, "answered plain HTTP to a TLS handshake"},
+		{strings.Replace(tlsSrv.URL, "https://", "http://", 1), answers, false, "status 400 Bad Request"}, // Go's TLS server answers 400
+		{tlsSrv.URL, answers, true, "TLS certificate is not valid"},
+		{hang.URL, 100 * time.Millisecond, false, "no complete answer within RequestTimeout 100ms"},
 	}
 	for _, c := range cases {
-		s := &Source{Name: "x", Where: "GET /q", Timeout: 100 * time.Millisecond, MaxBody: 1 << 20}
+		s := &Source{Name: "x", Where: "GET /q", Timeout: c.timeout, MaxBody: 1 << 20}
 		status := func(resp *http.Response, body []byte) error {
 			return errors.New("x: GET /q: status " + StatusText(resp))
 		}
