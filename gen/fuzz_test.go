@@ -124,7 +124,10 @@ func loadFuzzEnv() (*fuzzEnv, error) {
 // one load so that a package's identity is the same in every import.
 func (e *fuzzEnv) loadImports(paths []string) error {
 	want := slicesUnion(paths, e.importedPaths())
-	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes | packages.NeedImports | packages.NeedDeps, Dir: "../testdata/golden"}
+	// NeedExportFile: with NeedDeps and without it, go/packages type-checks
+	// every dependency from source (20s per fuzz worker, which left the
+	// 20s fuzz runs of .ci/run gathering their baseline until time ran out).
+	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes | packages.NeedImports | packages.NeedDeps | packages.NeedExportFile, Dir: "../testdata/golden"}
 	roots, err := packages.Load(cfg, want...)
 	if err != nil {
 		return err
