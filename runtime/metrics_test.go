@@ -9,117 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/resolute/resolute-gen/runtime/internal/metrics/metricstest"
 )
-
-var (
-	metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
-	sampleRE     = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$`)
-	labelRE      = regexp.MustCompile(`^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"`)
-)
-
-// parseExposition checks that text is valid Prometheus text exposition
-// format and returns its samples by series, written as
-// name{label="value",...} with label values unescaped.
-func parseExposition(t *testing.T, text string) map[string]float64 {
-	t.Helper()
-	samples := map[string]float64{}
-	typed := map[string]string{} // family -> type
-	done := map[string]bool{}    // families that ended
-	current := ""
-	if text != "" && !strings.HasSuffix(text, "\n") {
-		t.Errorf("exposition does not end with a newline")
-	}
-	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
-		bad := func(why string) { t.Errorf("line %d %q: %s", i+1, line, why) }
-		if strings.HasPrefix(line, "#") {
-			f := strings.SplitN(line, " ", 4)
-			if len(f) < 4 || (f[1] != "HELP" && f[1] != "TYPE") || !metricNameRE.MatchString(f[2]) {
-				bad("not a HELP or TYPE comment")
-				continue
-			}
-			if f[1] == "TYPE" {
-				if _, ok := typed[f[2]]; ok {
-					bad("second TYPE line")
-				}
-				switch f[3] {
-				case "counter", "gauge", "histogram", "summary", "untyped":
-				default:
-					bad("unknown type")
-				}
-				typed[f[2]] = f[3]
-			}
-			if f[2] != current {
-				done[current] = true
-				current = f[2]
-			}
-			continue
-		}
-		m := sampleRE.FindStringSubmatch(line)
-		if m == nil {
-			bad("not a sample line")
-			continue
-		}
-		name, labels, value := m[1], m[2], m[3]
-		family := name
-		if typed[strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")] == "histogram" {
-			family = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
-		}
-		if typed[family] == "" {
-			bad("sample without a TYPE line")
-		}
-		if family != current || done[family] {
-			bad("sample outside its family's group")
-		}
-		if typed[family] == "counter" && !strings.HasSuffix(name, "_total") {
-			bad("counter name without _total")
-		}
-		var parts []string
-		for labels != "" {
-			lm := labelRE.FindStringSubmatch(labels)
-			if lm == nil {
-				bad("bad label syntax")
-				break
-			}
-			v := strings.NewReplacer(`\\`, `\`, `\"`, `"`, `\n`, "\n").Replace(lm[2])
-			parts = append(parts, lm[1]+"="+strconv.Quote(v))
-			labels = strings.TrimPrefix(labels[len(lm[0]):], ",")
-		}
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			bad("bad value")
-		}
-		key := name
-		if len(parts) > 0 {
-			key += "{" + strings.Join(parts, ",") + "}"
-		}
-		if _, dup := samples[key]; dup {
-			bad("duplicate series")
-		}
-		samples[key] = v
-	}
-	return samples
-}
-
-// want checks series values; a NaN want means "absent".
-func wantSamples(t *testing.T, got map[string]float64, want map[string]float64) {
-	t.Helper()
-	for k, w := range want {
-		v, ok := got[k]
-		switch {
-		case w != w && ok:
-			t.Errorf("%s = %v, want no such series", k, v)
-		case w == w && !ok:
-			t.Errorf("%s missing", k)
-		case w == w && v != w:
-			t.Errorf("%s = %v, want %v", k, v, w)
-		}
-	}
-}
 
 var absent = func() float64 { var z float64; return z / z }()
 
@@ -158,8 +54,8 @@ func TestMetricsOfRuns(t *testing.T) {
 	if _, err := h.run(flow); err == nil {
 		t.Fatal("first run should fail")
 	}
-	got := parseExposition(t, string(h.e.metrics.Exposition()))
-	wantSamples(t, got, map[string]float64{
+	got := metricstest.Parse(t, string(h.e.metrics.Exposition()))
+	metricstest.Want(t, got, map[string]float64{
 		`resolute_runs_total{flow="f",result="failed"}`:                                1,
 		`resolute_runs_total{flow="f",result="succeeded"}`:                             0,
 		`resolute_run_in_progress{flow="f"}`:                                           0,
@@ -186,9 +82,9 @@ func TestMetricsOfRuns(t *testing.T) {
 	if _, err := h.run(flow); err != nil {
 		t.Fatal(err)
 	}
-	got = parseExposition(t, string(h.e.metrics.Exposition()))
+	got = metricstest.Parse(t, string(h.e.metrics.Exposition()))
 	finish := float64(time.Date(2025, 1, 1, 10, 0, 6, 0, time.UTC).Unix())
-	wantSamples(t, got, map[string]float64{
+	metricstest.Want(t, got, map[string]float64{
 		`resolute_runs_total{flow="f",result="failed"}`:                                1,
 		`resolute_runs_total{flow="f",result="succeeded"}`:                             1,
 		`resolute_unfinished_run{flow="f"}`:                                            0,
@@ -237,8 +133,8 @@ func TestMetricsFile(t *testing.T) {
 	if st, _ := os.Stat(file); st.Mode().Perm()&0o044 != 0o044 {
 		t.Errorf("metrics file mode %v: node_exporter (another user) cannot read it", st.Mode())
 	}
-	got := parseExposition(t, string(data))
-	wantSamples(t, got, map[string]float64{
+	got := metricstest.Parse(t, string(data))
+	metricstest.Want(t, got, map[string]float64{
 		`resolute_runs_total{flow="reindex",result="succeeded"}`:                    1,
 		`resolute_runs_total{flow="jira-sync",result="succeeded"}`:                  0,
 		`resolute_last_run_succeeded{flow="reindex"}`:                               1,
@@ -267,8 +163,8 @@ func TestMetricsFile(t *testing.T) {
 	if strings.Contains(string(data), "t0ken-secret") {
 		t.Errorf("secret in the metrics:\n%s", data)
 	}
-	got = parseExposition(t, string(data))
-	wantSamples(t, got, map[string]float64{
+	got = metricstest.Parse(t, string(data))
+	metricstest.Want(t, got, map[string]float64{
 		`resolute_runs_total{flow="reindex",result="succeeded"}`:  0,
 		`resolute_runs_total{flow="reindex",result="failed"}`:     1,
 		`resolute_last_run_succeeded{flow="reindex"}`:             0,
@@ -338,7 +234,7 @@ func scrape(t *testing.T, url string) map[string]float64 {
 	if strings.Contains(string(body), "hunter2") {
 		t.Errorf("secret in the metrics:\n%s", body)
 	}
-	return parseExposition(t, string(body))
+	return metricstest.Parse(t, string(body))
 }
 
 func TestProcessMetricsServedDuringRun(t *testing.T) {
@@ -353,7 +249,7 @@ func TestProcessMetricsServedDuringRun(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	p.waitFor("step two to start", func() bool { return p.counts()["two"] > 0 })
 	url := p.metricsURL(stderr)
-	wantSamples(t, scrape(t, url), map[string]float64{
+	metricstest.Want(t, scrape(t, url), map[string]float64{
 		`resolute_run_in_progress{flow="sync"}`:                                    1,
 		`resolute_unfinished_run{flow="sync"}`:                                     0,
 		`resolute_runs_total{flow="sync",result="succeeded"}`:                      0,
@@ -390,7 +286,7 @@ func TestProcessMetricsServedByScheduler(t *testing.T) {
 		return scrape(t, url)[`resolute_runs_total{flow="tick",result="succeeded"}`] >= 1
 	})
 	got := scrape(t, url)
-	wantSamples(t, got, map[string]float64{
+	metricstest.Want(t, got, map[string]float64{
 		`resolute_runs_total{flow="sync",result="succeeded"}`: 0,
 		`resolute_last_run_succeeded{flow="tick"}`:            1,
 	})
@@ -400,7 +296,7 @@ func TestProcessMetricsServedByScheduler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := parseExposition(t, string(data))[`resolute_runs_total{flow="tick",result="succeeded"}`]; n < 1 {
+	if n := metricstest.Parse(t, string(data))[`resolute_runs_total{flow="tick",result="succeeded"}`]; n < 1 {
 		t.Errorf("metrics file: %v tick runs\n%s", n, data)
 	}
 }
