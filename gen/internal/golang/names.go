@@ -75,7 +75,7 @@ func (e *emitter) freeName(base string) string {
 		e.taken = map[string]bool{}
 	}
 	name := base
-	for n := 2; e.taken[name] || e.prog.TakenNames[name] || token.IsKeyword(name); n++ {
+	for n := 2; e.taken[name] || e.names.taken[name] || token.IsKeyword(name); n++ {
 		name = fmt.Sprintf("%s%d", base, n)
 	}
 	e.taken[name] = true

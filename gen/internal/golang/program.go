@@ -67,10 +67,20 @@ type emitter struct {
 	// inPage counts the stream bodies being emitted: inside one, now() is
 	// read per page, not journaled.
 	inPage int
+	// names are the Go names of the program's locals (see nameLocals).
+	names *locals
 }
 
 func newEmitter(p *ir.Program) *emitter {
-	return &emitter{TypeWriter: TypeWriter{p.Main}, prog: p, declared: map[*ir.Binding]bool{}}
+	return &emitter{TypeWriter: TypeWriter{p.Main}, prog: p, declared: map[*ir.Binding]bool{}, names: nameLocals(p)}
+}
+
+// inVar is the copy of s's input its on_error handler reads, or "".
+func (e *emitter) inVar(s *ir.Call) string {
+	if !s.ReadsInput {
+		return ""
+	}
+	return e.names.in[s]
 }
 
 // Generate writes the standalone program (a main package calling
@@ -124,7 +134,7 @@ func Generate(p *ir.Program, version string) ([]byte, error) {
 		e.errScopes = []*bool{nil, new(bool)}
 		body := e.block(fl.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
 		body = append(body, jen.Return(jen.Nil()))
-		funcs = append(funcs, jen.Func().Id(fl.FuncName).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run"))).Error().Block(body...))
+		funcs = append(funcs, jen.Func().Id(FlowFuncName(fl.Name)).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run"))).Error().Block(body...))
 	}
 	e.optionsDecl(f)
 
@@ -141,7 +151,7 @@ func Generate(p *ir.Program, version string) ([]byte, error) {
 
 	for i, fl := range p.Flows {
 		f.Line()
-		f.Commentf("%s runs flow %q (%s:%d).", fl.FuncName, fl.Name, fl.FileName, fl.Pos.Line)
+		f.Commentf("%s runs flow %q (%s:%d).", FlowFuncName(fl.Name), fl.Name, fl.FileName, fl.Pos.Line)
 		f.Add(funcs[i])
 	}
 
@@ -175,7 +185,7 @@ func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
 		if fl.Schedule != "" {
 			items = append(items, field("Schedule", jen.Lit(fl.Schedule)))
 		}
-		items = append(items, field("Run", jen.Id(fl.FuncName)))
+		items = append(items, field("Run", jen.Id(FlowFuncName(fl.Name))))
 		var env []jen.Code
 		for _, n := range fl.Env {
 			env = append(env, jen.Lit(n))

@@ -79,11 +79,11 @@ func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 	for _, fl := range p.Flows {
 		e.flow = fl
 		f.Line()
-		f.Commentf("%s is the workflow of flow %q (%s:%d).", fl.FuncName, fl.Name, fl.FileName, fl.Pos.Line)
+		f.Commentf("%s is the workflow of flow %q (%s:%d).", FlowFuncName(fl.Name), fl.Name, fl.FileName, fl.Pos.Line)
 		e.errScopes = []*bool{nil, new(bool)}
 		body := e.tblock(fl.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
 		body = append(body, jen.Return(jen.Nil()))
-		f.Func().Id(fl.FuncName).Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run"))).Error().Block(body...)
+		f.Func().Id(FlowFuncName(fl.Name)).Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run"))).Error().Block(body...)
 	}
 
 	var buf bytes.Buffer
@@ -109,7 +109,7 @@ func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
 		if fl.Schedule != "" {
 			fi = append(fi, field("Schedule", jen.Lit(fl.Schedule)))
 		}
-		fi = append(fi, field("Run", jen.Id(fl.FuncName)))
+		fi = append(fi, field("Run", jen.Id(FlowFuncName(fl.Name))))
 		var env []jen.Code
 		for _, n := range fl.Env {
 			env = append(env, jen.Lit(n))
@@ -244,10 +244,10 @@ func (e *temporalEmitter) tstmt(s ir.Step, ret retFunc) []jen.Code {
 		return e.merge(s)
 	case *ir.If:
 		out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Pos))}
-		if s.NowVar != "" {
-			out = append(out, e.nowDecl(s.NowVar))
+		if e.names.now[s] != "" {
+			out = append(out, e.nowDecl(e.names.now[s]))
 		}
-		stmt := jen.If(exprCode(s.Cond)).Block(e.tnested(s.Then, ret)...)
+		stmt := jen.If(e.exprCode(s.Cond)).Block(e.tnested(s.Then, ret)...)
 		if len(s.Else) > 0 {
 			stmt = stmt.Else().Block(e.tnested(s.Else, ret)...)
 		}
@@ -301,8 +301,8 @@ func activityOptions(s *ir.Call) jen.Code {
 // callValue renders tprt.Call[Out](ctx, r, key, options, input).
 func (e *temporalEmitter) callValue(s *ir.Call) jen.Code {
 	var arg jen.Code = e.input(s)
-	if s.InVar != "" {
-		arg = jen.Id(s.InVar)
+	if e.inVar(s) != "" {
+		arg = jen.Id(e.inVar(s))
 	}
 	return tp("Call").Types(e.TypeCode(s.OutType)).Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s]), activityOptions(s), arg)
 }
@@ -310,14 +310,14 @@ func (e *temporalEmitter) callValue(s *ir.Call) jen.Code {
 func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
 	st := &s.Base
 	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID, e.where(st.Pos), s.Node, e.flow.Name+"/"+e.keys[s])}
-	if s.NowVar != "" {
-		out = append(out, e.nowDecl(s.NowVar))
+	if e.names.now[s] != "" {
+		out = append(out, e.nowDecl(e.names.now[s]))
 	}
-	if s.OnError != nil && s.OnError.Handler != nil && s.OnError.Handler.NowVar != "" {
-		out = append(out, e.nowDecl(s.OnError.Handler.NowVar))
+	if s.OnError != nil && s.OnError.Handler != nil && e.names.now[s.OnError.Handler] != "" {
+		out = append(out, e.nowDecl(e.names.now[s.OnError.Handler]))
 	}
-	if s.InVar != "" {
-		out = append(out, jen.Id(s.InVar).Op(":=").Add(e.input(s)))
+	if e.inVar(s) != "" {
+		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
 	}
 	recover := s.OnError != nil && s.OnError.Action == "continue"
 	call := e.callValue(s)
@@ -325,7 +325,7 @@ func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
 	var success []jen.Code
 	if s.Advance != nil {
 		success = append(success, commentf("advance (%s): staged in the workflow, committed when the run succeeds", posOf(s.Advance.Pos)),
-			advanceCode(s.Advance))
+			e.advanceCode(s.Advance))
 	}
 	used := s.Out != nil && s.Out.Used
 	if !used {
@@ -340,7 +340,7 @@ func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
 		out = append(out, jen.Var().Err().Error())
 	}
 	e.declareErr()
-	out = append(out, jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call))
+	out = append(out, jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call))
 	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
 	if len(success) > 0 {
 		if recover {
@@ -390,18 +390,18 @@ func (e *temporalEmitter) twhile(s *ir.While, ret retFunc) []jen.Code {
 		where = fmt.Sprintf("while %s (%s)", oneLine(s.Cond.Src), e.where(s.Pos))
 		out = append(out, commentf("%s: at most %d iterations", where, s.Max))
 	}
-	i := s.IterVar
+	i := e.names.iter[s]
 	e.push()
 	var body []jen.Code
 	body = append(body, jen.If(jen.Id(i).Op("==").Lit(int(s.Max))).Block(
 		ret(rt("MaxIterations").Call(jen.Lit(where), jen.Lit(int(s.Max)))),
 	))
-	cond := exprCode(s.Cond)
-	if s.NowVar != "" {
-		body = append(body, e.nowDecl(s.NowVar), jen.If(jen.Op("!").Parens(exprCode(s.Cond))).Block(jen.Break()))
+	cond := e.exprCode(s.Cond)
+	if e.names.now[s] != "" {
+		body = append(body, e.nowDecl(e.names.now[s]), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
 		cond = nil
 	}
-	if usesRun(s.Body) {
+	if e.usesRun(s.Body) {
 		body = append(body, jen.Id("r").Op(":=").Id("r").Dot("Nested").Call())
 	}
 	body = append(body, e.tblock(s.Body, ret)...)
@@ -422,7 +422,7 @@ func (e *temporalEmitter) tparallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	var decls []jen.Code
 	for _, b := range s.Outs {
 		if b.Used {
-			decls = append(decls, jen.Id(b.GoName).Add(e.TypeCode(b.Type)))
+			decls = append(decls, jen.Id(e.names.vars[b]).Add(e.TypeCode(b.Type)))
 			e.declared[b] = true
 		}
 	}
@@ -452,9 +452,9 @@ func (e *temporalEmitter) tforEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	body := e.tblock(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()
 	body = append(body, jen.Return(value, jen.Nil()))
-	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(s.LoopVar.GoName).Add(e.TypeCode(s.Elem))).
+	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(e.names.vars[s.LoopVar]).Add(e.TypeCode(s.Elem))).
 		Params(result, jen.Error()).Block(body...)
-	call := tp("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), exprCode(s.Src), jen.Lit(int(s.Concurrency)), fn)
+	call := tp("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.exprCode(s.Src), jen.Lit(int(s.Concurrency)), fn)
 	if s.Out == nil || !s.Out.Used {
 		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
@@ -464,7 +464,7 @@ func (e *temporalEmitter) tforEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }
@@ -478,16 +478,16 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 	out := []jen.Code{commentf("stream %q (%s): %s page by page, one activity %q per page, %s; the run continues as new every --pages-per-run pages, carrying the page token and the staged cursors",
 		st.ID, e.where(st.Pos), s.Src.Node, e.flow.Name+"/"+e.keys[s.Src], ahead)}
 	src := s.Src
-	if src.NowVar != "" {
-		out = append(out, e.nowDecl(src.NowVar))
+	if e.names.now[src] != "" {
+		out = append(out, e.nowDecl(e.names.now[src]))
 	}
 	inType := e.TypeCode(src.InType)
 	outType := e.TypeCode(src.OutType)
-	input := jen.Func().Params(jen.Id(s.TokenVar).String()).Add(inType).Block(
+	input := jen.Func().Params(jen.Id(e.names.token[s]).String()).Add(inType).Block(
 		// inputLiteral nests fields promoted from embedded structs.
-		jen.Return(e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(s.TokenVar)))),
+		jen.Return(e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(e.names.token[s])))),
 	)
-	page := s.Page.GoName
+	page := e.names.vars[s.Page]
 	var items jen.Code = jen.Lit(0)
 	if s.Items {
 		items = jen.Len(jen.Id(page).Dot("Items"))
@@ -503,10 +503,10 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 			body = append(body, jen.Line())
 		}
 		body = append(body, commentf("advance (%s): staged in the workflow after the page's body, committed when the run succeeds", posOf(s.Advance.Pos)))
-		if s.AdvanceNow != "" {
-			body = append(body, e.nowDecl(s.AdvanceNow))
+		if e.names.advNow[s] != "" {
+			body = append(body, e.nowDecl(e.names.advNow[s]))
 		}
-		body = append(body, advanceCode(a))
+		body = append(body, e.advanceCode(a))
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
@@ -521,7 +521,7 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }
