@@ -130,7 +130,6 @@ func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 	}
 	prog.Rows = c.rowList
 	prog.Main = c.mainPkg
-	prog.ImportNames = c.importNames()
 	for _, cur := range prog.Cursors {
 		cur.Kind = c.cursorKind(cur.Name)
 	}

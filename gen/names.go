@@ -2,8 +2,6 @@ package gen
 
 import (
 	"go/types"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/resolute/resolute-gen/gen/internal/golang"
@@ -35,39 +33,4 @@ func rowTypeName(id string) string {
 		return n[:len(n)-1]
 	}
 	return n + "Row"
-}
-
-// importNames maps every package path the output may import to its
-// package name, so jennifer writes `jira`, not an alias guessed from the path.
-func (c *checker) importNames() map[string]string {
-	names := map[string]string{
-		RuntimePath:   "runtime",
-		TransformPath: "transform",
-	}
-	for _, path := range golang.CursorStorePackages {
-		names[path] = filepath.Base(path)
-	}
-	seen := map[*types.Package]bool{}
-	var walk func(p *types.Package)
-	walk = func(p *types.Package) {
-		if p == nil || seen[p] {
-			return
-		}
-		seen[p] = true
-		names[p.Path()] = p.Name()
-		for _, imp := range p.Imports() {
-			walk(imp)
-		}
-	}
-	paths := make([]string, 0, len(c.pkgs.byPattern))
-	for k := range c.pkgs.byPattern {
-		paths = append(paths, k)
-	}
-	sort.Strings(paths)
-	for _, k := range paths {
-		if p := c.pkgs.byPattern[k]; p.Types != nil {
-			walk(p.Types)
-		}
-	}
-	return names
 }

@@ -50,13 +50,10 @@ type Program struct {
 	Rows []*RowType // the row types of map steps, declared in the program
 	// Main is the generated program's own package (row types live there).
 	Main *types.Package
-	// ImportNames maps every package path the output may import to its
-	// package name, so the output writes `jira`, not an alias guessed from
-	// the path.
-	ImportNames map[string]string
-	// Packages are the node packages the calls name, as loaded, by import
-	// pattern: the generated code's locals must not shadow their names or
-	// the names of what they import.
+	// Packages are the node packages the calls name, as loaded, in the
+	// order of their import patterns: the emitter takes the output's import
+	// names from them, and keeps locals clear of their names and of the
+	// names of what they import.
 	Packages []*types.Package
 }
 
