@@ -274,7 +274,12 @@ type Reset struct {
 	Cursor string
 }
 
-// RowType is a struct type generated for map steps.
+// RowType is a struct type generated for map steps. Its name and its
+// fields' names are the ones the spec's expressions see (a later step reads
+// rows[0].IssueKey, a message says "elements of Issue"): the checker
+// derives them by the spec's rule (the type = "..." the spec wrote, or the
+// step id made singular and exported; columns exported), and Named carries
+// them; the emitter writes them as they are.
 type RowType struct {
 	Name string
 	Pos  spec.Pos
@@ -289,7 +294,7 @@ type RowType struct {
 // RowField is one field of a generated row type.
 type RowField struct {
 	Column string // the spec's key: issue_key
-	GoName string // IssueKey
+	GoName string // IssueKey, the field's name in Named
 	Type   types.Type
 }
 

@@ -23,10 +23,10 @@ const (
 	temporalSDKTemporal = "go.temporal.io/sdk/temporal"
 )
 
-// ReservedNames are the names the generated code itself declares (the
+// reservedNames are the names the generated code itself declares (the
 // locals r, ctx, err, herr; main, program) or imports: the name of a step's
 // variable must not be one.
-var ReservedNames = []string{
+var reservedNames = []string{
 	"r", "ctx", "err", "herr", "main", "program",
 	"runtime", "context", "time", "strconv", "transform", "fmt",
 	"pgstore", "redisstore",

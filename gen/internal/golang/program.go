@@ -50,7 +50,7 @@ func versionLock(f *jen.File) {
 }
 
 // emitter writes one program. Generated locals never shadow a package name
-// (the checker renames them), and imports are never written by hand: every
+// (nameLocals renames them), and imports are never written by hand: every
 // reference to another package goes through jen.Qual.
 type emitter struct {
 	TypeWriter
