@@ -327,3 +327,18 @@ func (c *checker) checkMerge(s *scope, st *spec.Step) ir.Step {
 	x.Out = c.bind(s, st.ID, types.NewSlice(elem), "merge")
 	return x
 }
+
+// rowTypeName derives a type name from a step id: rows -> Row,
+// issues -> Issue, transformed -> TransformedRow.
+func rowTypeName(id string) string {
+	n := golang.ExportedName(id)
+	switch {
+	case strings.HasSuffix(n, "ies") && len(n) > 3:
+		return n[:len(n)-3] + "y"
+	case strings.HasSuffix(n, "ss"):
+		return n + "Row"
+	case strings.HasSuffix(n, "s") && len(n) > 1:
+		return n[:len(n)-1]
+	}
+	return n + "Row"
+}
