@@ -121,11 +121,11 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	st := &s.Base
 	var out []jen.Code
 	out = append(out, commentf("step %q (%s): %s", st.ID, e.where(st.Pos), s.Node))
-	if e.names.now[s] != "" {
-		out = append(out, e.nowDecl(e.names.now[s]))
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
-	if s.OnError != nil && s.OnError.Handler != nil && e.names.now[s.OnError.Handler] != "" {
-		out = append(out, e.nowDecl(e.names.now[s.OnError.Handler]))
+	if s.OnError != nil && s.OnError.Handler != nil && e.nowVar(s.OnError.Handler) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s.OnError.Handler)))
 	}
 	if e.inVar(s) != "" {
 		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
@@ -147,7 +147,7 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 			out = append(out, jen.Var().Err().Error())
 		}
 		e.declareErr()
-		out = append(out, jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call))
+		out = append(out, jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call))
 	}
 	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
 	if len(success) > 0 {

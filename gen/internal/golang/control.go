@@ -103,8 +103,8 @@ func (e *emitter) nowDecl(name string) jen.Code {
 
 func (e *emitter) ifStep(s *ir.If, ret retFunc) []jen.Code {
 	out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Pos))}
-	if e.names.now[s] != "" {
-		out = append(out, e.nowDecl(e.names.now[s]))
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
 	stmt := jen.If(e.exprCode(s.Cond)).Block(e.nested(s.Then, ret)...)
 	if len(s.Else) > 0 {
@@ -131,9 +131,9 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 		ret(rt("MaxIterations").Call(jen.Lit(where), jen.Lit(int(s.Max)))),
 	))
 	cond := e.exprCode(s.Cond)
-	if e.names.now[s] != "" {
+	if e.nowVar(s) != "" {
 		// The condition reads the clock: record it once per iteration.
-		body = append(body, e.nowDecl(e.names.now[s]), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
+		body = append(body, e.nowDecl(e.nowVar(s)), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
 		cond = nil
 	}
 	if e.usesRun(s.Body) {
@@ -148,9 +148,9 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 	guards := map[*ir.Call]string{}
 	for _, st := range s.Body {
 		if cs, ok := st.(*ir.Call); ok && e.declared[cs.Out] && ir.StringField(cs.InType, "PageToken") && ir.StringField(cs.OutType, "NextPageToken") {
-			g := e.names.vars[cs.Out] + "Tokens"
+			g := e.varName(cs.Out) + "Tokens"
 			guards[cs] = g
-			out = append(out, jen.Id(g).Op(":=").Add(rt("NewPageTokens")).Call(jen.Lit(cs.Out.ID), jen.Id(e.names.vars[cs.Out]).Dot("NextPageToken")))
+			out = append(out, jen.Id(g).Op(":=").Add(rt("NewPageTokens")).Call(jen.Lit(cs.Out.ID), jen.Id(e.varName(cs.Out)).Dot("NextPageToken")))
 		}
 	}
 	for n, st := range s.Body {
@@ -159,7 +159,7 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 		}
 		body = append(body, e.stmt(st, ret)...)
 		if cs, ok := st.(*ir.Call); ok && guards[cs] != "" {
-			body = append(body, jen.If(jen.Err().Op(":=").Id(guards[cs]).Dot("Next").Call(jen.Id(e.names.vars[cs.Out]).Dot("NextPageToken")), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+			body = append(body, jen.If(jen.Err().Op(":=").Id(guards[cs]).Dot("Next").Call(jen.Id(e.varName(cs.Out)).Dot("NextPageToken")), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 		}
 	}
 	e.pop()
@@ -178,19 +178,19 @@ func (e *emitter) usesRun(stmts []ir.Step) bool {
 		case *ir.Call, *ir.Parallel, *ir.ForEach, *ir.Reset, *ir.Stream:
 			return true
 		case *ir.Map:
-			if e.names.now[s] != "" {
+			if e.nowVar(s) != "" {
 				return true
 			}
 		case *ir.Filter:
-			if e.names.now[s] != "" {
+			if e.nowVar(s) != "" {
 				return true
 			}
 		case *ir.If:
-			if e.names.now[s] != "" || e.usesRun(s.Then) || e.usesRun(s.Else) {
+			if e.nowVar(s) != "" || e.usesRun(s.Then) || e.usesRun(s.Else) {
 				return true
 			}
 		case *ir.While:
-			if e.names.now[s] != "" || e.usesRun(s.Body) {
+			if e.nowVar(s) != "" || e.usesRun(s.Body) {
 				return true
 			}
 		case *ir.Seq:
@@ -211,7 +211,7 @@ func (e *emitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	var decls []jen.Code
 	for _, b := range s.Outs {
 		if b.Used {
-			decls = append(decls, jen.Id(e.names.vars[b]).Add(e.TypeCode(b.Type)))
+			decls = append(decls, jen.Id(e.varName(b)).Add(e.TypeCode(b.Type)))
 			e.declared[b] = true
 		}
 	}
@@ -259,7 +259,7 @@ func (e *emitter) forEachHead(s *ir.ForEach, how string) (comment, result, zero,
 		case s.Collect != nil:
 			value = e.exprCode(s.Collect)
 		case s.Last != nil:
-			value = jen.Id(e.names.vars[s.Last])
+			value = jen.Id(e.varName(s.Last))
 		}
 	}
 	return commentf("%s", desc), result, zero, value
@@ -272,7 +272,7 @@ func (e *emitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()
 	body = append(body, jen.Return(value, jen.Nil()))
-	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(e.names.vars[s.LoopVar]).Add(e.TypeCode(s.Elem))).
+	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(e.varName(s.LoopVar)).Add(e.TypeCode(s.Elem))).
 		Params(result, jen.Error()).Block(body...)
 	call := rt("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.exprCode(s.Src), jen.Lit(int(s.Concurrency)), jen.Line().Add(fn))
 	if s.Out == nil || !s.Out.Used {
@@ -284,7 +284,7 @@ func (e *emitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }

@@ -201,7 +201,7 @@ type locals struct {
 	// now names the reading of now() a step records: keyed by the step
 	// (*ir.Call, a handler's *ir.Call, *ir.Map, *ir.Filter, *ir.If,
 	// *ir.While); a stream's advance has its own (advNow).
-	now    map[any]string
+	now    map[ir.Step]string
 	advNow map[*ir.Stream]string
 	// in names the copy of a call's input its on_error handler reads.
 	in    map[*ir.Call]string
@@ -235,7 +235,7 @@ func FlowFuncName(flow string) string { return "run" + ExportedName(flow) }
 func nameLocals(p *ir.Program) *locals {
 	l := &locals{
 		vars:     map[*ir.Binding]string{},
-		now:      map[any]string{},
+		now:      map[ir.Step]string{},
 		advNow:   map[*ir.Stream]string{},
 		in:       map[*ir.Call]string{},
 		iter:     map[*ir.While]string{},

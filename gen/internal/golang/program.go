@@ -75,6 +75,13 @@ func newEmitter(p *ir.Program) *emitter {
 	return &emitter{TypeWriter: TypeWriter{p.Main}, prog: p, declared: map[*ir.Binding]bool{}, names: nameLocals(p)}
 }
 
+// varName is the Go variable of a step output, loop or page variable.
+func (e *emitter) varName(b *ir.Binding) string { return e.names.vars[b] }
+
+// nowVar is the reading of now() that step s records (an *ir.Call, *ir.Map,
+// *ir.Filter, *ir.If or *ir.While), or "" if it reads none.
+func (e *emitter) nowVar(s ir.Step) string { return e.names.now[s] }
+
 // inVar is the copy of s's input its on_error handler reads, or "".
 func (e *emitter) inVar(s *ir.Call) string {
 	if !s.ReadsInput {

@@ -11,16 +11,16 @@ func (e *emitter) pureAssign(b *ir.Binding, v jen.Code) jen.Code {
 	if !b.Used {
 		return jen.Id("_").Op("=").Add(v)
 	}
-	return jen.Id(e.names.vars[b]).Op(e.assignOp(b)).Add(v)
+	return jen.Id(e.varName(b)).Op(e.assignOp(b)).Add(v)
 }
 
 func (e *emitter) mapStep(s *ir.Map) []jen.Code {
 	st := &s.Base
 	out := []jen.Code{commentf("step %q (%s): map over %s", st.ID, e.where(st.Pos), s.Src.Src)}
-	if e.names.now[s] != "" {
-		out = append(out, e.nowDecl(e.names.now[s]))
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
-	name := e.names.vars[s.Out]
+	name := e.varName(s.Out)
 	src, bind := e.source(s.Src, name)
 	out = append(out, bind...)
 	out = append(out, jen.Id(name).Op(e.assignOp(s.Out)).Make(jen.Index().Id(s.Row.Name), jen.Lit(0), jen.Len(src)))
@@ -28,7 +28,7 @@ func (e *emitter) mapStep(s *ir.Map) []jen.Code {
 	for i, f := range s.Row.Fields {
 		fields = append(fields, field(f.GoName, e.exprCode(s.Fields[i])))
 	}
-	loop := jen.List(jen.Id("_"), jen.Id(e.names.vars[s.LoopVar])).Op(":=").Range()
+	loop := jen.List(jen.Id("_"), jen.Id(e.varName(s.LoopVar))).Op(":=").Range()
 	if !s.LoopVar.Used {
 		loop = jen.Range() // no field reads the element: Go rejects an unused variable
 	}
@@ -53,16 +53,16 @@ func (e *emitter) source(x *ir.Expr, out string) (jen.Code, []jen.Code) {
 func (e *emitter) filter(s *ir.Filter) []jen.Code {
 	st := &s.Base
 	out := []jen.Code{commentf("step %q (%s): filter %s where %s", st.ID, e.where(st.Pos), s.Src.Src, s.Where.Src)}
-	if e.names.now[s] != "" {
-		out = append(out, e.nowDecl(e.names.now[s]))
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
-	name := e.names.vars[s.Out]
+	name := e.varName(s.Out)
 	src, bind := e.source(s.Src, name)
 	out = append(out, bind...)
 	out = append(out, jen.Id(name).Op(e.assignOp(s.Out)).Make(jen.Index().Add(e.TypeCode(s.Elem)), jen.Lit(0), jen.Len(src)))
-	out = append(out, jen.For(jen.List(jen.Id("_"), jen.Id(e.names.vars[s.LoopVar])).Op(":=").Range().Add(src)).Block(
+	out = append(out, jen.For(jen.List(jen.Id("_"), jen.Id(e.varName(s.LoopVar))).Op(":=").Range().Add(src)).Block(
 		jen.If(e.exprCode(s.Where)).Block(
-			jen.Id(name).Op("=").Append(jen.Id(name), jen.Id(e.names.vars[s.LoopVar])),
+			jen.Id(name).Op("=").Append(jen.Id(name), jen.Id(e.varName(s.LoopVar))),
 		),
 	))
 	return out

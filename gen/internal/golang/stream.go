@@ -19,8 +19,8 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	}
 	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID, e.where(st.Pos), s.Src.Node, ahead)}
 	src := s.Src
-	if e.names.now[src] != "" {
-		out = append(out, e.nowDecl(e.names.now[src]))
+	if e.nowVar(src) != "" {
+		out = append(out, e.nowDecl(e.nowVar(src)))
 	}
 
 	opts := []jen.Code{field("Retry", retryCode(src.Retry))}
@@ -37,7 +37,7 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 		jen.Return(jen.Qual(src.PkgPath, src.FuncName).Call(jen.Id("ctx"), e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(e.names.token[s]))))),
 	)
 
-	page := e.names.vars[s.Page]
+	page := e.varName(s.Page)
 	var items jen.Code = jen.Lit(0)
 	if s.Items {
 		items = jen.Len(jen.Id(page).Dot("Items"))
@@ -75,7 +75,7 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }

@@ -244,8 +244,8 @@ func (e *temporalEmitter) tstmt(s ir.Step, ret retFunc) []jen.Code {
 		return e.merge(s)
 	case *ir.If:
 		out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Pos))}
-		if e.names.now[s] != "" {
-			out = append(out, e.nowDecl(e.names.now[s]))
+		if e.nowVar(s) != "" {
+			out = append(out, e.nowDecl(e.nowVar(s)))
 		}
 		stmt := jen.If(e.exprCode(s.Cond)).Block(e.tnested(s.Then, ret)...)
 		if len(s.Else) > 0 {
@@ -310,11 +310,11 @@ func (e *temporalEmitter) callValue(s *ir.Call) jen.Code {
 func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
 	st := &s.Base
 	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID, e.where(st.Pos), s.Node, e.flow.Name+"/"+e.keys[s])}
-	if e.names.now[s] != "" {
-		out = append(out, e.nowDecl(e.names.now[s]))
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
-	if s.OnError != nil && s.OnError.Handler != nil && e.names.now[s.OnError.Handler] != "" {
-		out = append(out, e.nowDecl(e.names.now[s.OnError.Handler]))
+	if s.OnError != nil && s.OnError.Handler != nil && e.nowVar(s.OnError.Handler) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s.OnError.Handler)))
 	}
 	if e.inVar(s) != "" {
 		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
@@ -340,7 +340,7 @@ func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
 		out = append(out, jen.Var().Err().Error())
 	}
 	e.declareErr()
-	out = append(out, jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call))
+	out = append(out, jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call))
 	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
 	if len(success) > 0 {
 		if recover {
@@ -397,8 +397,8 @@ func (e *temporalEmitter) twhile(s *ir.While, ret retFunc) []jen.Code {
 		ret(rt("MaxIterations").Call(jen.Lit(where), jen.Lit(int(s.Max)))),
 	))
 	cond := e.exprCode(s.Cond)
-	if e.names.now[s] != "" {
-		body = append(body, e.nowDecl(e.names.now[s]), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
+	if e.nowVar(s) != "" {
+		body = append(body, e.nowDecl(e.nowVar(s)), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
 		cond = nil
 	}
 	if e.usesRun(s.Body) {
@@ -422,7 +422,7 @@ func (e *temporalEmitter) tparallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	var decls []jen.Code
 	for _, b := range s.Outs {
 		if b.Used {
-			decls = append(decls, jen.Id(e.names.vars[b]).Add(e.TypeCode(b.Type)))
+			decls = append(decls, jen.Id(e.varName(b)).Add(e.TypeCode(b.Type)))
 			e.declared[b] = true
 		}
 	}
@@ -452,7 +452,7 @@ func (e *temporalEmitter) tforEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	body := e.tblock(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()
 	body = append(body, jen.Return(value, jen.Nil()))
-	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(e.names.vars[s.LoopVar]).Add(e.TypeCode(s.Elem))).
+	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(e.varName(s.LoopVar)).Add(e.TypeCode(s.Elem))).
 		Params(result, jen.Error()).Block(body...)
 	call := tp("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.exprCode(s.Src), jen.Lit(int(s.Concurrency)), fn)
 	if s.Out == nil || !s.Out.Used {
@@ -464,7 +464,7 @@ func (e *temporalEmitter) tforEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }
@@ -478,8 +478,8 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 	out := []jen.Code{commentf("stream %q (%s): %s page by page, one activity %q per page, %s; the run continues as new every --pages-per-run pages, carrying the page token and the staged cursors",
 		st.ID, e.where(st.Pos), s.Src.Node, e.flow.Name+"/"+e.keys[s.Src], ahead)}
 	src := s.Src
-	if e.names.now[src] != "" {
-		out = append(out, e.nowDecl(e.names.now[src]))
+	if e.nowVar(src) != "" {
+		out = append(out, e.nowDecl(e.nowVar(src)))
 	}
 	inType := e.TypeCode(src.InType)
 	outType := e.TypeCode(src.OutType)
@@ -487,7 +487,7 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 		// inputLiteral nests fields promoted from embedded structs.
 		jen.Return(e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(e.names.token[s])))),
 	)
-	page := e.names.vars[s.Page]
+	page := e.varName(s.Page)
 	var items jen.Code = jen.Lit(0)
 	if s.Items {
 		items = jen.Len(jen.Id(page).Dot("Items"))
@@ -521,7 +521,7 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(e.names.vars[s.Out]), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }

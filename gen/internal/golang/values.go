@@ -115,7 +115,7 @@ func (e *emitter) exprText(x *ir.Expr) string {
 			case ir.BindInput:
 				cur.Replace(ast.NewIdent(e.names.exprIn[x]))
 			default:
-				cur.Replace(ast.NewIdent(e.names.vars[b]))
+				cur.Replace(ast.NewIdent(e.varName(b)))
 			}
 		}
 		return true
