@@ -59,7 +59,7 @@ func (c *checker) checkCall(s *scope, st *spec.Step) ir.Step {
 	}
 	c.warnPaged(st, x)
 	if st.Advance != nil {
-		x.Advance = c.checkAdvance(s, st, x)
+		x.Advance = c.checkAdvance(s, st)
 	}
 	return x
 }
@@ -116,9 +116,6 @@ func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, 
 	}
 	pkgName := nd.fn.Pkg().Name()
 	x := &ir.Call{Node: call.Value, PkgPath: pkgPath, FuncName: ref.name, InType: nd.in, OutType: nd.out}
-	if env.nowVar == "" {
-		env.nowVar = c.peekName("now")
-	}
 	x.With = c.checkWith(env, with, nd, x, call)
 	if x.InType == nil {
 		return nil
@@ -126,23 +123,7 @@ func (c *checker) checkNodeCall(s *scope, call spec.String, with []*spec.Field, 
 	if !c.checkJSONType(x.OutType, call.Pos, fmt.Sprintf("the output of %s.%s", pkgName, ref.name), "cannot be journaled", "step outputs are written as JSON so a resumed run can replay them") {
 		return nil
 	}
-	usesNow := false
-	for _, w := range x.With {
-		if w.Expr != nil && w.Expr.Now || anyNow(w.Parts) {
-			usesNow = true
-		}
-	}
-	x.NowVar = c.takeNow(usesNow)
 	return x
-}
-
-func anyNow(parts []ir.Part) bool {
-	for _, p := range parts {
-		if p.Expr != nil && p.Expr.Now {
-			return true
-		}
-	}
-	return false
 }
 
 // checkWithExprs checks the expressions of a with table whose node could
@@ -346,37 +327,28 @@ func (c *checker) checkOnError(s *scope, st *spec.Step, x *ir.Call) *ir.OnError 
 	hs.define(&ir.Binding{ID: "error", Kind: ir.BindError, Type: types.Typ[types.String]})
 	input := &ir.Binding{ID: "input", Kind: ir.BindInput, Type: x.InType, Broken: x.InType == nil}
 	hs.define(input)
-	env := exprEnv{scope: hs, errVar: "err", inVar: c.localName(c.goName(st.ID.Value)+"In", st.ID.Value+".input")}
+	env := exprEnv{scope: hs}
 	h := c.checkNodeCall(hs, oe.Call, oe.With, oe.WithPos, env)
 	if h == nil {
 		return out
 	}
 	h.Base = ir.Base{ID: st.ID.Value, Pos: st.Pos}
 	h.Key = st.ID.Value + ".on_error"
-	if input.Used {
-		x.InVar = env.inVar
-	}
+	x.ReadsInput = input.Used
 	out.Handler = h
 	return out
 }
 
-func (c *checker) checkAdvance(s *scope, st *spec.Step, x *ir.Call) *ir.Advance {
+func (c *checker) checkAdvance(s *scope, st *spec.Step) *ir.Advance {
 	a := st.Advance
 	if a.Cursor.Value == "" || strings.TrimSpace(a.To.Value) == "" {
 		return nil // the spec reader reported the missing key
 	}
 	declared := c.checkCursorName(a.Cursor)
 	src := bareExpr(a.To)
-	nowVar := x.NowVar
-	if nowVar == "" {
-		nowVar = c.peekName("now")
-	}
-	e := c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, src)
+	e := c.checkExpr(exprEnv{scope: s}, src)
 	if e == nil {
 		return nil
-	}
-	if e.Now && x.NowVar == "" {
-		x.NowVar = c.takeNow(true)
 	}
 	if !c.isCursorValue(e.Type) {
 		c.errs.Add(e.Pos, "cannot advance cursor %s to %s (%s); expected a string, an integer or a time.Time", a.Cursor.Value, e.Src, c.typeString(e.Type))

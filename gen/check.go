@@ -36,8 +36,6 @@ type checker struct {
 	rows     map[string]*ir.RowType
 	rowList  []*ir.RowType
 	mainPkg  *types.Package
-	reserved map[string]bool // Go names locals must not take: package names, keywords, r, ctx, err
-	rowNames map[string]bool // the names of every generated row type: locals must not shadow them
 	depth    int             // nesting depth of the block being checked
 	loadErrs map[string]bool // packages whose load error is already reported
 	calls    []*ir.Call      // the calls of the flow, for the unread-output warning
@@ -47,17 +45,13 @@ type checker struct {
 	flowEnv map[string]bool        // env vars the flow's expressions read
 	defined map[string]*ir.Binding // every id of the flow, for "not visible here" messages
 	ids     map[string]spec.Pos    // every step id of the flow, first place, for "not defined yet" messages
-	counter map[string]int         // per-function counters for generated local names
-	goNames map[string]string      // Go local name -> the step id that took it
+	counter map[string]int         // per-flow counters of unnamed blocks, by kind
 	loop    *loopCtx               // innermost while loop, for re-binding
 	step    *spec.Step             // the step being checked
 	// floor is the scope of the innermost block whose runs may overlap (a
 	// for_each body, a parallel branch); floorWhy says why, for messages.
 	floor    *scope
 	floorWhy string
-	// everyLocal holds the local names of every flow (goNames is reset per
-	// flow): the emitter's package-level names must avoid them all.
-	everyLocal map[string]bool
 	// envDecls and cursorDecls are the declarations of the program, first
 	// one first (Program.Env and Program.Cursors as the spec wrote them).
 	envDecls    []*spec.EnvVar
@@ -105,8 +99,6 @@ func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 	}
 	c.pkgs = pkgs
 	c.timeType = pkgs.time.Scope().Lookup("Time").Type()
-	c.reserved = c.reservedNames()
-	c.rowNames = rowTypeNames(files)
 	c.loadErrs = map[string]bool{}
 
 	flowNames := map[string]*spec.File{}
@@ -123,10 +115,13 @@ func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 		c.checkDescription(f.Description)
 		fl := c.checkFlow(f)
 		c.warnUnread()
-		if prev, dup := funcNames[fl.FuncName]; dup {
-			c.errs.Add(f.Flow.Pos, "flow %q and flow %q would both generate %s; rename one", prev, f.Flow.Value, fl.FuncName)
+		// The emitter names each flow's function from the flow's name:
+		// two names may give the same function.
+		fn := golang.FlowFuncName(f.Flow.Value)
+		if prev, dup := funcNames[fn]; dup {
+			c.errs.Add(f.Flow.Pos, "flow %q and flow %q would both generate %s; rename one", prev, f.Flow.Value, fn)
 		}
-		funcNames[fl.FuncName] = f.Flow.Value
+		funcNames[fn] = f.Flow.Value
 		prog.Flows = append(prog.Flows, fl)
 		flowFile[fl] = f
 	}
@@ -135,16 +130,10 @@ func check(files []*spec.File, cfg Config) (*ir.Program, error) {
 	}
 	prog.Rows = c.rowList
 	prog.Main = c.mainPkg
-	prog.ImportNames = c.importNames()
 	for _, cur := range prog.Cursors {
 		cur.Kind = c.cursorKind(cur.Name)
 	}
-	prog.TakenNames = map[string]bool{}
-	for _, names := range []map[string]bool{c.everyLocal, c.reserved, c.rowNames} {
-		for n := range names {
-			prog.TakenNames[n] = true
-		}
-	}
+	prog.Packages = c.pkgs.nodePackages()
 	inferSelect(prog, c.exprItems)
 	prog.Warnings = c.warns.Sort()
 	prog.SpecHash = specHash(files)
@@ -166,7 +155,6 @@ func (c *checker) checkFlow(f *spec.File) *ir.Flow {
 	})
 	c.counter = map[string]int{}
 	c.calls = nil
-	c.goNames = map[string]string{}
 	c.loop, c.floor, c.floorWhy = nil, nil, ""
 	fl := &ir.Flow{
 		FileName:    filepath.Base(f.Path),
@@ -174,7 +162,6 @@ func (c *checker) checkFlow(f *spec.File) *ir.Flow {
 		Name:        f.Flow.Value,
 		Description: f.Description.Value,
 		Schedule:    f.Schedule.Value,
-		FuncName:    "run" + golang.ExportedName(f.Flow.Value),
 	}
 	if tr := f.Trigger; tr != nil {
 		fl.Trigger = &ir.Trigger{Webhook: tr.Webhook.Value, Secret: tr.Secret.Value}

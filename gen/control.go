@@ -13,9 +13,8 @@ func (c *checker) checkIf(s *scope, st *spec.Step) ir.Step {
 	if st.ID.Set() {
 		c.bindBlockID(s, st)
 	}
-	x.Cond = c.sourceExpr(s, st.Cond, c.peekName("now"))
+	x.Cond = c.sourceExpr(s, st.Cond)
 	if x.Cond != nil {
-		x.NowVar = c.takeNow(x.Cond.Now)
 		c.isBool(x.Cond)
 	}
 	x.Then = c.checkBlock(newScope(s), st.Then, fmt.Sprintf("inside the then block of the if at %s", st.Pos))
@@ -41,15 +40,13 @@ func (c *checker) checkWhile(s *scope, st *spec.Step) ir.Step {
 	if st.ID.Set() {
 		c.bindBlockID(s, st)
 	}
-	x.Cond = c.sourceExpr(s, st.Cond, c.peekName("now"))
+	x.Cond = c.sourceExpr(s, st.Cond)
 	if x.Cond != nil {
-		x.NowVar = c.takeNow(x.Cond.Now)
 		c.isBool(x.Cond)
 	}
 	c.loop = &loopCtx{parent: c.loop, outer: s, rebound: map[string]spec.Pos{}}
 	x.Body = c.checkBlock(newScope(s), st.Do, fmt.Sprintf("inside the while loop at %s", st.Pos))
 	c.loop = c.loop.parent
-	x.IterVar = c.newName("i")
 	if x.Cond == nil {
 		return nil
 	}
@@ -110,7 +107,7 @@ func (c *checker) checkForEach(s *scope, st *spec.Step) ir.Step {
 	if st.Concurrency.Set() {
 		x.Concurrency = st.Concurrency.Value
 	}
-	x.Src = c.sourceExpr(s, st.Source, "")
+	x.Src = c.sourceExpr(s, st.Source)
 	if x.Src != nil {
 		x.Elem = c.elemOf(x.Src, "for_each")
 	}
@@ -137,7 +134,7 @@ func (c *checker) checkForEach(s *scope, st *spec.Step) ir.Step {
 	leave()
 	switch {
 	case st.Collect.Set():
-		x.Collect = c.sourceExpr(body, st.Collect, "")
+		x.Collect = c.sourceExpr(body, st.Collect)
 		if x.Collect == nil {
 			return nil
 		}

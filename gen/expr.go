@@ -20,10 +20,7 @@ import (
 
 // exprEnv is what an expression is checked against.
 type exprEnv struct {
-	scope  *scope
-	nowVar string // the Go name now() becomes in this step
-	inVar  string // the Go name input becomes (on_error handlers)
-	errVar string // the Go name of the failed step's error (on_error handlers)
+	scope *scope
 	// allowNil accepts an untyped nil: the value goes into a field whose
 	// type is known (a with value).
 	allowNil bool
@@ -253,7 +250,6 @@ func (c *checker) checkExpr(env exprEnv, xs exprSrc) *ir.Expr {
 			e.Refs[id] = b
 		}
 	}
-	e.NowVar, e.InVar, e.ErrVar = env.nowVar, env.inVar, env.errVar
 	return e
 }
 

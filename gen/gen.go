@@ -20,10 +20,9 @@
 //	check.go         the driver: a program, its flows, blocks and steps
 //	decl.go          program declarations: env, cursors, descriptions
 //	scope.go         binding step ids, and when they are visible
-//	names.go         Go names for locals, row types and package names
 //	call.go          node calls, their with values, on_error, advance, retry
 //	infer.go         type inference of generic nodes, assignability
-//	pure.go          map, filter, unique, merge
+//	pure.go          map (and its row types), filter, unique, merge
 //	control.go       if, while, parallel, for_each
 //	stream.go        paged sources
 //	expr.go          expressions

@@ -543,3 +543,16 @@ func nodeNames(pkg *types.Package) []string {
 	}
 	return names
 }
+
+// nodePackages lists the node packages the calls name, as loaded, in
+// pattern order (Program.Packages): the emitter keeps locals clear of their
+// names.
+func (l *loaded) nodePackages() []*types.Package {
+	var pkgs []*types.Package
+	for _, k := range sortedKeys(l.byPattern) {
+		if p := l.byPattern[k]; p.Types != nil {
+			pkgs = append(pkgs, p.Types)
+		}
+	}
+	return pkgs
+}

@@ -45,17 +45,13 @@ func (c *checker) loopVar(s *scope, st *spec.Step, elem types.Type) *ir.Binding 
 	if prev := s.lookup(name); prev != nil && prev.Kind == ir.BindStep {
 		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.Pos)
 	}
-	goName := name
-	if c.reserved[goName] || c.rowNames[goName] || token.IsKeyword(goName) {
-		goName += "Item"
-	}
-	b := &ir.Binding{ID: name, GoName: goName, Type: elem, Pos: pos, Kind: ir.BindLoopVar}
+	b := &ir.Binding{ID: name, Type: elem, Pos: pos, Kind: ir.BindLoopVar}
 	s.define(b)
 	return b
 }
 
-func (c *checker) sourceExpr(s *scope, src spec.String, nowVar string) *ir.Expr {
-	return c.checkExpr(exprEnv{scope: s, nowVar: nowVar}, bareExpr(src))
+func (c *checker) sourceExpr(s *scope, src spec.String) *ir.Expr {
+	return c.checkExpr(exprEnv{scope: s}, bareExpr(src))
 }
 
 func (c *checker) checkMap(s *scope, st *spec.Step) ir.Step {
@@ -63,7 +59,7 @@ func (c *checker) checkMap(s *scope, st *spec.Step) ir.Step {
 		return nil
 	}
 	x := &ir.Map{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}}
-	x.Src = c.sourceExpr(s, st.Source, "")
+	x.Src = c.sourceExpr(s, st.Source)
 	var elem types.Type
 	if x.Src != nil {
 		elem = c.elemOf(x.Src, "map")
@@ -74,8 +70,6 @@ func (c *checker) checkMap(s *scope, st *spec.Step) ir.Step {
 	}
 	inner := newScope(s)
 	x.LoopVar = c.loopVar(inner, st, elem)
-	nowVar := c.peekName("now")
-	usesNow := false
 	var fields []ir.RowField
 	ok := true
 	seen := map[string]*spec.Field{}
@@ -102,12 +96,11 @@ func (c *checker) checkMap(s *scope, st *spec.Step) ir.Step {
 			ok = false
 			continue
 		}
-		e := c.checkExpr(exprEnv{scope: inner, nowVar: nowVar}, bareExpr(f.Value.Str))
+		e := c.checkExpr(exprEnv{scope: inner}, bareExpr(f.Value.Str))
 		if e == nil {
 			ok = false
 			continue
 		}
-		usesNow = usesNow || e.Now
 		if !c.checkJSONType(e.Type, e.Pos, "field "+f.Key, "cannot be a column", "a row's fields must be data that JSON can write") {
 			ok = false
 			continue
@@ -115,7 +108,6 @@ func (c *checker) checkMap(s *scope, st *spec.Step) ir.Step {
 		x.Fields = append(x.Fields, e)
 		fields = append(fields, ir.RowField{Column: f.Key, GoName: goName, Type: e.Type})
 	}
-	x.NowVar = c.takeNow(usesNow)
 	if !ok {
 		c.bindBroken(s, st.ID)
 		return nil
@@ -191,7 +183,7 @@ func (c *checker) checkFilter(s *scope, st *spec.Step) ir.Step {
 		return nil
 	}
 	x := &ir.Filter{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}}
-	x.Src = c.sourceExpr(s, st.Source, "")
+	x.Src = c.sourceExpr(s, st.Source)
 	if x.Src != nil {
 		x.Elem = c.storableElem(x.Src, "filter")
 	}
@@ -201,11 +193,10 @@ func (c *checker) checkFilter(s *scope, st *spec.Step) ir.Step {
 	}
 	inner := newScope(s)
 	x.LoopVar = c.loopVar(inner, st, x.Elem)
-	x.Where = c.sourceExpr(inner, st.Where, c.peekName("now"))
+	x.Where = c.sourceExpr(inner, st.Where)
 	if x.Where == nil {
 		return nil
 	}
-	x.NowVar = c.takeNow(x.Where.Now)
 	if !c.isBool(x.Where) {
 		return nil
 	}
@@ -226,7 +217,7 @@ func (c *checker) checkUnique(s *scope, st *spec.Step) ir.Step {
 		return nil
 	}
 	x := &ir.Unique{Base: ir.Base{ID: st.ID.Value, Pos: st.Pos}, By: st.Key.Value}
-	x.Src = c.sourceExpr(s, st.Source, "")
+	x.Src = c.sourceExpr(s, st.Source)
 	if x.Src != nil {
 		x.Elem = c.storableElem(x.Src, "unique")
 	}
@@ -309,7 +300,7 @@ func (c *checker) checkMerge(s *scope, st *spec.Step) ir.Step {
 	var elem types.Type
 	ok := true
 	for _, m := range st.Merge {
-		e := c.sourceExpr(s, m, "")
+		e := c.sourceExpr(s, m)
 		if e == nil {
 			ok = false
 			continue
@@ -335,4 +326,19 @@ func (c *checker) checkMerge(s *scope, st *spec.Step) ir.Step {
 	}
 	x.Out = c.bind(s, st.ID, types.NewSlice(elem), "merge")
 	return x
+}
+
+// rowTypeName derives a type name from a step id: rows -> Row,
+// issues -> Issue, transformed -> TransformedRow.
+func rowTypeName(id string) string {
+	n := golang.ExportedName(id)
+	switch {
+	case strings.HasSuffix(n, "ies") && len(n) > 3:
+		return n[:len(n)-3] + "y"
+	case strings.HasSuffix(n, "ss"):
+		return n + "Row"
+	case strings.HasSuffix(n, "s") && len(n) > 1:
+		return n[:len(n)-1]
+	}
+	return n + "Row"
 }

@@ -45,7 +45,7 @@ func (c *checker) bind(s *scope, id spec.String, typ types.Type, what string) *i
 		c.errs.Add(id.Pos, "step id %s is already defined at %s", id.Value, prev.Pos)
 		return nil
 	}
-	b := &ir.Binding{ID: id.Value, GoName: c.goName(id.Value), Type: typ, Pos: id.Pos, Kind: ir.BindStep}
+	b := &ir.Binding{ID: id.Value, Type: typ, Pos: id.Pos, Kind: ir.BindStep}
 	s.define(b)
 	c.defined[id.Value] = b
 	return b
@@ -80,7 +80,7 @@ func (c *checker) bindBroken(s *scope, id spec.String) {
 	if !id.Set() || s.lookup(id.Value) != nil {
 		return
 	}
-	b := &ir.Binding{ID: id.Value, GoName: id.Value, Pos: id.Pos, Kind: ir.BindStep, Broken: true}
+	b := &ir.Binding{ID: id.Value, Pos: id.Pos, Kind: ir.BindStep, Broken: true}
 	s.define(b)
 	if _, ok := c.defined[id.Value]; !ok {
 		c.defined[id.Value] = b

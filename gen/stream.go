@@ -92,7 +92,7 @@ func (c *checker) checkStream(s *scope, st *spec.Step) ir.Step {
 	if prev := s.lookup(name); prev != nil && prev.Kind == ir.BindStep {
 		c.errs.Add(pos, "as = %q hides step %s defined at %s; choose another name", name, name, prev.Pos)
 	}
-	x.Page = &ir.Binding{ID: name, GoName: c.localName(name, "(page)"), Pos: pos, Kind: ir.BindLoopVar, Broken: src == nil}
+	x.Page = &ir.Binding{ID: name, Pos: pos, Kind: ir.BindLoopVar, Broken: src == nil}
 	if src != nil {
 		x.Page.Type = src.OutType
 	}
@@ -119,13 +119,10 @@ func (c *checker) checkStream(s *scope, st *spec.Step) ir.Step {
 	}
 	x.Src = src
 	x.Items = sliceField(src.OutType, "Items")
-	x.TokenVar = c.newName("pageToken")
 	if st.Advance != nil {
 		// Evaluated on each page, inside the body: a now() there is the
 		// page's own reading.
-		tmp := &ir.Call{}
-		x.Advance = c.checkAdvance(inner, st, tmp)
-		x.AdvanceNow = tmp.NowVar
+		x.Advance = c.checkAdvance(inner, st)
 	}
 	x.Out = c.bind(s, st.ID, streamResultType(), "stream")
 	if x.Out == nil {

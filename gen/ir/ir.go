@@ -9,9 +9,13 @@
 // flow (a step's output, a loop variable, env, cursor, now(), error, input)
 // to its Binding: the emitter decides how each is written. Literals are
 // data (Literal). Steps keep the spec step they were checked from
-// (Base.Spec), for the positions and the spec text quoted in comments, and
-// the Go names of bindings are still chosen by the checker: those are the
-// seams left to cut.
+// (Base.Spec), for the positions and the spec text quoted in comments.
+//
+// The IR names things as the spec does (step ids, `as` names, flow names)
+// and identifies them by pointer: the emitter chooses the Go names of
+// locals and functions. Row types are the exception: their type and field
+// names are part of the spec's expression language (a later step reads
+// rows[0].IssueKey), so the checker derives them and the IR carries them.
 package ir
 
 import (
@@ -46,13 +50,11 @@ type Program struct {
 	Rows []*RowType // the row types of map steps, declared in the program
 	// Main is the generated program's own package (row types live there).
 	Main *types.Package
-	// ImportNames maps every package path the output may import to its
-	// package name, so the output writes `jira`, not an alias guessed from
-	// the path.
-	ImportNames map[string]string
-	// TakenNames are the names generated declarations must not take: the
-	// locals of every flow, package names, keywords, row types.
-	TakenNames map[string]bool
+	// Packages are the node packages the calls name, as loaded, in the
+	// order of their import patterns: the emitter takes the output's import
+	// names from them, and keeps locals clear of their names and of the
+	// names of what they import.
+	Packages []*types.Package
 }
 
 // EnvVar is a declared environment variable.
@@ -98,7 +100,6 @@ type Flow struct {
 	Name        string
 	Description string
 	Schedule    string
-	FuncName    string // runJiraWarehouseSync
 	// Hash identifies what the flow does (see flowHash); StepHashes has one
 	// "label=hash" entry per top-level step.
 	Hash       string
@@ -137,8 +138,9 @@ type Call struct {
 	Advance   *Advance
 	OnError   *OnError
 	Rollback  []string
-	NowVar    string // set when an expression of the step calls now()
-	InVar     string // set when an on_error handler reads input
+	// ReadsInput is set when the on_error handler's expressions read
+	// input: the emitter keeps a copy of the input for them.
+	ReadsInput bool
 }
 
 // RetryPolicy is a checked retry = { attempts, backoff, max_backoff }:
@@ -191,7 +193,6 @@ type Map struct {
 	LoopVar *Binding
 	Row     *RowType
 	Fields  []*Expr // in row field order
-	NowVar  string
 }
 
 // Filter is a checked filter = "expr" where = "cond".
@@ -202,7 +203,6 @@ type Filter struct {
 	LoopVar *Binding
 	Elem    types.Type
 	Where   *Expr
-	NowVar  string
 }
 
 // Unique is a checked unique = "expr" key = "field".
@@ -228,18 +228,15 @@ type If struct {
 	Base
 	Cond       *Expr
 	Then, Else []Step
-	NowVar     string
 }
 
 // While is a checked while = "cond", bounded by max_iterations.
 type While struct {
 	Base
-	Key     string
-	Cond    *Expr
-	Body    []Step
-	Max     int64
-	IterVar string
-	NowVar  string
+	Key  string
+	Cond *Expr
+	Body []Step
+	Max  int64
 }
 
 // Parallel is a checked parallel block (runtime.Parallel).
@@ -277,7 +274,12 @@ type Reset struct {
 	Cursor string
 }
 
-// RowType is a struct type generated for map steps.
+// RowType is a struct type generated for map steps. Its name and its
+// fields' names are the ones the spec's expressions see (a later step reads
+// rows[0].IssueKey, a message says "elements of Issue"): the checker
+// derives them by the spec's rule (the type = "..." the spec wrote, or the
+// step id made singular and exported; columns exported), and Named carries
+// them; the emitter writes them as they are.
 type RowType struct {
 	Name string
 	Pos  spec.Pos
@@ -292,7 +294,7 @@ type RowType struct {
 // RowField is one field of a generated row type.
 type RowField struct {
 	Column string // the spec's key: issue_key
-	GoName string // IssueKey
+	GoName string // IssueKey, the field's name in Named
 	Type   types.Type
 }
 
@@ -311,12 +313,11 @@ const (
 
 // Binding is a name visible to expressions.
 type Binding struct {
-	ID     string // the name in the spec
-	GoName string // the Go identifier in generated code
-	Type   types.Type
-	Pos    spec.Pos
-	Kind   BindKind
-	Used   bool
+	ID   string // the name in the spec
+	Type types.Type
+	Pos  spec.Pos
+	Kind BindKind
+	Used bool
 	// Where is set when the binding's block has closed, to explain why it is
 	// no longer visible ("inside the then block of the if at sync.toml:27:1").
 	Where string
@@ -345,9 +346,6 @@ type Expr struct {
 	// env.NAME, cursor.NAME), now (of now()), error and input. The emitter
 	// decides how each is written; other identifiers are Go's.
 	Refs map[*ast.Ident]*Binding
-	// NowVar, InVar and ErrVar are the Go variables now(), input and error
-	// read in this expression.
-	NowVar, InVar, ErrVar string
 }
 
 // EnvNames lists the env vars the expression reads (env.NAME), in order.
@@ -394,16 +392,14 @@ func (e *Expr) NeedsParens() bool {
 // a body per page (runtime.Stream).
 type Stream struct {
 	Base
-	Key        string
-	Out        *Binding // runtime.StreamResult, after the block
-	Src        *Call    // the page fetch: node, input, retry, timeout
-	Page       *Binding // the page inside the body (as)
-	TokenVar   string   // the fetch closure's page token parameter
-	Items      bool     // Out has an Items slice: count it
-	Body       []Step   // run once per page
-	Advance    *Advance // evaluated on each page, after its body
-	AdvanceNow string   // the body's now variable when advance calls now()
-	ReadAhead  int
+	Key       string
+	Out       *Binding // runtime.StreamResult, after the block
+	Src       *Call    // the page fetch: node, input, retry, timeout
+	Page      *Binding // the page inside the body (as)
+	Items     bool     // Out has an Items slice: count it
+	Body      []Step   // run once per page
+	Advance   *Advance // evaluated on each page, after its body
+	ReadAhead int
 }
 
 // ConvKind says how an interpolated value becomes text.

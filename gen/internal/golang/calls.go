@@ -98,9 +98,9 @@ func (e *emitter) withCode(w *ir.WithValue) jen.Code {
 	case w.Lit != nil:
 		return e.literal(w.Lit)
 	case w.Expr != nil:
-		return exprCode(w.Expr)
+		return e.exprCode(w.Expr)
 	case w.Parts != nil:
-		return interpCode(w.Parts)
+		return e.interpCode(w.Parts)
 	}
 	panic("unreachable: a with value without a value")
 }
@@ -108,8 +108,8 @@ func (e *emitter) withCode(w *ir.WithValue) jen.Code {
 // callValue renders runtime.Call(ctx, r, key, opts, func...).
 func (e *emitter) callValue(s *ir.Call, recover bool) jen.Code {
 	var arg jen.Code = e.input(s)
-	if s.InVar != "" {
-		arg = jen.Id(s.InVar)
+	if e.inVar(s) != "" {
+		arg = jen.Id(e.inVar(s))
 	}
 	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context")).Params(e.TypeCode(s.OutType), jen.Error()).Block(
 		jen.Return(jen.Qual(s.PkgPath, s.FuncName).Call(jen.Id("ctx"), arg)),
@@ -121,21 +121,21 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	st := &s.Base
 	var out []jen.Code
 	out = append(out, commentf("step %q (%s): %s", st.ID, e.where(st.Pos), s.Node))
-	if s.NowVar != "" {
-		out = append(out, e.nowDecl(s.NowVar))
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
-	if s.OnError != nil && s.OnError.Handler != nil && s.OnError.Handler.NowVar != "" {
-		out = append(out, e.nowDecl(s.OnError.Handler.NowVar))
+	if s.OnError != nil && s.OnError.Handler != nil && e.nowVar(s.OnError.Handler) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s.OnError.Handler)))
 	}
-	if s.InVar != "" {
-		out = append(out, jen.Id(s.InVar).Op(":=").Add(e.input(s)))
+	if e.inVar(s) != "" {
+		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
 	}
 	recover := s.OnError != nil && s.OnError.Action == "continue"
 	call := e.callValue(s, recover)
 	handle := e.onError(s, ret)
 	var success []jen.Code
 	if s.Advance != nil {
-		success = append(success, advanceCode(s.Advance))
+		success = append(success, e.advanceCode(s.Advance))
 	}
 
 	used := s.Out != nil && s.Out.Used
@@ -147,7 +147,7 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 			out = append(out, jen.Var().Err().Error())
 		}
 		e.declareErr()
-		out = append(out, jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call))
+		out = append(out, jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call))
 	}
 	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
 	if len(success) > 0 {
@@ -202,17 +202,17 @@ func (e *emitter) onError(s *ir.Call, ret retFunc) []jen.Code {
 // typed method: an integer with AdvanceInt (even if it has a String method:
 // a cursor is compared and stored, not read), a time.Time with AdvanceTime
 // (which writes it in the cursor's layout), text with Advance.
-func advanceCode(a *ir.Advance) jen.Code {
+func (e *emitter) advanceCode(a *ir.Advance) jen.Code {
 	x := a.Expr
 	switch a.Kind {
 	case "int":
-		v := exprCode(x)
+		v := e.exprCode(x)
 		if b, ok := x.Type.(*types.Basic); !ok || b.Kind() != types.Int64 {
 			v = jen.Int64().Call(v)
 		}
 		return jen.Id("r").Dot("AdvanceInt").Call(jen.Lit(a.Cursor), v)
 	case "time":
-		return jen.Id("r").Dot("AdvanceTime").Call(jen.Lit(a.Cursor), exprCode(x))
+		return jen.Id("r").Dot("AdvanceTime").Call(jen.Lit(a.Cursor), e.exprCode(x))
 	}
-	return jen.Id("r").Dot("Advance").Call(jen.Lit(a.Cursor), stringCode(x))
+	return jen.Id("r").Dot("Advance").Call(jen.Lit(a.Cursor), e.stringCode(x))
 }

@@ -103,10 +103,10 @@ func (e *emitter) nowDecl(name string) jen.Code {
 
 func (e *emitter) ifStep(s *ir.If, ret retFunc) []jen.Code {
 	out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Pos))}
-	if s.NowVar != "" {
-		out = append(out, e.nowDecl(s.NowVar))
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
-	stmt := jen.If(exprCode(s.Cond)).Block(e.nested(s.Then, ret)...)
+	stmt := jen.If(e.exprCode(s.Cond)).Block(e.nested(s.Then, ret)...)
 	if len(s.Else) > 0 {
 		stmt = stmt.Else().Block(e.nested(s.Else, ret)...)
 	}
@@ -124,19 +124,19 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 		where = fmt.Sprintf("while loop (%s)", e.where(s.Pos))
 		out = append(out, commentf("while %s (%s): at most %d iterations", s.Cond.Src, e.where(s.Pos), s.Max))
 	}
-	i := s.IterVar
+	i := e.names.iter[s]
 	e.push()
 	var body []jen.Code
 	body = append(body, jen.If(jen.Id(i).Op("==").Lit(int(s.Max))).Block(
 		ret(rt("MaxIterations").Call(jen.Lit(where), jen.Lit(int(s.Max)))),
 	))
-	cond := exprCode(s.Cond)
-	if s.NowVar != "" {
+	cond := e.exprCode(s.Cond)
+	if e.nowVar(s) != "" {
 		// The condition reads the clock: record it once per iteration.
-		body = append(body, e.nowDecl(s.NowVar), jen.If(jen.Op("!").Parens(exprCode(s.Cond))).Block(jen.Break()))
+		body = append(body, e.nowDecl(e.nowVar(s)), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
 		cond = nil
 	}
-	if usesRun(s.Body) {
+	if e.usesRun(s.Body) {
 		// The body runs with the iteration's handle: its journal keys are
 		// the loop's key and i, so a resumed run finds each iteration.
 		body = append(body, jen.Id("r").Op(":=").Id("r").Dot("Iteration").Call(jen.Lit(s.Key), jen.Id(i)).
@@ -148,9 +148,9 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 	guards := map[*ir.Call]string{}
 	for _, st := range s.Body {
 		if cs, ok := st.(*ir.Call); ok && e.declared[cs.Out] && ir.StringField(cs.InType, "PageToken") && ir.StringField(cs.OutType, "NextPageToken") {
-			g := cs.Out.GoName + "Tokens"
+			g := e.varName(cs.Out) + "Tokens"
 			guards[cs] = g
-			out = append(out, jen.Id(g).Op(":=").Add(rt("NewPageTokens")).Call(jen.Lit(cs.Out.ID), jen.Id(cs.Out.GoName).Dot("NextPageToken")))
+			out = append(out, jen.Id(g).Op(":=").Add(rt("NewPageTokens")).Call(jen.Lit(cs.Out.ID), jen.Id(e.varName(cs.Out)).Dot("NextPageToken")))
 		}
 	}
 	for n, st := range s.Body {
@@ -159,7 +159,7 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 		}
 		body = append(body, e.stmt(st, ret)...)
 		if cs, ok := st.(*ir.Call); ok && guards[cs] != "" {
-			body = append(body, jen.If(jen.Err().Op(":=").Id(guards[cs]).Dot("Next").Call(jen.Id(cs.Out.GoName).Dot("NextPageToken")), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+			body = append(body, jen.If(jen.Err().Op(":=").Id(guards[cs]).Dot("Next").Call(jen.Id(e.varName(cs.Out)).Dot("NextPageToken")), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 		}
 	}
 	e.pop()
@@ -172,29 +172,29 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 
 // usesRun reports whether stmts refer to r: then a loop body needs its own
 // journal scope.
-func usesRun(stmts []ir.Step) bool {
+func (e *emitter) usesRun(stmts []ir.Step) bool {
 	for _, s := range stmts {
 		switch s := s.(type) {
 		case *ir.Call, *ir.Parallel, *ir.ForEach, *ir.Reset, *ir.Stream:
 			return true
 		case *ir.Map:
-			if s.NowVar != "" {
+			if e.nowVar(s) != "" {
 				return true
 			}
 		case *ir.Filter:
-			if s.NowVar != "" {
+			if e.nowVar(s) != "" {
 				return true
 			}
 		case *ir.If:
-			if s.NowVar != "" || usesRun(s.Then) || usesRun(s.Else) {
+			if e.nowVar(s) != "" || e.usesRun(s.Then) || e.usesRun(s.Else) {
 				return true
 			}
 		case *ir.While:
-			if s.NowVar != "" || usesRun(s.Body) {
+			if e.nowVar(s) != "" || e.usesRun(s.Body) {
 				return true
 			}
 		case *ir.Seq:
-			if usesRun(s.Body) {
+			if e.usesRun(s.Body) {
 				return true
 			}
 		}
@@ -211,7 +211,7 @@ func (e *emitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	var decls []jen.Code
 	for _, b := range s.Outs {
 		if b.Used {
-			decls = append(decls, jen.Id(b.GoName).Add(e.TypeCode(b.Type)))
+			decls = append(decls, jen.Id(e.varName(b)).Add(e.TypeCode(b.Type)))
 			e.declared[b] = true
 		}
 	}
@@ -257,9 +257,9 @@ func (e *emitter) forEachHead(s *ir.ForEach, how string) (comment, result, zero,
 		zero = e.ZeroCode(s.Result)
 		switch {
 		case s.Collect != nil:
-			value = exprCode(s.Collect)
+			value = e.exprCode(s.Collect)
 		case s.Last != nil:
-			value = jen.Id(s.Last.GoName)
+			value = jen.Id(e.varName(s.Last))
 		}
 	}
 	return commentf("%s", desc), result, zero, value
@@ -272,9 +272,9 @@ func (e *emitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()
 	body = append(body, jen.Return(value, jen.Nil()))
-	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(s.LoopVar.GoName).Add(e.TypeCode(s.Elem))).
+	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(e.varName(s.LoopVar)).Add(e.TypeCode(s.Elem))).
 		Params(result, jen.Error()).Block(body...)
-	call := rt("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), exprCode(s.Src), jen.Lit(int(s.Concurrency)), jen.Line().Add(fn))
+	call := rt("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.exprCode(s.Src), jen.Lit(int(s.Concurrency)), jen.Line().Add(fn))
 	if s.Out == nil || !s.Out.Used {
 		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
@@ -284,7 +284,7 @@ func (e *emitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }

@@ -3,7 +3,8 @@
 // generated concept.
 //
 //	program.go  the main package: header, package comment, runtime.Program, flow functions, row types
-//	names.go    generated names (locals, package-level options), comments and positions in them
+//	names.go    generated names (every local of every flow, flow functions, package-level options),
+//	            comments and positions in them
 //	imports.go  the one table of import paths and runtime identifiers
 //	calls.go    node calls (runtime.Call), their options, inputs, on_error and advances
 //	pure.go     map, filter, unique, merge

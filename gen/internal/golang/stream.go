@@ -19,8 +19,8 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	}
 	out := []jen.Code{commentf("stream %q (%s): %s page by page, %s; one journal record per page", st.ID, e.where(st.Pos), s.Src.Node, ahead)}
 	src := s.Src
-	if src.NowVar != "" {
-		out = append(out, e.nowDecl(src.NowVar))
+	if e.nowVar(src) != "" {
+		out = append(out, e.nowDecl(e.nowVar(src)))
 	}
 
 	opts := []jen.Code{field("Retry", retryCode(src.Retry))}
@@ -33,11 +33,11 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	}
 
 	outType := e.TypeCode(src.OutType)
-	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(s.TokenVar).String()).Params(outType, jen.Error()).Block(
-		jen.Return(jen.Qual(src.PkgPath, src.FuncName).Call(jen.Id("ctx"), e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(s.TokenVar))))),
+	fetch := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id(e.names.token[s]).String()).Params(outType, jen.Error()).Block(
+		jen.Return(jen.Qual(src.PkgPath, src.FuncName).Call(jen.Id("ctx"), e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(e.names.token[s]))))),
 	)
 
-	page := s.Page.GoName
+	page := e.varName(s.Page)
 	var items jen.Code = jen.Lit(0)
 	if s.Items {
 		items = jen.Len(jen.Id(page).Dot("Items"))
@@ -54,10 +54,10 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 			body = append(body, jen.Line())
 		}
 		body = append(body, commentf("advance (%s): staged with the page's journal record", posOf(s.Advance.Pos)))
-		if s.AdvanceNow != "" {
-			body = append(body, e.nowDecl(s.AdvanceNow))
+		if e.names.advNow[s] != "" {
+			body = append(body, e.nowDecl(e.names.advNow[s]))
 		}
-		body = append(body, advanceCode(a))
+		body = append(body, e.advanceCode(a))
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	e.inPage--
@@ -75,7 +75,7 @@ func (e *emitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	}
 	e.declareErr()
 	return append(out,
-		jen.List(jen.Id(s.Out.GoName), jen.Err()).Op(op).Add(call),
+		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
 		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
 	)
 }

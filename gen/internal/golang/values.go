@@ -66,14 +66,14 @@ func field(name string, v jen.Code) jen.Code { return jen.Id(name).Op(":").Add(v
 
 // exprCode is a checked expression as Go, its references written for the
 // generated program (see exprText).
-func exprCode(x *ir.Expr) *jen.Statement { return jen.Id(exprText(x)) }
+func (e *emitter) exprCode(x *ir.Expr) *jen.Statement { return jen.Id(e.exprText(x)) }
 
 // exprText writes a checked expression with its references to the flow
 // written as the generated program reads them: env.NAME as r.Env("NAME"),
 // cursor.NAME as r.Cursor("NAME"), now() as the step's recorded reading,
 // error as err.Error(), input as the failed step's input, step outputs and
 // loop variables by their Go names. The IR's tree is left as it is.
-func exprText(x *ir.Expr) string {
+func (e *emitter) exprText(x *ir.Expr) string {
 	refs := map[*ast.Ident]*ir.Binding{}
 	tree := cloneExpr(x.AST, x.Refs, refs)
 	call := func(recv, method, arg string) ast.Expr {
@@ -100,7 +100,7 @@ func exprText(x *ir.Expr) string {
 		case *ast.CallExpr:
 			if id, ok := n.Fun.(*ast.Ident); ok && len(n.Args) == 0 {
 				if b := refs[id]; b != nil && b.Kind == ir.BindNow {
-					cur.Replace(ast.NewIdent(x.NowVar))
+					cur.Replace(ast.NewIdent(e.names.exprNow[x]))
 					return false
 				}
 			}
@@ -111,11 +111,11 @@ func exprText(x *ir.Expr) string {
 			}
 			switch b.Kind {
 			case ir.BindError:
-				cur.Replace(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(x.ErrVar), Sel: ast.NewIdent("Error")}})
+				cur.Replace(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(errVar), Sel: ast.NewIdent("Error")}})
 			case ir.BindInput:
-				cur.Replace(ast.NewIdent(x.InVar))
+				cur.Replace(ast.NewIdent(e.names.exprIn[x]))
 			default:
-				cur.Replace(ast.NewIdent(b.GoName))
+				cur.Replace(ast.NewIdent(e.varName(b)))
 			}
 		}
 		return true
@@ -181,7 +181,7 @@ func cloneExpr(x ast.Expr, refs, out map[*ast.Ident]*ir.Binding) ast.Expr {
 const interpWidth = 72
 
 // interpCode writes a string with ${...} parts as a concatenation.
-func interpCode(parts []ir.Part) jen.Code {
+func (e *emitter) interpCode(parts []ir.Part) jen.Code {
 	var s *jen.Statement
 	width := 0
 	for _, p := range parts {
@@ -189,7 +189,7 @@ func interpCode(parts []ir.Part) jen.Code {
 		if p.Expr == nil {
 			code = jen.Lit(p.Text)
 		} else {
-			code = stringCode(p.Expr)
+			code = e.stringCode(p.Expr)
 		}
 		// A long concatenation breaks after a + (gofmt indents the rest):
 		// no line of the output grows past the spec text's own literals.
@@ -209,41 +209,41 @@ func interpCode(parts []ir.Part) jen.Code {
 }
 
 // stringCode converts an expression to text for interpolation.
-func stringCode(x *ir.Expr) jen.Code {
+func (e *emitter) stringCode(x *ir.Expr) jen.Code {
 	k, _ := ir.StringConv(x.Type)
-	return convCode(x, k)
+	return e.convCode(x, k)
 }
 
 // convCode converts an expression to text the way k says.
-func convCode(x *ir.Expr, k ir.ConvKind) jen.Code {
-	operand := exprCode(x)
+func (e *emitter) convCode(x *ir.Expr, k ir.ConvKind) jen.Code {
+	operand := e.exprCode(x)
 	if x.NeedsParens() {
-		operand = jen.Parens(exprCode(x))
+		operand = jen.Parens(e.exprCode(x))
 	}
 	switch k {
 	case ir.ConvString:
 		if x.NeedsParens() {
 			return operand
 		}
-		return exprCode(x)
+		return e.exprCode(x)
 	case ir.ConvNamedString:
-		return jen.String().Call(exprCode(x))
+		return jen.String().Call(e.exprCode(x))
 	case ir.ConvInt:
 		if b, ok := x.Type.(*types.Basic); ok && b.Kind() == types.Int {
-			return jen.Qual("strconv", "Itoa").Call(exprCode(x))
+			return jen.Qual("strconv", "Itoa").Call(e.exprCode(x))
 		}
 		if b, ok := x.Type.(*types.Basic); ok && b.Kind() == types.Int64 {
-			return jen.Qual("strconv", "FormatInt").Call(exprCode(x), jen.Lit(10))
+			return jen.Qual("strconv", "FormatInt").Call(e.exprCode(x), jen.Lit(10))
 		}
-		return jen.Qual("strconv", "FormatInt").Call(jen.Int64().Call(exprCode(x)), jen.Lit(10))
+		return jen.Qual("strconv", "FormatInt").Call(jen.Int64().Call(e.exprCode(x)), jen.Lit(10))
 	case ir.ConvFloat:
-		arg := exprCode(x)
+		arg := e.exprCode(x)
 		if b, ok := x.Type.(*types.Basic); !ok || b.Kind() != types.Float64 {
 			arg = jen.Float64().Call(arg)
 		}
 		return jen.Qual("strconv", "FormatFloat").Call(arg, jen.LitRune('g'), jen.Lit(-1), jen.Lit(64))
 	case ir.ConvBool:
-		return jen.Qual("strconv", "FormatBool").Call(exprCode(x))
+		return jen.Qual("strconv", "FormatBool").Call(e.exprCode(x))
 	case ir.ConvTime:
 		return operand.Dot("UTC").Call().Dot("Format").Call(jen.Qual("time", "RFC3339Nano"))
 	case ir.ConvStringer:
