@@ -9,6 +9,31 @@ import (
 
 type retFunc func(err jen.Code) jen.Code
 
+// target is what differs between the two outputs, the standalone program
+// (*emitter itself) and the Temporal worker (*temporalEmitter): the steps
+// that run nodes or open Go functions of the target's runtime. The walker
+// (block, nested, stmt, ifStep) and the pure steps are shared; it calls
+// these hooks for the rest. Each hook returns the Go statements of its
+// step; ret renders the return of an error from the enclosing function.
+type target interface {
+	// call emits a call step: the node call, its on_error and advance.
+	call(s *ir.Call, ret retFunc) []jen.Code
+	// while emits a bounded loop.
+	while(s *ir.While, ret retFunc) []jen.Code
+	// parallel emits branches that run at once.
+	parallel(s *ir.Parallel, ret retFunc) []jen.Code
+	// forEach emits a loop over a list, its items in a function.
+	forEach(s *ir.ForEach, ret retFunc) []jen.Code
+	// stream emits a paged source read page by page.
+	stream(s *ir.Stream, ret retFunc) []jen.Code
+	// resetNote says, in a reset step's comment, when the reset takes
+	// effect.
+	resetNote() string
+}
+
+// resetNote: a standalone run resets the cursor at once.
+func (e *emitter) resetNote() string { return "the flow starts over from its initial value" }
+
 func (e *emitter) push()     { e.errScopes = append(e.errScopes, new(bool)) }
 func (e *emitter) pushFunc() { e.errScopes = append(e.errScopes, nil, new(bool)) }
 func (e *emitter) pop() {
@@ -31,6 +56,7 @@ func (e *emitter) errInScope() bool {
 
 func (e *emitter) declareErr() { *e.errScopes[len(e.errScopes)-1] = true }
 
+// block emits stmts, a blank line between steps.
 func (e *emitter) block(stmts []ir.Step, ret retFunc) []jen.Code {
 	var out []jen.Code
 	for i, s := range stmts {
@@ -49,10 +75,12 @@ func (e *emitter) nested(stmts []ir.Step, ret retFunc) []jen.Code {
 	return e.block(stmts, ret)
 }
 
+// stmt emits one step, through the target for what the targets do their
+// own way.
 func (e *emitter) stmt(s ir.Step, ret retFunc) []jen.Code {
 	switch s := s.(type) {
 	case *ir.Call:
-		return e.call(s, ret)
+		return e.target.call(s, ret)
 	case *ir.Map:
 		return e.mapStep(s)
 	case *ir.Filter:
@@ -64,18 +92,18 @@ func (e *emitter) stmt(s ir.Step, ret retFunc) []jen.Code {
 	case *ir.If:
 		return e.ifStep(s, ret)
 	case *ir.While:
-		return e.while(s, ret)
+		return e.target.while(s, ret)
 	case *ir.Parallel:
-		return e.parallel(s, ret)
+		return e.target.parallel(s, ret)
 	case *ir.ForEach:
-		return e.forEach(s, ret)
+		return e.target.forEach(s, ret)
 	case *ir.Seq:
 		return e.block(s.Body, ret)
 	case *ir.Stream:
-		return e.stream(s, ret)
+		return e.target.stream(s, ret)
 	case *ir.Reset:
 		return []jen.Code{
-			commentf("reset cursor %s (%s): the flow starts over from its initial value", s.Cursor, e.where(s.Pos)),
+			commentf("reset cursor %s (%s): %s", s.Cursor, e.where(s.Pos), e.target.resetNote()),
 			jen.Id("r").Dot("ResetCursor").Call(jen.Lit(s.Cursor)),
 		}
 	}

@@ -69,10 +69,15 @@ type emitter struct {
 	inPage int
 	// names are the Go names of the program's locals (see nameLocals).
 	names *locals
+	// target emits the steps that differ between the outputs: the
+	// emitter itself, or the temporalEmitter that wraps it.
+	target target
 }
 
 func newEmitter(p *ir.Program) *emitter {
-	return &emitter{TypeWriter: TypeWriter{p.Main}, prog: p, declared: map[*ir.Binding]bool{}, names: nameLocals(p)}
+	e := &emitter{TypeWriter: TypeWriter{p.Main}, prog: p, declared: map[*ir.Binding]bool{}, names: nameLocals(p)}
+	e.target = e
+	return e
 }
 
 // varName is the Go variable of a step output, loop or page variable.

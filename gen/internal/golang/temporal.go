@@ -11,8 +11,9 @@ import (
 	"golang.org/x/tools/imports"
 )
 
-// temporalEmitter reuses the standalone emitter's expression, value and
-// pure-step code; control flow and calls are its own.
+// temporalEmitter reuses the standalone emitter's walker, expression, value
+// and pure-step code; it is the emitter's target for calls, loops, parallel
+// branches and streams (see target).
 type temporalEmitter struct {
 	*emitter
 	flow *ir.Flow
@@ -26,6 +27,7 @@ type temporalEmitter struct {
 // gofmt'd Go source; version goes in its header.
 func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 	e := &temporalEmitter{emitter: newEmitter(p), keys: map[*ir.Call]string{}}
+	e.emitter.target = e
 	f := jen.NewFile("main")
 	var names []string
 	names = append(names, p.FileNames...)
@@ -81,7 +83,7 @@ func GenerateTemporal(p *ir.Program, version string) ([]byte, error) {
 		f.Line()
 		f.Commentf("%s is the workflow of flow %q (%s:%d).", FlowFuncName(fl.Name), fl.Name, fl.FileName, fl.Pos.Line)
 		e.errScopes = []*bool{nil, new(bool)}
-		body := e.tblock(fl.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
+		body := e.block(fl.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
 		body = append(body, jen.Return(jen.Nil()))
 		f.Func().Id(FlowFuncName(fl.Name)).Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run"))).Error().Block(body...)
 	}
@@ -213,62 +215,9 @@ func activitiesOf(stmts []ir.Step) []*ir.Call {
 	return out
 }
 
-func (e *temporalEmitter) tblock(stmts []ir.Step, ret retFunc) []jen.Code {
-	var out []jen.Code
-	for i, s := range stmts {
-		if i > 0 {
-			out = append(out, jen.Line())
-		}
-		out = append(out, e.tstmt(s, ret)...)
-	}
-	return out
-}
-
-func (e *temporalEmitter) tnested(stmts []ir.Step, ret retFunc) []jen.Code {
-	e.push()
-	defer e.pop()
-	return e.tblock(stmts, ret)
-}
-
-func (e *temporalEmitter) tstmt(s ir.Step, ret retFunc) []jen.Code {
-	switch s := s.(type) {
-	case *ir.Call:
-		return e.tcall(s, ret)
-	case *ir.Map:
-		return e.mapStep(s)
-	case *ir.Filter:
-		return e.filter(s)
-	case *ir.Unique:
-		return e.unique(s)
-	case *ir.Merge:
-		return e.merge(s)
-	case *ir.If:
-		out := []jen.Code{commentf("if %s (%s)", s.Cond.Src, e.where(s.Pos))}
-		if e.nowVar(s) != "" {
-			out = append(out, e.nowDecl(e.nowVar(s)))
-		}
-		stmt := jen.If(e.exprCode(s.Cond)).Block(e.tnested(s.Then, ret)...)
-		if len(s.Else) > 0 {
-			stmt = stmt.Else().Block(e.tnested(s.Else, ret)...)
-		}
-		return append(out, stmt)
-	case *ir.While:
-		return e.twhile(s, ret)
-	case *ir.Parallel:
-		return e.tparallel(s, ret)
-	case *ir.ForEach:
-		return e.tforEach(s, ret)
-	case *ir.Seq:
-		return e.tblock(s.Body, ret)
-	case *ir.Stream:
-		return e.tstream(s, ret)
-	case *ir.Reset:
-		return []jen.Code{
-			commentf("reset cursor %s (%s): staged in the workflow, committed when the run succeeds", s.Cursor, e.where(s.Pos)),
-			jen.Id("r").Dot("ResetCursor").Call(jen.Lit(s.Cursor)),
-		}
-	}
-	panic(fmt.Sprintf("unknown statement %T", s))
+// resetNote: a Temporal run stages the reset in the workflow.
+func (e *temporalEmitter) resetNote() string {
+	return "staged in the workflow, committed when the run succeeds"
 }
 
 // activityOptions maps a step's retry and timeout to Temporal's.
@@ -307,7 +256,8 @@ func (e *temporalEmitter) callValue(s *ir.Call) jen.Code {
 	return tp("Call").Types(e.TypeCode(s.OutType)).Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s]), activityOptions(s), arg)
 }
 
-func (e *temporalEmitter) tcall(s *ir.Call, ret retFunc) []jen.Code {
+// call runs the node as an activity through tprt.Call.
+func (e *temporalEmitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	st := &s.Base
 	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID, e.where(st.Pos), s.Node, e.flow.Name+"/"+e.keys[s])}
 	if e.nowVar(s) != "" {
@@ -380,7 +330,8 @@ func (e *temporalEmitter) tonError(s *ir.Call, ret retFunc) []jen.Code {
 	return append(out, ret(jen.Err()))
 }
 
-func (e *temporalEmitter) twhile(s *ir.While, ret retFunc) []jen.Code {
+// while is the bounded loop; its body runs in a nested journal scope.
+func (e *temporalEmitter) while(s *ir.While, ret retFunc) []jen.Code {
 	var where string
 	var out []jen.Code
 	if s.ID != "" {
@@ -404,7 +355,7 @@ func (e *temporalEmitter) twhile(s *ir.While, ret retFunc) []jen.Code {
 	if e.usesRun(s.Body) {
 		body = append(body, jen.Id("r").Op(":=").Id("r").Dot("Nested").Call())
 	}
-	body = append(body, e.tblock(s.Body, ret)...)
+	body = append(body, e.block(s.Body, ret)...)
 	e.pop()
 	head := jen.For(jen.Id(i).Op(":=").Lit(0), cond, jen.Id(i).Op("++"))
 	if cond == nil {
@@ -413,7 +364,8 @@ func (e *temporalEmitter) twhile(s *ir.While, ret retFunc) []jen.Code {
 	return append(out, head.Block(body...))
 }
 
-func (e *temporalEmitter) tparallel(s *ir.Parallel, ret retFunc) []jen.Code {
+// parallel runs each branch in workflow.Go through tprt.Parallel.
+func (e *temporalEmitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	name := "parallel"
 	if s.ID != "" {
 		name = fmt.Sprintf("parallel %q", s.ID)
@@ -436,7 +388,7 @@ func (e *temporalEmitter) tparallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	args := []jen.Code{jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key)}
 	for _, br := range s.Branches {
 		e.pushFunc()
-		body := e.tblock(br, func(err jen.Code) jen.Code { return jen.Return(err) })
+		body := e.block(br, func(err jen.Code) jen.Code { return jen.Return(err) })
 		e.pop()
 		body = append(body, jen.Return(jen.Nil()))
 		args = append(args, jen.Line().Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run"))).Error().Block(body...))
@@ -445,11 +397,12 @@ func (e *temporalEmitter) tparallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	return append(out, jen.If(jen.Err().Op(":=").Add(tp("Parallel")).Call(args...), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 }
 
-func (e *temporalEmitter) tforEach(s *ir.ForEach, ret retFunc) []jen.Code {
+// forEach runs the items through tprt.ForEach.
+func (e *temporalEmitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	comment, result, zero, value := e.forEachHead(s, " (workflow.Go under a workflow channel)")
 	out := []jen.Code{comment}
 	e.pushFunc()
-	body := e.tblock(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
+	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()
 	body = append(body, jen.Return(value, jen.Nil()))
 	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(e.varName(s.LoopVar)).Add(e.TypeCode(s.Elem))).
@@ -469,7 +422,8 @@ func (e *temporalEmitter) tforEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	)
 }
 
-func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
+// stream fetches each page as an activity through tprt.Stream.
+func (e *temporalEmitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	st := &s.Base
 	ahead := "the next page fetched while this one's body runs"
 	if s.ReadAhead == 0 {
@@ -496,7 +450,7 @@ func (e *temporalEmitter) tstream(s *ir.Stream, ret retFunc) []jen.Code {
 		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
 	)
 	e.pushFunc()
-	body := e.tblock(s.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
+	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
 	e.pop()
 	if a := s.Advance; a != nil {
 		if len(body) > 0 {
