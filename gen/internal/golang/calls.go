@@ -142,12 +142,7 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	if !used {
 		out = append(out, e.discard(call))
 	} else {
-		op := e.assignOp(s.Out)
-		if op == "=" && !e.errInScope() {
-			out = append(out, jen.Var().Err().Error())
-		}
-		e.declareErr()
-		out = append(out, jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call))
+		out = append(out, e.assignErr(s.Out, call)...)
 	}
 	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
 	if len(success) > 0 {
@@ -159,6 +154,25 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 		return append(out, success...)
 	}
 	return append(out, cond)
+}
+
+// assignErr writes `x, err := call`, or `x, err = call` when x is declared
+// already (after `var err error` if err is not): the call's output kept,
+// its error checked by the statement that follows.
+func (e *emitter) assignErr(b *ir.Binding, call jen.Code) []jen.Code {
+	var out []jen.Code
+	op := e.assignOp(b)
+	if op == "=" && !e.errInScope() {
+		out = append(out, jen.Var().Err().Error())
+	}
+	e.declareErr()
+	return append(out, jen.List(jen.Id(e.varName(b)), jen.Err()).Op(op).Add(call))
+}
+
+// assignChecked is assignErr followed by the check: a failed call returns
+// its error through ret.
+func (e *emitter) assignChecked(b *ir.Binding, call jen.Code, ret retFunc) []jen.Code {
+	return append(e.assignErr(b, call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 }
 
 // discard writes `_, err := call`, or `_, err = call` when err is already

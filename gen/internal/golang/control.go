@@ -306,13 +306,5 @@ func (e *emitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	if s.Out == nil || !s.Out.Used {
 		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
-	op := e.assignOp(s.Out)
-	if op == "=" && !e.errInScope() {
-		out = append(out, jen.Var().Err().Error())
-	}
-	e.declareErr()
-	return append(out,
-		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
-		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
-	)
+	return append(out, e.assignChecked(s.Out, call, ret)...)
 }

@@ -285,12 +285,7 @@ func (e *temporalEmitter) call(s *ir.Call, ret retFunc) []jen.Code {
 		}
 		return append(out, cond)
 	}
-	op := e.assignOp(s.Out)
-	if op == "=" && !e.errInScope() {
-		out = append(out, jen.Var().Err().Error())
-	}
-	e.declareErr()
-	out = append(out, jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call))
+	out = append(out, e.assignErr(s.Out, call)...)
 	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
 	if len(success) > 0 {
 		if recover {
@@ -411,15 +406,7 @@ func (e *temporalEmitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
 	if s.Out == nil || !s.Out.Used {
 		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
-	op := e.assignOp(s.Out)
-	if op == "=" && !e.errInScope() {
-		out = append(out, jen.Var().Err().Error())
-	}
-	e.declareErr()
-	return append(out,
-		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
-		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
-	)
+	return append(out, e.assignChecked(s.Out, call, ret)...)
 }
 
 // stream fetches each page as an activity through tprt.Stream.
@@ -469,13 +456,5 @@ func (e *temporalEmitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	if !s.Out.Used {
 		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 	}
-	op := e.assignOp(s.Out)
-	if op == "=" && !e.errInScope() {
-		out = append(out, jen.Var().Err().Error())
-	}
-	e.declareErr()
-	return append(out,
-		jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call),
-		jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())),
-	)
+	return append(out, e.assignChecked(s.Out, call, ret)...)
 }
