@@ -187,34 +187,11 @@ func programName(p *ir.Program) string {
 	return p.Flows[0].Name
 }
 
-func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
-	var flows []jen.Code
-	for _, fl := range p.Flows {
-		items := []jen.Code{field("Name", jen.Lit(fl.Name))}
-		if fl.Description != "" {
-			items = append(items, field("Description", jen.Lit(fl.Description)))
-		}
-		if fl.Schedule != "" {
-			items = append(items, field("Schedule", jen.Lit(fl.Schedule)))
-		}
-		items = append(items, field("Run", jen.Id(FlowFuncName(fl.Name))))
-		var env []jen.Code
-		for _, n := range fl.Env {
-			env = append(env, jen.Lit(n))
-		}
-		items = append(items, field("Env", jen.Index().String().Add(valuesFit(env...))))
-		items = append(items, field("SpecHash", jen.Lit(fl.Hash)))
-		var steps []jen.Code
-		for _, sh := range fl.StepHashes {
-			steps = append(steps, jen.Lit(sh))
-		}
-		items = append(items, field("StepHashes", jen.Index().String().Add(multi(steps...))))
-		if tr := fl.Trigger; tr != nil {
-			items = append(items, triggerCode(tr))
-		}
-		flows = append(flows, multi(items...))
-	}
-	items := []jen.Code{field("Flows", jen.Index().Add(rt("Flow")).Add(multi(flows...)))}
+// envAndCursors are the Env and Cursors fields of the program literal, the
+// same in runtime.Program and tprt.Program: none where the program has
+// neither.
+func envAndCursors(p *ir.Program) []jen.Code {
+	var items []jen.Code
 	if len(p.Env) > 0 {
 		var env []jen.Code
 		for _, v := range p.Env {
@@ -246,6 +223,38 @@ func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
 		}
 		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
 	}
+	return items
+}
+
+func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
+	var flows []jen.Code
+	for _, fl := range p.Flows {
+		items := []jen.Code{field("Name", jen.Lit(fl.Name))}
+		if fl.Description != "" {
+			items = append(items, field("Description", jen.Lit(fl.Description)))
+		}
+		if fl.Schedule != "" {
+			items = append(items, field("Schedule", jen.Lit(fl.Schedule)))
+		}
+		items = append(items, field("Run", jen.Id(FlowFuncName(fl.Name))))
+		var env []jen.Code
+		for _, n := range fl.Env {
+			env = append(env, jen.Lit(n))
+		}
+		items = append(items, field("Env", jen.Index().String().Add(valuesFit(env...))))
+		items = append(items, field("SpecHash", jen.Lit(fl.Hash)))
+		var steps []jen.Code
+		for _, sh := range fl.StepHashes {
+			steps = append(steps, jen.Lit(sh))
+		}
+		items = append(items, field("StepHashes", jen.Index().String().Add(multi(steps...))))
+		if tr := fl.Trigger; tr != nil {
+			items = append(items, triggerCode(tr))
+		}
+		flows = append(flows, multi(items...))
+	}
+	items := []jen.Code{field("Flows", jen.Index().Add(rt("Flow")).Add(multi(flows...)))}
+	items = append(items, envAndCursors(p)...)
 	items = append(items, field("SpecHash", jen.Lit(p.SpecHash)))
 	if path, ok := CursorStorePackages[p.CursorStore]; ok {
 		items = append(items, field("CursorStore", jen.Qual(path, "Open")))

@@ -142,37 +142,7 @@ func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
 		items = append(items, field("Activities", jen.Index().Add(tp("Activity")).Add(multi(acts...))))
 	}
 	// Env, Cursors and CursorStore as the standalone program declares them.
-	if len(p.Env) > 0 {
-		var env []jen.Code
-		for _, v := range p.Env {
-			kv := []jen.Code{field("Name", jen.Lit(v.Name))}
-			if v.Required {
-				kv = append(kv, field("Required", jen.True()))
-			}
-			if v.Secret {
-				kv = append(kv, field("Secret", jen.True()))
-			}
-			if v.HasDefault {
-				kv = append(kv, field("Default", jen.Lit(v.Default)))
-			}
-			env = append(env, jen.Values(kv...))
-		}
-		items = append(items, field("Env", jen.Index().Add(rt("EnvVar")).Add(multi(env...))))
-	}
-	if len(p.Cursors) > 0 {
-		var cur []jen.Code
-		for _, cs := range p.Cursors {
-			kv := []jen.Code{field("Name", jen.Lit(cs.Name)), field("Initial", jen.Lit(cs.Initial))}
-			if cs.Format != "" {
-				kv = append(kv, field("Format", jen.Lit(cs.Format)))
-			}
-			if k := cs.Kind; k != "" {
-				kv = append(kv, field("Kind", jen.Lit(k)))
-			}
-			cur = append(cur, jen.Values(kv...))
-		}
-		items = append(items, field("Cursors", jen.Index().Add(rt("CursorSpec")).Add(multi(cur...))))
-	}
+	items = append(items, envAndCursors(p)...)
 	if path, ok := CursorStorePackages[p.CursorStore]; ok {
 		items = append(items, field("CursorStore", jen.Qual(path, "Open")))
 	}
