@@ -26,9 +26,25 @@ type target interface {
 	forEach(s *ir.ForEach, ret retFunc) []jen.Code
 	// stream emits a paged source read page by page.
 	stream(s *ir.Stream, ret retFunc) []jen.Code
+	// lib is name in the target's runtime package: runtime.name or
+	// tprt.name.
+	lib(name string) *jen.Statement
+	// stepFunc begins a function literal that the target's runtime calls
+	// back, func(ctx, r, params...), with the target's context and run
+	// types.
+	stepFunc(params ...jen.Code) *jen.Statement
 	// resetNote says, in a reset step's comment, when the reset takes
 	// effect.
 	resetNote() string
+}
+
+// lib: the standalone program calls package runtime.
+func (e *emitter) lib(name string) *jen.Statement { return rt(name) }
+
+// stepFunc: the standalone runtime passes a context.Context and a
+// *runtime.Run.
+func (e *emitter) stepFunc(params ...jen.Code) *jen.Statement {
+	return jen.Func().Params(append([]jen.Code{jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run"))}, params...)...)
 }
 
 // resetNote: a standalone run resets the cursor at once.
@@ -231,11 +247,17 @@ func (e *emitter) usesRun(stmts []ir.Step) bool {
 }
 
 func (e *emitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
+	return e.parallelStep(s, ret, "")
+}
+
+// parallelStep is the parallel step of both targets: how says, in its
+// comment, how the branches run, after "N branches".
+func (e *emitter) parallelStep(s *ir.Parallel, ret retFunc, how string) []jen.Code {
 	name := "parallel"
 	if s.ID != "" {
 		name = fmt.Sprintf("parallel %q", s.ID)
 	}
-	out := []jen.Code{commentf("%s (%s): %d branches; the first failure cancels the others", name, e.where(s.Pos), len(s.Branches))}
+	out := []jen.Code{commentf("%s (%s): %d branches%s; the first failure cancels the others", name, e.where(s.Pos), len(s.Branches), how)}
 	var decls []jen.Code
 	for _, b := range s.Outs {
 		if b.Used {
@@ -256,10 +278,10 @@ func (e *emitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
 		body := e.block(br, func(err jen.Code) jen.Code { return jen.Return(err) })
 		e.pop()
 		body = append(body, jen.Return(jen.Nil()))
-		args = append(args, jen.Line().Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run"))).Error().Block(body...))
+		args = append(args, jen.Line().Add(e.target.stepFunc().Error().Block(body...)))
 	}
 	args = append(args, jen.Line())
-	return append(out, jen.If(jen.Err().Op(":=").Add(rt("Parallel")).Call(args...), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+	return append(out, jen.If(jen.Err().Op(":=").Add(e.target.lib("Parallel")).Call(args...), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 }
 
 // forEachHead is what both targets' for_each share: the step's comment

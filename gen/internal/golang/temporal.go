@@ -331,35 +331,16 @@ func (e *temporalEmitter) while(s *ir.While, ret retFunc) []jen.Code {
 
 // parallel runs each branch in workflow.Go through tprt.Parallel.
 func (e *temporalEmitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
-	name := "parallel"
-	if s.ID != "" {
-		name = fmt.Sprintf("parallel %q", s.ID)
-	}
-	out := []jen.Code{commentf("%s (%s): %d branches, each in workflow.Go; the first failure cancels the others", name, e.where(s.Pos), len(s.Branches))}
-	var decls []jen.Code
-	for _, b := range s.Outs {
-		if b.Used {
-			decls = append(decls, jen.Id(e.varName(b)).Add(e.TypeCode(b.Type)))
-			e.declared[b] = true
-		}
-	}
-	switch len(decls) {
-	case 0:
-	case 1:
-		out = append(out, jen.Var().Add(decls[0]))
-	default:
-		out = append(out, jen.Var().Defs(decls...))
-	}
-	args := []jen.Code{jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key)}
-	for _, br := range s.Branches {
-		e.pushFunc()
-		body := e.block(br, func(err jen.Code) jen.Code { return jen.Return(err) })
-		e.pop()
-		body = append(body, jen.Return(jen.Nil()))
-		args = append(args, jen.Line().Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run"))).Error().Block(body...))
-	}
-	args = append(args, jen.Line())
-	return append(out, jen.If(jen.Err().Op(":=").Add(tp("Parallel")).Call(args...), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
+	return e.parallelStep(s, ret, ", each in workflow.Go")
+}
+
+// lib: the worker calls package tprt.
+func (e *temporalEmitter) lib(name string) *jen.Statement { return tp(name) }
+
+// stepFunc: the worker's runtime passes a workflow.Context and a
+// *tprt.Run.
+func (e *temporalEmitter) stepFunc(params ...jen.Code) *jen.Statement {
+	return jen.Func().Params(append([]jen.Code{jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run"))}, params...)...)
 }
 
 // forEach runs the items through tprt.ForEach.
