@@ -246,6 +246,7 @@ func (e *emitter) usesRun(stmts []ir.Step) bool {
 	return false
 }
 
+// parallel runs the branches through runtime.Parallel.
 func (e *emitter) parallel(s *ir.Parallel, ret retFunc) []jen.Code {
 	return e.parallelStep(s, ret, "")
 }
@@ -285,9 +286,9 @@ func (e *emitter) parallelStep(s *ir.Parallel, ret retFunc, how string) []jen.Co
 }
 
 // forEachHead is what both targets' for_each share: the step's comment
-// (how says how items run at once, after "N at a time"), and the item
-// function's result type, its zero value and the value it returns.
-func (e *emitter) forEachHead(s *ir.ForEach, how string) (comment, result, zero, value jen.Code) {
+// (how says how items run at once, after "N at a time") and the item
+// function, func(ctx, r, item) (result, error), its body the step's.
+func (e *emitter) forEachHead(s *ir.ForEach, how string) (comment, fn jen.Code) {
 	st := &s.Base
 	desc := fmt.Sprintf("for_each %q (%s): over %s", st.ID, e.where(st.Pos), s.Src.Src)
 	if st.ID == "" {
@@ -301,7 +302,7 @@ func (e *emitter) forEachHead(s *ir.ForEach, how string) (comment, result, zero,
 		}
 		desc += fmt.Sprintf(" %d at a time%s", s.Concurrency, how)
 	}
-	result, zero, value = jen.Struct(), jen.Struct().Values(), jen.Struct().Values()
+	var result, zero, value jen.Code = jen.Struct(), jen.Struct().Values(), jen.Struct().Values()
 	if s.Result != nil {
 		result = e.TypeCode(s.Result)
 		zero = e.ZeroCode(s.Result)
@@ -312,18 +313,18 @@ func (e *emitter) forEachHead(s *ir.ForEach, how string) (comment, result, zero,
 			value = jen.Id(e.varName(s.Last))
 		}
 	}
-	return commentf("%s", desc), result, zero, value
-}
-
-func (e *emitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
-	comment, result, zero, value := e.forEachHead(s, "")
-	out := []jen.Code{comment}
 	e.pushFunc()
 	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
 	e.pop()
 	body = append(body, jen.Return(value, jen.Nil()))
-	fn := jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Add(rt("Run")), jen.Id(e.varName(s.LoopVar)).Add(e.TypeCode(s.Elem))).
-		Params(result, jen.Error()).Block(body...)
+	fn = e.target.stepFunc(jen.Id(e.varName(s.LoopVar)).Add(e.TypeCode(s.Elem))).Params(result, jen.Error()).Block(body...)
+	return commentf("%s", desc), fn
+}
+
+// forEach runs the items through runtime.ForEach.
+func (e *emitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
+	comment, fn := e.forEachHead(s, "")
+	out := []jen.Code{comment}
 	call := rt("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.exprCode(s.Src), jen.Lit(int(s.Concurrency)), jen.Line().Add(fn))
 	if s.Out == nil || !s.Out.Used {
 		return append(out, e.discard(call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))

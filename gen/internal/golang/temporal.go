@@ -345,14 +345,8 @@ func (e *temporalEmitter) stepFunc(params ...jen.Code) *jen.Statement {
 
 // forEach runs the items through tprt.ForEach.
 func (e *temporalEmitter) forEach(s *ir.ForEach, ret retFunc) []jen.Code {
-	comment, result, zero, value := e.forEachHead(s, " (workflow.Go under a workflow channel)")
+	comment, fn := e.forEachHead(s, " (workflow.Go under a workflow channel)")
 	out := []jen.Code{comment}
-	e.pushFunc()
-	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(zero, err) })
-	e.pop()
-	body = append(body, jen.Return(value, jen.Nil()))
-	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(e.varName(s.LoopVar)).Add(e.TypeCode(s.Elem))).
-		Params(result, jen.Error()).Block(body...)
 	call := tp("ForEach").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(s.Key), e.exprCode(s.Src), jen.Lit(int(s.Concurrency)), fn)
 	if s.Out == nil || !s.Out.Used {
 		return append(out, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
