@@ -367,35 +367,11 @@ func (e *temporalEmitter) stream(s *ir.Stream, ret retFunc) []jen.Code {
 	if e.nowVar(src) != "" {
 		out = append(out, e.nowDecl(e.nowVar(src)))
 	}
-	inType := e.TypeCode(src.InType)
-	outType := e.TypeCode(src.OutType)
-	input := jen.Func().Params(jen.Id(e.names.token[s]).String()).Add(inType).Block(
+	input := jen.Func().Params(jen.Id(e.names.token[s]).String()).Add(e.TypeCode(src.InType)).Block(
 		// inputLiteral nests fields promoted from embedded structs.
 		jen.Return(e.inputLiteral(src.InType, src.With, field("PageToken", jen.Id(e.names.token[s])))),
 	)
-	page := e.varName(s.Page)
-	var items jen.Code = jen.Lit(0)
-	if s.Items {
-		items = jen.Len(jen.Id(page).Dot("Items"))
-	}
-	next := jen.Func().Params(jen.Id(page).Add(e.TypeCode(src.OutType))).Params(jen.String(), jen.Int()).Block(
-		jen.Return(jen.Id(page).Dot("NextPageToken"), items),
-	)
-	e.pushFunc()
-	body := e.block(s.Body, func(err jen.Code) jen.Code { return jen.Return(err) })
-	e.pop()
-	if a := s.Advance; a != nil {
-		if len(body) > 0 {
-			body = append(body, jen.Line())
-		}
-		body = append(body, commentf("advance (%s): staged in the workflow after the page's body, committed when the run succeeds", posOf(s.Advance.Pos)))
-		if e.names.advNow[s] != "" {
-			body = append(body, e.nowDecl(e.names.advNow[s]))
-		}
-		body = append(body, e.advanceCode(a))
-	}
-	body = append(body, jen.Return(jen.Nil()))
-	fn := jen.Func().Params(jen.Id("ctx").Add(wf("Context")), jen.Id("r").Op("*").Add(tp("Run")), jen.Id(page).Add(outType)).Error().Block(body...)
+	next, fn := e.pageFuncs(s, "staged in the workflow after the page's body, committed when the run succeeds", false)
 	call := tp("Stream").Call(jen.Id("ctx"), jen.Id("r"), jen.Lit(e.keys[s.Src]), activityOptions(src), jen.Lit(min(s.ReadAhead, 1)),
 		jen.Line().Add(input), jen.Line().Add(next), jen.Line().Add(fn))
 	if !s.Out.Used {
