@@ -121,15 +121,7 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	st := &s.Base
 	var out []jen.Code
 	out = append(out, commentf("step %q (%s): %s", st.ID, e.where(st.Pos), s.Node))
-	if e.nowVar(s) != "" {
-		out = append(out, e.nowDecl(e.nowVar(s)))
-	}
-	if s.OnError != nil && s.OnError.Handler != nil && e.nowVar(s.OnError.Handler) != "" {
-		out = append(out, e.nowDecl(e.nowVar(s.OnError.Handler)))
-	}
-	if e.inVar(s) != "" {
-		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
-	}
+	out = append(out, e.callPrelude(s)...)
 	recover := s.OnError != nil && s.OnError.Action == "continue"
 	call := e.callValue(s, recover)
 	handle := e.onError(s, ret)
@@ -144,16 +136,37 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	} else {
 		out = append(out, e.assignErr(s.Out, call)...)
 	}
-	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
-	if len(success) > 0 {
-		if recover {
-			cond = cond.Else().Block(success...)
-			return append(out, cond)
-		}
-		out = append(out, cond)
-		return append(out, success...)
+	return append(out, checked(jen.If(jen.Err().Op("!=").Nil()).Block(handle...), success, recover)...)
+}
+
+// callPrelude is what precedes a call step's call in both targets: the
+// clock readings its input and on_error handler's input use, and its
+// input when it is bound to a variable.
+func (e *emitter) callPrelude(s *ir.Call) []jen.Code {
+	var out []jen.Code
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
-	return append(out, cond)
+	if s.OnError != nil && s.OnError.Handler != nil && e.nowVar(s.OnError.Handler) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s.OnError.Handler)))
+	}
+	if e.inVar(s) != "" {
+		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
+	}
+	return out
+}
+
+// checked follows cond, the check of a call's err that runs the on_error
+// handling, with success, the statements run once the call succeeded: in
+// cond's else branch where the step continues past a failure (recover).
+func checked(cond *jen.Statement, success []jen.Code, recover bool) []jen.Code {
+	if len(success) == 0 {
+		return []jen.Code{cond}
+	}
+	if recover {
+		return []jen.Code{cond.Else().Block(success...)}
+	}
+	return append([]jen.Code{cond}, success...)
 }
 
 // assignErr writes `x, err := call`, or `x, err = call` when x is declared

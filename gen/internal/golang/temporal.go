@@ -230,15 +230,7 @@ func (e *temporalEmitter) callValue(s *ir.Call) jen.Code {
 func (e *temporalEmitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	st := &s.Base
 	out := []jen.Code{commentf("step %q (%s): %s, activity %q", st.ID, e.where(st.Pos), s.Node, e.flow.Name+"/"+e.keys[s])}
-	if e.nowVar(s) != "" {
-		out = append(out, e.nowDecl(e.nowVar(s)))
-	}
-	if s.OnError != nil && s.OnError.Handler != nil && e.nowVar(s.OnError.Handler) != "" {
-		out = append(out, e.nowDecl(e.nowVar(s.OnError.Handler)))
-	}
-	if e.inVar(s) != "" {
-		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
-	}
+	out = append(out, e.callPrelude(s)...)
 	recover := s.OnError != nil && s.OnError.Action == "continue"
 	call := e.callValue(s)
 	handle := e.tonError(s, ret)
@@ -256,15 +248,7 @@ func (e *temporalEmitter) call(s *ir.Call, ret retFunc) []jen.Code {
 		return append(out, cond)
 	}
 	out = append(out, e.assignErr(s.Out, call)...)
-	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
-	if len(success) > 0 {
-		if recover {
-			return append(out, cond.Else().Block(success...))
-		}
-		out = append(out, cond)
-		return append(out, success...)
-	}
-	return append(out, cond)
+	return append(out, checked(jen.If(jen.Err().Op("!=").Nil()).Block(handle...), success, recover)...)
 }
 
 func (e *temporalEmitter) tonError(s *ir.Call, ret retFunc) []jen.Code {
