@@ -170,16 +170,7 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 	}
 	i := e.names.iter[s]
 	e.push()
-	var body []jen.Code
-	body = append(body, jen.If(jen.Id(i).Op("==").Lit(int(s.Max))).Block(
-		ret(rt("MaxIterations").Call(jen.Lit(where), jen.Lit(int(s.Max)))),
-	))
-	cond := e.exprCode(s.Cond)
-	if e.nowVar(s) != "" {
-		// The condition reads the clock: record it once per iteration.
-		body = append(body, e.nowDecl(e.nowVar(s)), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
-		cond = nil
-	}
+	body, cond := e.whileCheck(s, ret, where)
 	if e.usesRun(s.Body) {
 		// The body runs with the iteration's handle: its journal keys are
 		// the loop's key and i, so a resumed run finds each iteration.
@@ -207,11 +198,36 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 		}
 	}
 	e.pop()
+	return append(out, e.whileFor(s, cond, body))
+}
+
+// whileCheck starts a while loop's body in both targets: the bound's
+// check, where naming the loop in the error, and, when the condition
+// reads the clock, the reading and the condition's check. cond is the for
+// clause's condition, nil when the body checks it.
+func (e *emitter) whileCheck(s *ir.While, ret retFunc, where string) (body []jen.Code, cond jen.Code) {
+	i := e.names.iter[s]
+	body = append(body, jen.If(jen.Id(i).Op("==").Lit(int(s.Max))).Block(
+		ret(rt("MaxIterations").Call(jen.Lit(where), jen.Lit(int(s.Max)))),
+	))
+	cond = e.exprCode(s.Cond)
+	if e.nowVar(s) != "" {
+		// The condition reads the clock: record it once per iteration.
+		body = append(body, e.nowDecl(e.nowVar(s)), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
+		cond = nil
+	}
+	return body, cond
+}
+
+// whileFor is the loop's for statement, counting iterations in the loop's
+// variable.
+func (e *emitter) whileFor(s *ir.While, cond jen.Code, body []jen.Code) jen.Code {
+	i := e.names.iter[s]
 	head := jen.For(jen.Id(i).Op(":=").Lit(0), cond, jen.Id(i).Op("++"))
 	if cond == nil {
 		head = jen.For(jen.Id(i).Op(":=").Lit(0), jen.Empty(), jen.Id(i).Op("++"))
 	}
-	return append(out, head.Block(body...))
+	return head.Block(body...)
 }
 
 // usesRun reports whether stmts refer to r: then a loop body needs its own

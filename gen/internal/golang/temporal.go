@@ -246,27 +246,14 @@ func (e *temporalEmitter) while(s *ir.While, ret retFunc) []jen.Code {
 		where = fmt.Sprintf("while %s (%s)", oneLine(s.Cond.Src), e.where(s.Pos))
 		out = append(out, commentf("%s: at most %d iterations", where, s.Max))
 	}
-	i := e.names.iter[s]
 	e.push()
-	var body []jen.Code
-	body = append(body, jen.If(jen.Id(i).Op("==").Lit(int(s.Max))).Block(
-		ret(rt("MaxIterations").Call(jen.Lit(where), jen.Lit(int(s.Max)))),
-	))
-	cond := e.exprCode(s.Cond)
-	if e.nowVar(s) != "" {
-		body = append(body, e.nowDecl(e.nowVar(s)), jen.If(jen.Op("!").Parens(e.exprCode(s.Cond))).Block(jen.Break()))
-		cond = nil
-	}
+	body, cond := e.whileCheck(s, ret, where)
 	if e.usesRun(s.Body) {
 		body = append(body, jen.Id("r").Op(":=").Id("r").Dot("Nested").Call())
 	}
 	body = append(body, e.block(s.Body, ret)...)
 	e.pop()
-	head := jen.For(jen.Id(i).Op(":=").Lit(0), cond, jen.Id(i).Op("++"))
-	if cond == nil {
-		head = jen.For(jen.Id(i).Op(":=").Lit(0), jen.Empty(), jen.Id(i).Op("++"))
-	}
-	return append(out, head.Block(body...))
+	return append(out, e.whileFor(s, cond, body))
 }
 
 // parallel runs each branch in workflow.Go through tprt.Parallel.
