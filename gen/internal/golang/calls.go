@@ -206,18 +206,36 @@ func (e *emitter) onError(s *ir.Call, ret retFunc) []jen.Code {
 	for _, name := range s.Rollback {
 		out = append(out, jen.Id("r").Dot("Rollback").Call(jen.Lit(name)))
 	}
+	var handler []jen.Code
+	if oe := s.OnError; oe != nil && oe.Handler != nil {
+		h := oe.Handler
+		handler = append(handler, commentf("on_error (%s): %s, then %s", posOf(oe.Pos), h.Node, oe.Action),
+			runHandler(e.callValue(h, false), ret))
+	}
+	return append(out, failed(s, ret, handler)...)
+}
+
+// runHandler runs an on_error handler by call: its own failure returns
+// its error through ret.
+func runHandler(call jen.Code, ret retFunc) jen.Code {
+	return jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(call), jen.Id("herr").Op("!=").Nil()).Block(
+		ret(jen.Id("herr")),
+	)
+}
+
+// failed is what both targets do when a call step fails for good, after
+// the rollback: handler (the statements that run its on_error handler,
+// if it has one) or a comment naming the on_error action, then, with
+// on_error = "continue", the step's failure recorded; else the error
+// returned through ret.
+func failed(s *ir.Call, ret retFunc, handler []jen.Code) []jen.Code {
 	oe := s.OnError
 	if oe == nil {
-		return append(out, ret(jen.Err()))
+		return []jen.Code{ret(jen.Err())}
 	}
-	if oe.Handler != nil {
-		h := oe.Handler
-		out = append(out, commentf("on_error (%s): %s, then %s", posOf(s.OnError.Pos), h.Node, oe.Action))
-		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(e.callValue(h, false)), jen.Id("herr").Op("!=").Nil()).Block(
-			ret(jen.Id("herr")),
-		))
-	} else {
-		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(s.OnError.Pos)))
+	out := handler
+	if oe.Handler == nil {
+		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(oe.Pos)))
 	}
 	if oe.Action == "continue" {
 		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.ID), jen.Err()))

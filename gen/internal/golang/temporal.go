@@ -189,7 +189,7 @@ func (e *temporalEmitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	out = append(out, e.callPrelude(s)...)
 	recover := s.OnError != nil && s.OnError.Action == "continue"
 	call := e.callValue(s)
-	handle := e.tonError(s, ret)
+	handle := e.onError(s, ret)
 	var success []jen.Code
 	if s.Advance != nil {
 		success = append(success, commentf("advance (%s): staged in the workflow, committed when the run succeeds", posOf(s.Advance.Pos)),
@@ -207,7 +207,9 @@ func (e *temporalEmitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	return append(out, checked(jen.If(jen.Err().Op("!=").Nil()).Block(handle...), success, recover)...)
 }
 
-func (e *temporalEmitter) tonError(s *ir.Call, ret retFunc) []jen.Code {
+// onError is what a failed call step does: its rollbacks in one call, its
+// on_error handler as an activity.
+func (e *temporalEmitter) onError(s *ir.Call, ret retFunc) []jen.Code {
 	var out []jen.Code
 	if len(s.Rollback) > 0 {
 		var names []jen.Code
@@ -216,23 +218,13 @@ func (e *temporalEmitter) tonError(s *ir.Call, ret retFunc) []jen.Code {
 		}
 		out = append(out, jen.Id("r").Dot("Rollback").Call(names...))
 	}
-	oe := s.OnError
-	if oe == nil {
-		return append(out, ret(jen.Err()))
-	}
-	if oe.Handler != nil {
+	var handler []jen.Code
+	if oe := s.OnError; oe != nil && oe.Handler != nil {
 		h := oe.Handler
-		out = append(out, commentf("on_error (%s): %s as activity %q, then %s", posOf(s.OnError.Pos), h.Node, e.flow.Name+"/"+e.keys[h], oe.Action))
-		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(e.callValue(h)), jen.Id("herr").Op("!=").Nil()).Block(
-			ret(jen.Id("herr")),
-		))
-	} else {
-		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(s.OnError.Pos)))
+		handler = append(handler, commentf("on_error (%s): %s as activity %q, then %s", posOf(oe.Pos), h.Node, e.flow.Name+"/"+e.keys[h], oe.Action),
+			runHandler(e.callValue(h), ret))
 	}
-	if oe.Action == "continue" {
-		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.ID), jen.Err()))
-	}
-	return append(out, ret(jen.Err()))
+	return append(out, failed(s, ret, handler)...)
 }
 
 // while is the bounded loop; its body runs in a nested journal scope.
