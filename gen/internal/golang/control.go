@@ -158,16 +158,8 @@ func (e *emitter) ifStep(s *ir.If, ret retFunc) []jen.Code {
 }
 
 func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
-	// where names the loop in the run's error when it exceeds its bound.
-	var where string
-	var out []jen.Code
-	if s.ID != "" {
-		where = fmt.Sprintf("while loop %s (%s)", s.ID, e.where(s.Pos))
-		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.ID, e.where(s.Pos), s.Cond.Src, s.Max))
-	} else {
-		where = fmt.Sprintf("while loop (%s)", e.where(s.Pos))
-		out = append(out, commentf("while %s (%s): at most %d iterations", s.Cond.Src, e.where(s.Pos), s.Max))
-	}
+	where, comment := e.whileHead(s, fmt.Sprintf("while loop (%s)", e.where(s.Pos)), s.Cond.Src)
+	out := []jen.Code{comment}
 	i := e.names.iter[s]
 	e.push()
 	body, cond := e.whileCheck(s, ret, where)
@@ -199,6 +191,17 @@ func (e *emitter) while(s *ir.While, ret retFunc) []jen.Code {
 	}
 	e.pop()
 	return append(out, e.whileFor(s, cond, body))
+}
+
+// whileHead is a while loop's comment and where, its name in the run's
+// error when it exceeds its bound. A loop without an id is named
+// unnamed, its comment showing the condition as cond.
+func (e *emitter) whileHead(s *ir.While, unnamed, cond string) (where string, comment jen.Code) {
+	if s.ID != "" {
+		where = fmt.Sprintf("while loop %s (%s)", s.ID, e.where(s.Pos))
+		return where, commentf("while %q (%s): %s, at most %d iterations", s.ID, e.where(s.Pos), s.Cond.Src, s.Max)
+	}
+	return unnamed, commentf("while %s (%s): at most %d iterations", cond, e.where(s.Pos), s.Max)
 }
 
 // whileCheck starts a while loop's body in both targets: the bound's

@@ -229,15 +229,8 @@ func (e *temporalEmitter) onError(s *ir.Call, ret retFunc) []jen.Code {
 
 // while is the bounded loop; its body runs in a nested journal scope.
 func (e *temporalEmitter) while(s *ir.While, ret retFunc) []jen.Code {
-	var where string
-	var out []jen.Code
-	if s.ID != "" {
-		where = fmt.Sprintf("while loop %s (%s)", s.ID, e.where(s.Pos))
-		out = append(out, commentf("while %q (%s): %s, at most %d iterations", s.ID, e.where(s.Pos), s.Cond.Src, s.Max))
-	} else {
-		where = fmt.Sprintf("while %s (%s)", oneLine(s.Cond.Src), e.where(s.Pos))
-		out = append(out, commentf("%s: at most %d iterations", where, s.Max))
-	}
+	where, comment := e.whileHead(s, fmt.Sprintf("while %s (%s)", oneLine(s.Cond.Src), e.where(s.Pos)), oneLine(s.Cond.Src))
+	out := []jen.Code{comment}
 	e.push()
 	body, cond := e.whileCheck(s, ret, where)
 	if e.usesRun(s.Body) {
