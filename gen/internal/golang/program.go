@@ -218,6 +218,24 @@ func programName(p *ir.Program) string {
 	return p.Flows[0].Name
 }
 
+// flowFields are the fields a flow's literal has in both targets' program
+// (Name, Description, Schedule, Run), and the names of its environment
+// variables, which each target lays out its own way.
+func flowFields(fl *ir.Flow) (items, env []jen.Code) {
+	items = []jen.Code{field("Name", jen.Lit(fl.Name))}
+	if fl.Description != "" {
+		items = append(items, field("Description", jen.Lit(fl.Description)))
+	}
+	if fl.Schedule != "" {
+		items = append(items, field("Schedule", jen.Lit(fl.Schedule)))
+	}
+	items = append(items, field("Run", jen.Id(FlowFuncName(fl.Name))))
+	for _, n := range fl.Env {
+		env = append(env, jen.Lit(n))
+	}
+	return items, env
+}
+
 // envAndCursors are the Env and Cursors fields of the program literal, the
 // same in runtime.Program and tprt.Program: none where the program has
 // neither.
@@ -260,18 +278,7 @@ func envAndCursors(p *ir.Program) []jen.Code {
 func (e *emitter) programValue(p *ir.Program, version string) jen.Code {
 	var flows []jen.Code
 	for _, fl := range p.Flows {
-		items := []jen.Code{field("Name", jen.Lit(fl.Name))}
-		if fl.Description != "" {
-			items = append(items, field("Description", jen.Lit(fl.Description)))
-		}
-		if fl.Schedule != "" {
-			items = append(items, field("Schedule", jen.Lit(fl.Schedule)))
-		}
-		items = append(items, field("Run", jen.Id(FlowFuncName(fl.Name))))
-		var env []jen.Code
-		for _, n := range fl.Env {
-			env = append(env, jen.Lit(n))
-		}
+		items, env := flowFields(fl)
 		items = append(items, field("Env", jen.Index().String().Add(valuesFit(env...))))
 		items = append(items, field("SpecHash", jen.Lit(fl.Hash)))
 		var steps []jen.Code

@@ -60,18 +60,7 @@ func (e *temporalEmitter) programValue(p *ir.Program, version string) jen.Code {
 	items := []jen.Code{field("Name", jen.Lit(programName(p)))}
 	var flows []jen.Code
 	for _, fl := range p.Flows {
-		fi := []jen.Code{field("Name", jen.Lit(fl.Name))}
-		if fl.Description != "" {
-			fi = append(fi, field("Description", jen.Lit(fl.Description)))
-		}
-		if fl.Schedule != "" {
-			fi = append(fi, field("Schedule", jen.Lit(fl.Schedule)))
-		}
-		fi = append(fi, field("Run", jen.Id(FlowFuncName(fl.Name))))
-		var env []jen.Code
-		for _, n := range fl.Env {
-			env = append(env, jen.Lit(n))
-		}
+		fi, env := flowFields(fl)
 		fi = append(fi, field("Env", jen.Index().String().Values(env...)))
 		flows = append(flows, multi(fi...))
 	}
