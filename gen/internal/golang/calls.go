@@ -121,15 +121,7 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	st := &s.Base
 	var out []jen.Code
 	out = append(out, commentf("step %q (%s): %s", st.ID, e.where(st.Pos), s.Node))
-	if e.nowVar(s) != "" {
-		out = append(out, e.nowDecl(e.nowVar(s)))
-	}
-	if s.OnError != nil && s.OnError.Handler != nil && e.nowVar(s.OnError.Handler) != "" {
-		out = append(out, e.nowDecl(e.nowVar(s.OnError.Handler)))
-	}
-	if e.inVar(s) != "" {
-		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
-	}
+	out = append(out, e.callPrelude(s)...)
 	recover := s.OnError != nil && s.OnError.Action == "continue"
 	call := e.callValue(s, recover)
 	handle := e.onError(s, ret)
@@ -142,23 +134,58 @@ func (e *emitter) call(s *ir.Call, ret retFunc) []jen.Code {
 	if !used {
 		out = append(out, e.discard(call))
 	} else {
-		op := e.assignOp(s.Out)
-		if op == "=" && !e.errInScope() {
-			out = append(out, jen.Var().Err().Error())
-		}
-		e.declareErr()
-		out = append(out, jen.List(jen.Id(e.varName(s.Out)), jen.Err()).Op(op).Add(call))
+		out = append(out, e.assignErr(s.Out, call)...)
 	}
-	cond := jen.If(jen.Err().Op("!=").Nil()).Block(handle...)
-	if len(success) > 0 {
-		if recover {
-			cond = cond.Else().Block(success...)
-			return append(out, cond)
-		}
-		out = append(out, cond)
-		return append(out, success...)
+	return append(out, checked(jen.If(jen.Err().Op("!=").Nil()).Block(handle...), success, recover)...)
+}
+
+// callPrelude is what precedes a call step's call in both targets: the
+// clock readings its input and on_error handler's input use, and its
+// input when it is bound to a variable.
+func (e *emitter) callPrelude(s *ir.Call) []jen.Code {
+	var out []jen.Code
+	if e.nowVar(s) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s)))
 	}
-	return append(out, cond)
+	if s.OnError != nil && s.OnError.Handler != nil && e.nowVar(s.OnError.Handler) != "" {
+		out = append(out, e.nowDecl(e.nowVar(s.OnError.Handler)))
+	}
+	if e.inVar(s) != "" {
+		out = append(out, jen.Id(e.inVar(s)).Op(":=").Add(e.input(s)))
+	}
+	return out
+}
+
+// checked follows cond, the check of a call's err that runs the on_error
+// handling, with success, the statements run once the call succeeded: in
+// cond's else branch where the step continues past a failure (recover).
+func checked(cond *jen.Statement, success []jen.Code, recover bool) []jen.Code {
+	if len(success) == 0 {
+		return []jen.Code{cond}
+	}
+	if recover {
+		return []jen.Code{cond.Else().Block(success...)}
+	}
+	return append([]jen.Code{cond}, success...)
+}
+
+// assignErr writes `x, err := call`, or `x, err = call` when x is declared
+// already (after `var err error` if err is not): the call's output kept,
+// its error checked by the statement that follows.
+func (e *emitter) assignErr(b *ir.Binding, call jen.Code) []jen.Code {
+	var out []jen.Code
+	op := e.assignOp(b)
+	if op == "=" && !e.errInScope() {
+		out = append(out, jen.Var().Err().Error())
+	}
+	e.declareErr()
+	return append(out, jen.List(jen.Id(e.varName(b)), jen.Err()).Op(op).Add(call))
+}
+
+// assignChecked is assignErr followed by the check: a failed call returns
+// its error through ret.
+func (e *emitter) assignChecked(b *ir.Binding, call jen.Code, ret retFunc) []jen.Code {
+	return append(e.assignErr(b, call), jen.If(jen.Err().Op("!=").Nil()).Block(ret(jen.Err())))
 }
 
 // discard writes `_, err := call`, or `_, err = call` when err is already
@@ -179,18 +206,36 @@ func (e *emitter) onError(s *ir.Call, ret retFunc) []jen.Code {
 	for _, name := range s.Rollback {
 		out = append(out, jen.Id("r").Dot("Rollback").Call(jen.Lit(name)))
 	}
+	var handler []jen.Code
+	if oe := s.OnError; oe != nil && oe.Handler != nil {
+		h := oe.Handler
+		handler = append(handler, commentf("on_error (%s): %s, then %s", posOf(oe.Pos), h.Node, oe.Action),
+			runHandler(e.callValue(h, false), ret))
+	}
+	return append(out, failed(s, ret, handler)...)
+}
+
+// runHandler runs an on_error handler by call: its own failure returns
+// its error through ret.
+func runHandler(call jen.Code, ret retFunc) jen.Code {
+	return jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(call), jen.Id("herr").Op("!=").Nil()).Block(
+		ret(jen.Id("herr")),
+	)
+}
+
+// failed is what both targets do when a call step fails for good, after
+// the rollback: handler (the statements that run its on_error handler,
+// if it has one) or a comment naming the on_error action, then, with
+// on_error = "continue", the step's failure recorded; else the error
+// returned through ret.
+func failed(s *ir.Call, ret retFunc, handler []jen.Code) []jen.Code {
 	oe := s.OnError
 	if oe == nil {
-		return append(out, ret(jen.Err()))
+		return []jen.Code{ret(jen.Err())}
 	}
-	if oe.Handler != nil {
-		h := oe.Handler
-		out = append(out, commentf("on_error (%s): %s, then %s", posOf(s.OnError.Pos), h.Node, oe.Action))
-		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("herr")).Op(":=").Add(e.callValue(h, false)), jen.Id("herr").Op("!=").Nil()).Block(
-			ret(jen.Id("herr")),
-		))
-	} else {
-		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(s.OnError.Pos)))
+	out := handler
+	if oe.Handler == nil {
+		out = append(out, commentf("on_error = %q (%s)", oe.Action, posOf(oe.Pos)))
 	}
 	if oe.Action == "continue" {
 		return append(out, jen.Id("r").Dot("Failed").Call(jen.Lit(s.ID), jen.Err()))

@@ -8,16 +8,20 @@
 //	imports.go  the one table of import paths and runtime identifiers
 //	calls.go    node calls (runtime.Call), their options, inputs, on_error and advances
 //	pure.go     map, filter, unique, merge
-//	control.go  Go blocks and err scopes, if, while, parallel, for_each
+//	control.go  the walker both targets share (Go blocks, err scopes, if) and its
+//	            target hooks; while, parallel, for_each
 //	stream.go   paged sources (runtime.Stream)
 //	types.go    Go type expressions and zero values
 //	values.go   expressions, interpolation, conversions to text, durations, literal layout
 //	temporal.go the Temporal worker target
 //
 // Both targets live in this one package: the Temporal emitter wraps the
-// standalone one and reuses its expression, value, type and pure-step code,
-// and writes its own calls and control flow. A second package would have to
-// export all of that for one user.
+// standalone one and reuses its walker and its expression, value, type and
+// pure-step code. It is the walker's target (see type target) for what
+// differs: calls, loops, parallel branches, for_each and streams, which
+// themselves share their common parts (parallelStep, forEachHead,
+// pageFuncs, whileHead, failed...). A second package would have to export
+// all of that for one user.
 //
 // The package imports gen/ir, never the checker (package gen); a test
 // keeps it so.
