@@ -157,6 +157,84 @@ func (c CursorSpec) layout() string {
 	return time.RFC3339Nano
 }
 
+// CursorValue is a value an advance stages for a cursor: its text, which
+// is what is committed, and the integer or time it stands for in the
+// cursor's kind. The runtimes of both targets (this one and Temporal's)
+// make them with [CursorSpec.TextValue], [CursorSpec.IntValue] and
+// [CursorSpec.TimeValue], so that cursors move forward by the same rules.
+type CursorValue struct {
+	kind   string // CursorInt, CursorTime, or "" for text, which has no order
+	n      int64
+	t      time.Time
+	layout string
+	text   string
+}
+
+// Text is the value as it is committed.
+func (v CursorValue) Text() string { return v.text }
+
+// Before reports whether v comes before cur, a value of the same cursor in
+// its text form, in the order of the cursor's kind; text comes before
+// nothing, and neither does anything compared with a cur that does not
+// parse.
+func (v CursorValue) Before(cur string) bool {
+	switch v.kind {
+	case CursorInt:
+		n, err := strconv.ParseInt(cur, 10, 64)
+		return err == nil && v.n < n
+	case CursorTime:
+		t, err := time.Parse(v.layout, cur)
+		return err == nil && v.t.Before(t)
+	}
+	return false
+}
+
+// TextValue is value, a cursor value in its text form, as a value of the
+// cursor, or why an advance to it is ignored: it is empty, or the zero
+// time in the cursor's layout (what a fetch that found nothing reports).
+// A value that does not parse in the cursor's kind is kept as text.
+func (c CursorSpec) TextValue(value string) (v CursorValue, ignored string) {
+	if value == "" {
+		return CursorValue{}, "advance to an empty value ignored"
+	}
+	t, err := time.Parse(c.layout(), value)
+	if err == nil && t.IsZero() {
+		return CursorValue{}, "advance to the zero time ignored"
+	}
+	v = CursorValue{text: value, layout: c.layout()}
+	switch c.kind() {
+	case CursorInt:
+		if n, err := strconv.ParseInt(value, 10, 64); err == nil {
+			v.kind, v.n = CursorInt, n
+		}
+	case CursorTime:
+		if err == nil {
+			v.kind, v.t = CursorTime, t
+		}
+	}
+	return v, ""
+}
+
+// IntValue is n as a value of the cursor, compared as an integer.
+func (c CursorSpec) IntValue(n int64) CursorValue {
+	return CursorValue{kind: CursorInt, n: n, text: strconv.FormatInt(n, 10)}
+}
+
+// TimeValue is t as a value of the cursor, written in UTC in the cursor's
+// layout and compared as the time that text keeps, or why an advance to it
+// is ignored: the zero time is.
+func (c CursorSpec) TimeValue(t time.Time) (v CursorValue, ignored string) {
+	if t.IsZero() {
+		return CursorValue{}, "advance to the zero time ignored"
+	}
+	text := t.UTC().Format(c.layout())
+	kept, err := time.Parse(c.layout(), text)
+	if err != nil {
+		kept = t
+	}
+	return CursorValue{kind: CursorTime, t: kept, layout: c.layout(), text: text}, ""
+}
+
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // validate reports mistakes in the Program itself (a generator or hand-written

@@ -97,37 +97,14 @@ func (r *Run) Cursor(name string) string {
 // time cursor, a time in the cursor's layout before the current one. Text
 // has no order: any value of a text cursor is accepted.
 func (r *Run) Advance(name, value string) {
-	r.advance(name, func(spec CursorSpec) (cursorValue, string) {
-		if value == "" {
-			return cursorValue{}, "advance to an empty value ignored"
-		}
-		t, err := time.Parse(spec.layout(), value)
-		if err == nil && t.IsZero() {
-			// A fetch that found nothing reports the zero time.
-			return cursorValue{}, "advance to the zero time ignored"
-		}
-		v := cursorValue{text: value}
-		switch spec.kind() {
-		case CursorInt:
-			if n, err := strconv.ParseInt(value, 10, 64); err == nil {
-				v.kind, v.n = CursorInt, n
-			}
-		case CursorTime:
-			if err == nil {
-				v.kind, v.t = CursorTime, t
-			}
-		}
-		return v, ""
-	})
+	r.advance(name, func(spec CursorSpec) (CursorValue, string) { return spec.TextValue(value) })
 }
 
 // AdvanceInt stages v for the cursor, as [Run.Advance] does, comparing it
 // as an integer with the current value: a smaller v is ignored with a
 // warning.
 func (r *Run) AdvanceInt(name string, v int64) {
-	r.advance(name, func(CursorSpec) (cursorValue, string) {
-		return cursorValue{kind: CursorInt, n: v, text: strconv.FormatInt(v, 10)}, ""
-	})
+	r.advance(name, func(spec CursorSpec) (CursorValue, string) { return spec.IntValue(v), "" })
 }
 
 // AdvanceTime stages v for the cursor, as [Run.Advance] does, written in UTC
@@ -135,48 +112,14 @@ func (r *Run) AdvanceInt(name string, v int64) {
 // as a time with the current value: an earlier v is ignored with a warning,
 // and so is the zero time (what a fetch that found nothing reports).
 func (r *Run) AdvanceTime(name string, v time.Time) {
-	r.advance(name, func(spec CursorSpec) (cursorValue, string) {
-		if v.IsZero() {
-			return cursorValue{}, "advance to the zero time ignored"
-		}
-		text := v.UTC().Format(spec.layout())
-		// Compare what is committed: the time as the layout keeps it.
-		t, err := time.Parse(spec.layout(), text)
-		if err != nil {
-			t = v
-		}
-		return cursorValue{kind: CursorTime, t: t, text: text}, ""
-	})
-}
-
-// cursorValue is a value an advance stages: its text, and the integer or
-// time it stands for when kind says so ("" for text, which has no order).
-type cursorValue struct {
-	kind string
-	n    int64
-	t    time.Time
-	text string
-}
-
-// before reports whether v is before the current value cur (a cursor's
-// text), compared in v's kind; text is never before anything.
-func (v cursorValue) before(cur string, layout string) bool {
-	switch v.kind {
-	case CursorInt:
-		n, err := strconv.ParseInt(cur, 10, 64)
-		return err == nil && v.n < n
-	case CursorTime:
-		t, err := time.Parse(layout, cur)
-		return err == nil && v.t.Before(t)
-	}
-	return false
+	r.advance(name, func(spec CursorSpec) (CursorValue, string) { return spec.TimeValue(v) })
 }
 
 // advance stages the value value makes of the cursor's spec, unless value
 // says why it is ignored, the cursor is unknown or pinned, or the value is
 // behind the current one. Inside a stream page the value is staged with the
 // page's record.
-func (r *Run) advance(name string, value func(CursorSpec) (v cursorValue, ignored string)) {
+func (r *Run) advance(name string, value func(CursorSpec) (v CursorValue, ignored string)) {
 	st := r.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -191,7 +134,7 @@ func (r *Run) advance(name string, value func(CursorSpec) (v cursorValue, ignore
 		return
 	}
 	if st.pinned[name] {
-		st.log.Info("advance ignored: the cursor was rolled back in this run", "cursor", name, "value", v.text)
+		st.log.Info("advance ignored: the cursor was rolled back in this run", "cursor", name, "value", v.Text())
 		return
 	}
 	old, ok := st.staged[name]
@@ -206,15 +149,15 @@ func (r *Run) advance(name string, value func(CursorSpec) (v cursorValue, ignore
 			old = s
 		}
 	}
-	if v.before(old, spec.layout()) {
-		st.log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", v.text)
+	if v.Before(old) {
+		st.log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", v.Text())
 		return
 	}
 	if r.page != nil {
-		r.page.staged[name] = v.text
+		r.page.staged[name] = v.Text()
 		return
 	}
-	st.staged[name] = v.text
+	st.staged[name] = v.Text()
 }
 
 // Rollback discards the values staged for the named cursors and pins them:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -144,74 +143,21 @@ func (r *Run) Now() time.Time {
 // and a value behind the staged (else committed) one, in the order of the
 // cursor's kind, are ignored; text has no order.
 func (r *Run) Advance(name, value string) {
-	r.advance(name, func(spec runtime.CursorSpec) (cursorValue, string) {
-		if value == "" {
-			return cursorValue{}, "advance to an empty value ignored"
-		}
-		t, err := time.Parse(layout(spec), value)
-		if err == nil && t.IsZero() {
-			return cursorValue{}, "advance to the zero time ignored"
-		}
-		v := cursorValue{text: value}
-		switch kind(spec) {
-		case runtime.CursorInt:
-			if n, err := strconv.ParseInt(value, 10, 64); err == nil {
-				v.kind, v.n = runtime.CursorInt, n
-			}
-		case runtime.CursorTime:
-			if err == nil {
-				v.kind, v.t = runtime.CursorTime, t
-			}
-		}
-		return v, ""
-	})
+	r.advance(name, func(spec runtime.CursorSpec) (runtime.CursorValue, string) { return spec.TextValue(value) })
 }
 
 // AdvanceInt stages v for the cursor, compared as an integer.
 func (r *Run) AdvanceInt(name string, v int64) {
-	r.advance(name, func(runtime.CursorSpec) (cursorValue, string) {
-		return cursorValue{kind: runtime.CursorInt, n: v, text: strconv.FormatInt(v, 10)}, ""
-	})
+	r.advance(name, func(spec runtime.CursorSpec) (runtime.CursorValue, string) { return spec.IntValue(v), "" })
 }
 
 // AdvanceTime stages v for the cursor, written in UTC in the cursor's
 // layout and compared as a time; the zero time is ignored.
 func (r *Run) AdvanceTime(name string, v time.Time) {
-	r.advance(name, func(spec runtime.CursorSpec) (cursorValue, string) {
-		if v.IsZero() {
-			return cursorValue{}, "advance to the zero time ignored"
-		}
-		text := v.UTC().Format(layout(spec))
-		t, err := time.Parse(layout(spec), text)
-		if err != nil {
-			t = v
-		}
-		return cursorValue{kind: runtime.CursorTime, t: t, text: text}, ""
-	})
+	r.advance(name, func(spec runtime.CursorSpec) (runtime.CursorValue, string) { return spec.TimeValue(v) })
 }
 
-// cursorValue is a value an advance stages, typed as in the runtime.
-type cursorValue struct {
-	kind string // runtime.CursorInt, runtime.CursorTime, or "" for text
-	n    int64
-	t    time.Time
-	text string
-}
-
-// before reports whether v is before the cursor text cur, in v's kind.
-func (v cursorValue) before(cur, layout string) bool {
-	switch v.kind {
-	case runtime.CursorInt:
-		n, err := strconv.ParseInt(cur, 10, 64)
-		return err == nil && v.n < n
-	case runtime.CursorTime:
-		t, err := time.Parse(layout, cur)
-		return err == nil && v.t.Before(t)
-	}
-	return false
-}
-
-func (r *Run) advance(name string, value func(runtime.CursorSpec) (v cursorValue, ignored string)) {
+func (r *Run) advance(name string, value func(runtime.CursorSpec) (v runtime.CursorValue, ignored string)) {
 	st := r.st
 	log := workflow.GetLogger(st.ctx)
 	spec, ok := st.cursor(name)
@@ -232,11 +178,11 @@ func (r *Run) advance(name string, value func(runtime.CursorSpec) (v cursorValue
 	if !ok {
 		old = st.carry.Snapshot[name]
 	}
-	if v.before(old, layout(spec)) {
-		log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", v.text)
+	if v.Before(old) {
+		log.Warn("advance ignored: cursors only move forward", "cursor", name, "from", old, "to", v.Text())
 		return
 	}
-	st.carry.Staged[name] = v.text
+	st.carry.Staged[name] = v.Text()
 }
 
 // Rollback discards the values staged for the named cursors and pins them
@@ -274,31 +220,6 @@ func (st *runState) cursor(name string) (runtime.CursorSpec, bool) {
 		}
 	}
 	return runtime.CursorSpec{}, false
-}
-
-func layout(c runtime.CursorSpec) string {
-	if c.Format != "" {
-		return c.Format
-	}
-	return time.RFC3339Nano
-}
-
-// kind is the cursor's kind, inferred as the runtime does when the spec
-// leaves it empty.
-func kind(c runtime.CursorSpec) string {
-	switch {
-	case c.Kind != "":
-		return c.Kind
-	case c.Format != "":
-		return runtime.CursorTime
-	}
-	if _, err := strconv.ParseInt(c.Initial, 10, 64); err == nil {
-		return runtime.CursorInt
-	}
-	if _, err := time.Parse(time.RFC3339Nano, c.Initial); err == nil {
-		return runtime.CursorTime
-	}
-	return runtime.CursorText
 }
 
 // beginResult is what the begin activity reads.
